@@ -1,0 +1,2 @@
+"""Inventory & demand workbench."""
+__version__ = "0.1.0"

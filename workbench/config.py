@@ -1,0 +1,57 @@
+"""Project paths and settings from the environment. Nothing else in the package reads os.environ."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DATA = PROJECT_ROOT / "data" / "samples"
+NOTEBOOKS = PROJECT_ROOT / "notebooks"
+REPORTS = PROJECT_ROOT / "reports"
+REAL_DATA = PROJECT_ROOT.parent / "shared" / "data" / "real"
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """SMTP settings. With no host, mail is written as an .eml file into the run's outbox."""
+
+    host: str | None
+    port: int
+    user: str | None
+    password: str | None
+    starttls: bool
+    mail_from: str
+    mail_to: tuple[str, ...]
+
+    def __repr__(self) -> str:  # never print the password
+        return (f"MailSettings(host={self.host!r}, port={self.port}, user={self.user!r}, "
+                f"password={'***' if self.password else None}, starttls={self.starttls}, "
+                f"mail_from={self.mail_from!r}, mail_to={self.mail_to!r})")
+
+
+def mail_settings(environ: dict | None = None) -> MailSettings:
+    env = os.environ if environ is None else environ
+    host = (env.get("WORKBENCH_SMTP_HOST") or "").strip() or None
+    port_text = (env.get("WORKBENCH_SMTP_PORT") or "").strip()
+    try:
+        port = int(port_text) if port_text else 587
+    except ValueError:
+        from workbench.errors import InputError
+        raise InputError(f"WORKBENCH_SMTP_PORT must be a whole number, got {port_text!r}") from None
+    to = tuple(a.strip() for a in (env.get("WORKBENCH_MAIL_TO") or "ops@example.com").split(",") if a.strip())
+    return MailSettings(
+        host=host,
+        port=port,
+        user=(env.get("WORKBENCH_SMTP_USER") or "").strip() or None,
+        password=env.get("WORKBENCH_SMTP_PASSWORD") or None,
+        starttls=_flag(env.get("WORKBENCH_SMTP_STARTTLS"), default=True),
+        mail_from=(env.get("WORKBENCH_MAIL_FROM") or "workbench@localhost").strip(),
+        mail_to=to,
+    )
