@@ -49,6 +49,17 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_weekly(args: argparse.Namespace) -> int:
+    import logging
+
+    from workbench.report.pipeline import run_weekly
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    outcome = run_weekly(Path(args.data), args.as_of, Path(args.reports), force=args.force)
+    print(outcome.describe())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="workbench", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -76,6 +87,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--engine", choices=("local", "dask", "spark", "ray"), default="local")
     s.add_argument("--overrides", default=None, help="analyst overrides file (default: overrides.yaml beside the input, if any)")
     s.set_defaults(func=_cmd_forecast)
+
+    s = sub.add_parser("weekly", help="run the weekly notebooks, write reports/<as-of>/, send or save the email",
+                       description="Exit codes: 0 delivered (or already delivered this week); 1 a step failed "
+                                   "(an alert was sent or written); 2 the input data is unusable; 3 another run "
+                                   "is in progress.")
+    s.add_argument("--data", required=True, help="dataset directory")
+    s.add_argument("--as-of", required=True, help="report date, YYYY-MM-DD (usually the Monday of the run)")
+    s.add_argument("--reports", default="reports", help="reports folder (default: reports)")
+    s.add_argument("--force", action="store_true", help="build and send again even if this week was delivered")
+    s.set_defaults(func=_cmd_weekly)
     return p
 
 

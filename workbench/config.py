@@ -29,6 +29,7 @@ class MailSettings:
     starttls: bool
     mail_from: str
     mail_to: tuple[str, ...]
+    cafile: str | None = None  # a private CA bundle to verify the SMTP server (WORKBENCH_SMTP_CAFILE)
 
     def __repr__(self) -> str:  # never print the password
         return (f"MailSettings(host={self.host!r}, port={self.port}, user={self.user!r}, "
@@ -54,4 +55,5 @@ def mail_settings(environ: dict | None = None) -> MailSettings:
         starttls=_flag(env.get("WORKBENCH_SMTP_STARTTLS"), default=True),
         mail_from=(env.get("WORKBENCH_MAIL_FROM") or "workbench@localhost").strip(),
         mail_to=to,
+        cafile=(env.get("WORKBENCH_SMTP_CAFILE") or "").strip() or None,
     )

@@ -1,0 +1,1 @@
+"""The weekly run: recommendations, papermill notebooks, HTML export, email, ledger and lock."""

@@ -1,0 +1,103 @@
+"""Plotly figures for the report notebooks. Each takes a result frame and returns a figure."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+STATUS_COLORS = {
+    "alert_under_7d": "#b71c1c", "order_now": "#e53935", "consider_air": "#fb8c00",
+    "order_by_sea_soon": "#fdd835", "ok": "#43a047", "overstock": "#1e88e5",
+}
+PHASE_COLORS = {"normal": "#43a047", "pre_stockout": "#fb8c00", "stockout": "#e53935", "recovery": "#1e88e5"}
+LEVEL_COLORS = {"high": "#e53935", "medium": "#fb8c00", "low": "#43a047"}
+
+
+def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
+    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=50, b=10), template="plotly_white",
+                      legend=dict(orientation="h", y=-0.2))
+    return fig
+
+
+def restock_cover(restock: pd.DataFrame, top_n: int = 30) -> go.Figure:
+    d = restock.sort_values("days_of_cover").head(top_n)
+    fig = px.bar(d, x="sku", y=d["days_of_cover"].clip(upper=365), color="status", color_discrete_map=STATUS_COLORS,
+                 hover_data={"recommended_qty": True, "ship_mode": True, "order_by": True, "reason": True},
+                 labels={"y": "days of cover"})
+    fig.add_hline(y=75, line_dash="dash", line_color="#fdd835", annotation_text="75 d: order by sea")
+    fig.add_hline(y=20, line_dash="dash", line_color="#fb8c00", annotation_text="20 d: consider air")
+    fig.add_hline(y=7, line_dash="dot", line_color="#b71c1c", annotation_text="7 d: restock now")
+    return _layout(fig, f"Days of cover, lowest {len(d)} SKUs (hover for the reason)")
+
+
+def model_vs_rule(restock: pd.DataFrame, top_n: int = 30) -> go.Figure | None:
+    """The model's order next to the rule of thumb's, where the restock table carries both."""
+    rule_col = next((c for c in ("rule_of_thumb_qty", "rot_qty") if c in restock.columns), None)
+    if rule_col is None:
+        return None
+    d = restock[(restock["recommended_qty"] > 0) | (restock[rule_col] > 0)].sort_values("days_of_cover").head(top_n)
+    fig = go.Figure([go.Bar(name="model (service level, lead-time variance)", x=d["sku"], y=d["recommended_qty"]),
+                     go.Bar(name="rule of thumb (ADS × cycle + 14 d)", x=d["sku"], y=d[rule_col])])
+    fig.update_layout(barmode="group", yaxis_title="units to order")
+    return _layout(fig, "Order quantity: model vs rule of thumb")
+
+
+def pricing_changes(pricing: pd.DataFrame) -> go.Figure:
+    d = pricing.sort_values("change_pct")
+    fig = px.bar(d, x=d["sku"] + " · " + d["channel"], y="change_pct", color="phase", color_discrete_map=PHASE_COLORS,
+                 hover_data={"current_price": True, "recommended_price": True, "rule": True, "reason": True},
+                 labels={"x": "listing", "change_pct": "price change"})
+    fig.update_yaxes(tickformat="+.0%")
+    return _layout(fig, "Recommended price change by listing and stockout phase")
+
+
+def ads_budgets(ads: pd.DataFrame, top_n: int = 30) -> go.Figure:
+    d = ads.assign(delta=(ads["recommended_budget"] - ads["current_budget"]).abs())
+    d = d.sort_values("delta", ascending=False).head(top_n)
+    label = d["sku"].astype(str) + " · " + d["campaign"].astype(str)
+    fig = go.Figure([go.Bar(name="current", x=label, y=d["current_budget"], marker_color="#9e9e9e"),
+                     go.Bar(name="recommended", x=label, y=d["recommended_budget"], marker_color="#1e88e5",
+                            hovertext=d["reason"])])
+    fig.update_layout(barmode="group", yaxis_title="daily budget")
+    return _layout(fig, f"Daily ad budgets: the {len(d)} biggest changes")
+
+
+def hijack_map(risk: pd.DataFrame) -> go.Figure:
+    d = risk.assign(stockout=pd.to_numeric(risk["stockout_risk"], errors="coerce").fillna(0))
+    fig = px.scatter(d, x="hijack_score", y="stockout", color="hijack_level", color_discrete_map=LEVEL_COLORS,
+                     hover_name="sku", hover_data={"reason": True}, range_x=[0, 100],
+                     labels={"hijack_score": "hijack score (0–100)", "stockout": "stockout risk"})
+    fig.add_vline(x=30, line_dash="dot")
+    fig.add_vline(x=60, line_dash="dot")
+    return _layout(fig, "Hijack score vs stockout risk (out of stock invites hijackers)")
+
+
+def accuracy_by_model(accuracy: pd.DataFrame) -> go.Figure:
+    d = accuracy.sort_values("mase")
+    fig = px.bar(d, x="model", y="mase", text=d["mase"].round(2),
+                 labels={"mase": "MASE (lower is better; 1 = seasonal naive in-sample error)"})
+    return _layout(fig, "Backtest accuracy by model", 380)
+
+
+def history_and_forecast(history: pd.DataFrame, forecast: pd.DataFrame, unique_id: str,
+                         level: int = 80) -> go.Figure:
+    """Actual demand with stockout days shaded, the censored-demand estimate and the forecast fan."""
+    h = history[history["unique_id"] == unique_id].sort_values("ds")
+    f = forecast[forecast["unique_id"] == unique_id].sort_values("ds")
+    fig = go.Figure()
+    if "in_stock" in h.columns:
+        out = h[~h["in_stock"].astype(bool)]
+        for ds in out["ds"]:
+            fig.add_vrect(x0=ds - pd.Timedelta(hours=12), x1=ds + pd.Timedelta(hours=12), fillcolor="#e53935",
+                          opacity=0.12, line_width=0)
+    fig.add_trace(go.Scatter(x=h["ds"], y=h["y"], name="sales", line=dict(color="#424242", width=1)))
+    if "y_corrected" in h.columns:
+        fig.add_trace(go.Scatter(x=h["ds"], y=h["y_corrected"], name="demand (stockouts imputed)",
+                                 line=dict(color="#fb8c00", width=1, dash="dot")))
+    lo, hi = f"yhat_lo_{level}", f"yhat_hi_{level}"
+    if lo in f.columns:
+        fig.add_trace(go.Scatter(x=pd.concat([f["ds"], f["ds"][::-1]]), y=pd.concat([f[hi], f[lo][::-1]]),
+                                 fill="toself", fillcolor="rgba(30,136,229,0.18)", line=dict(width=0),
+                                 name=f"{level}% interval"))
+    fig.add_trace(go.Scatter(x=f["ds"], y=f["yhat"], name="forecast", line=dict(color="#1e88e5")))
+    return _layout(fig, f"{unique_id}: history (red = out of stock) and forecast", 380)

@@ -1,0 +1,26 @@
+"""Run a notebook with papermill and export it to HTML without code (plotly embedded, offline)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from workbench.io import write_text
+
+
+def run_notebook(source: Path, target: Path, parameters: dict, cell_timeout_seconds: int = 900) -> Path:
+    """Execute ``source`` into ``target`` with ``parameters`` injected (typed values, never secrets)."""
+    import papermill as pm
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    pm.execute_notebook(str(source), str(target), parameters=parameters, kernel_name="python3",
+                        cwd=str(source.parent), execution_timeout=cell_timeout_seconds,
+                        progress_bar=False, log_output=False, report_mode=False)
+    return target
+
+
+def export_html(notebook: Path, target: Path) -> Path:
+    """HTML for readers: inputs and prompts hidden, outputs (tables, plotly figures) kept."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_filename(str(notebook))
+    return write_text(target, body)

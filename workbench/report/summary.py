@@ -1,0 +1,188 @@
+"""The Monday email: a short HTML summary (counts and top items per section, each with its reason),
+small static charts inline as CID images, and the HTML reports and CSVs attached.
+
+Everything taken from data is HTML-escaped; the body has no JavaScript (mail clients run none).
+"""
+from __future__ import annotations
+
+import html
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from workbench.config import MailSettings
+from workbench.report.mail import InlineImage, build_message
+
+TOP_N = 8
+ATTACH_SUFFIXES = (".html", ".csv")
+
+
+@dataclass
+class Section:
+    title: str
+    headline: str
+    table: pd.DataFrame | None = None
+    chart_cid: str | None = None
+
+
+def _read(folder: Path, name: str) -> pd.DataFrame | None:
+    p = folder / name
+    return pd.read_csv(p) if p.is_file() else None
+
+
+def _fmt_pct(x: float) -> str:
+    return f"{x:+.0%}" if abs(x) < 10 else f"{x:+.0f}%"
+
+
+def restock_section(df: pd.DataFrame | None) -> Section:
+    if df is None:
+        return Section("Restock", "No restock results this week.")
+    order = df[df["recommended_qty"] > 0].sort_values("days_of_cover")
+    urgent = order["status"].isin(["alert_under_7d", "order_now", "consider_air"]).sum()
+    air = (order["ship_mode"] == "air").sum()
+    head = (f"{len(order)} of {len(df)} SKUs to order ({urgent} urgent, {air} by air); "
+            f"{int(order['recommended_qty'].sum()):,} units in total.")
+    cols = ["sku", "status", "days_of_cover", "recommended_qty", "ship_mode", "order_by", "reason"]
+    return Section("Restock: what to order", head, order[cols].head(TOP_N), "restock")
+
+
+def pricing_section(df: pd.DataFrame | None) -> Section:
+    if df is None:
+        return Section("Pricing", "No pricing results this week.")
+    change = df[df["change_pct"].abs() > 1e-9]
+    phases = df["phase"].value_counts().to_dict()
+    head = (f"{len(change)} of {len(df)} listings to re-price; phases: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(phases.items())) + ".")
+    top = change.reindex(change["change_pct"].abs().sort_values(ascending=False).index)
+    cols = ["sku", "channel", "phase", "current_price", "recommended_price", "change_pct", "reason"]
+    return Section("Pricing: what to re-price", head, top[cols].head(TOP_N))
+
+
+def ads_section(df: pd.DataFrame | None) -> Section:
+    if df is None:
+        return Section("Ad budgets", "No ads data this week (the dataset has no ads table).")
+    change = df[(df["recommended_budget"] - df["current_budget"]).abs() > 1e-9]
+    cur, rec = df["current_budget"].sum(), df["recommended_budget"].sum()
+    head = (f"{len(change)} of {len(df)} campaigns to change; total daily budget "
+            f"{cur:,.2f} → {rec:,.2f} ({(rec - cur) / cur:+.0%})." if cur else f"{len(change)} campaigns to change.")
+    top = change.reindex((change["recommended_budget"] - change["current_budget"]).abs()
+                         .sort_values(ascending=False).index)
+    cols = ["sku", "campaign", "ad_type", "phase", "action", "current_budget", "recommended_budget", "reason"]
+    return Section("Ad budgets: what to change", head, top[cols].head(TOP_N))
+
+
+def risk_section(df: pd.DataFrame | None, health: pd.DataFrame | None) -> Section:
+    if df is None:
+        return Section("Risk", "No risk results this week.")
+    levels = df["hijack_level"].value_counts()
+    head = (f"Hijack risk: {levels.get('high', 0)} high, {levels.get('medium', 0)} medium, "
+            f"{levels.get('low', 0)} low.")
+    if health is not None and "breach" in health.columns:
+        breaches = health[health["breach"].astype(str).str.lower().isin(["true", "1"])]
+        head += f" Account health: {len(breaches)} breach(es)" + (
+            " — " + "; ".join(breaches["reason"].astype(str).head(3)) if len(breaches) else "") + "."
+    top = df.sort_values("hijack_score", ascending=False)
+    cols = ["sku", "hijack_score", "hijack_level", "monitor_every_minutes", "stockout_risk", "reason"]
+    return Section("Risk: hijack, stockout, account health", head, top[cols].head(TOP_N), "risk")
+
+
+def forecast_section(df: pd.DataFrame | None) -> Section:
+    if df is None:
+        return Section("Forecast quality", "No backtest results this week.")
+    cols = [c for c in ["model", "mase", "coverage_80", "series"] if c in df.columns]
+    best = df.sort_values("mase").iloc[0]
+    head = f"Backtest MASE by model (lower is better); best: {best['model']} {best['mase']:.2f}."
+    return Section("Forecast quality", head, df[cols].head(TOP_N))
+
+
+def _chart_restock(df: pd.DataFrame) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    d = df.sort_values("days_of_cover").head(12).iloc[::-1]
+    colors = ["#c62828" if c <= 20 else "#f9a825" if c <= 75 else "#2e7d32" for c in d["days_of_cover"]]
+    fig, ax = plt.subplots(figsize=(6, 3.2), dpi=100)
+    ax.barh(d["sku"].astype(str), d["days_of_cover"].clip(upper=200), color=colors)
+    ax.axvline(20, color="#c62828", lw=0.8, ls="--")
+    ax.axvline(75, color="#f9a825", lw=0.8, ls="--")
+    ax.set_xlabel("days of cover (red ≤ 20: consider air, yellow ≤ 75: order by sea)")
+    ax.set_title("Lowest stock cover")
+    return _png(fig)
+
+
+def _chart_risk(df: pd.DataFrame) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    d = df.sort_values("hijack_score", ascending=False).head(12).iloc[::-1]
+    colors = ["#c62828" if s > 60 else "#f9a825" if s >= 30 else "#2e7d32" for s in d["hijack_score"]]
+    fig, ax = plt.subplots(figsize=(6, 3.2), dpi=100)
+    ax.barh(d["sku"].astype(str), d["hijack_score"], color=colors)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("hijack score (0–100; > 60 high, 30–60 medium)")
+    ax.set_title("Highest hijack risk")
+    return _png(fig)
+
+
+def _png(fig) -> bytes:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _table_html(df: pd.DataFrame) -> str:
+    shown = df.copy()
+    for c in shown.columns:
+        if c.endswith("_pct") or c == "change_pct":
+            shown[c] = shown[c].map(lambda x: f"{x:+.1%}" if pd.notna(x) else "")
+        elif pd.api.types.is_float_dtype(shown[c]):
+            shown[c] = shown[c].map(lambda x: f"{x:,.2f}" if pd.notna(x) else "")
+    # to_html escapes every cell, so product titles and reasons cannot inject markup
+    return shown.to_html(index=False, escape=True, border=0, classes="t")
+
+
+def weekly_email(settings: MailSettings, as_of: str, report_dir: Path):
+    restock = _read(report_dir, "restock.csv")
+    risk = _read(report_dir, "risk.csv")
+    sections = [
+        restock_section(restock),
+        pricing_section(_read(report_dir, "pricing.csv")),
+        ads_section(_read(report_dir, "ads.csv")),
+        risk_section(risk, _read(report_dir, "risk_account_health.csv")),
+        forecast_section(_read(report_dir, "forecast_accuracy.csv")),
+    ]
+    images = []
+    if restock is not None and len(restock):
+        images.append(InlineImage("restock", _chart_restock(restock)))
+    if risk is not None and len(risk):
+        images.append(InlineImage("risk", _chart_risk(risk)))
+    have = {i.cid for i in images}
+    attachments = sorted(p for p in report_dir.iterdir() if p.is_file() and p.suffix in ATTACH_SUFFIXES)
+
+    parts = [f"<h1>Weekly workbench report — as of {html.escape(as_of)}</h1>",
+             "<p>Full interactive reports and the CSVs (ready for purchase orders) are attached.</p>"]
+    text = [f"Weekly workbench report - as of {as_of}", ""]
+    for s in sections:
+        parts.append(f"<h2>{html.escape(s.title)}</h2><p>{html.escape(s.headline)}</p>")
+        text += [s.title, "  " + s.headline, ""]
+        if s.chart_cid in have:
+            parts.append(f'<img src="cid:{s.chart_cid}" alt="{html.escape(s.title)} chart" width="600">')
+        if s.table is not None and len(s.table):
+            parts.append(_table_html(s.table))
+    parts.append("<p style='color:#666'>Attached: " + html.escape(", ".join(p.name for p in attachments)) + "</p>")
+    style = ("<style>body{font-family:Arial,sans-serif;font-size:14px;color:#222} "
+             "table.t{border-collapse:collapse;margin:6px 0 14px} table.t th,table.t td{border-bottom:1px solid #ddd;"
+             "padding:3px 8px;text-align:left;font-size:12px;vertical-align:top}</style>")
+    body = f"<html><head><meta charset='utf-8'>{style}</head><body>{''.join(parts)}</body></html>"
+    return build_message(settings, f"Weekly workbench report — as of {as_of}", body, "\n".join(text),
+                         images=images, attachments=attachments, zip_name=f"workbench-{as_of}.zip")
