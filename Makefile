@@ -38,7 +38,7 @@ bench: install ## run the benchmarks in benchmarks/ and write benchmarks/results
 	$(BIN)/python benchmarks/run_all.py
 
 sample-data: install ## regenerate the committed sample dataset in data/samples/
-	$(BIN)/workbench sample-data --out $(DATA) --skus 40 --years 2 --seed 7
+	$(BIN)/workbench sample-data --out $(DATA) --skus 40 --years 2 --seed 7 --no-truth
 
 lab: install ## open JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks/

@@ -15,7 +15,7 @@ def _cmd_sample_data(args: argparse.Namespace) -> int:
     from workbench.data.generate import GeneratorConfig, write_sample_dataset
 
     cfg = GeneratorConfig(n_skus=args.skus, years=args.years, seed=args.seed, end_date=args.end)
-    out = write_sample_dataset(Path(args.out), cfg, file_format=args.format)
+    out = write_sample_dataset(Path(args.out), cfg, file_format=args.format, include_truth=not args.no_truth)
     print(f"wrote sample dataset ({cfg.n_skus} SKUs, {cfg.years} years, seed {cfg.seed}) to {out}")
     return 0
 
@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=7)
     s.add_argument("--end", default=None, help="last day of history, YYYY-MM-DD (default: the generator's fixed date)")
     s.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    s.add_argument("--no-truth", action="store_true", help="leave out the truth/ folder (the generator's ground truth)")
     s.set_defaults(func=_cmd_sample_data)
 
     s = sub.add_parser("validate", help="check a dataset directory against the contract")
