@@ -60,6 +60,22 @@ def _cmd_weekly(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_risk(args: argparse.Namespace) -> int:
+    from workbench.risk import run_risk
+
+    res = run_risk(Path(args.data), args.as_of, Path(args.output))
+    for name, path in res["paths"].items():
+        print(f"wrote {path} ({res['counts'][name]} rows)", file=sys.stderr)
+    print(res["model_verdict"], file=sys.stderr)
+    return 0
+
+
+def _data_args(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--data", required=True, help="dataset directory")
+    s.add_argument("--as-of", required=True, help="decision date, YYYY-MM-DD")
+    s.add_argument("--output", required=True, help="output file (.csv or .parquet)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="workbench", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -88,6 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--engine", choices=("local", "dask", "spark", "ray"), default="local")
     s.add_argument("--overrides", default=None, help="analyst overrides file (default: overrides.yaml beside the input, if any)")
     s.set_defaults(func=_cmd_forecast)
+
+    s = sub.add_parser("risk", help="SKU risk table (hijack, stockout) with account health, alerts, feed, returns beside it")
+    _data_args(s)
+    s.set_defaults(func=_cmd_risk)
 
     s = sub.add_parser("weekly", help="run the weekly notebooks, write reports/<as-of>/, send or save the email",
                        description="Exit codes: 0 delivered (or already delivered this week); 1 a step failed "

@@ -1,0 +1,208 @@
+"""`workbench risk`: the SKU risk table and the findings written beside it.
+
+Files written (``<stem>`` is the output file name without its extension):
+
+* ``FILE``                       one row per SKU: hijack score + five dimension scores, level, scan interval,
+                                 stockout risk, learned-model probability, reason
+* ``<stem>_account_health.csv``  one row per channel x metric (or one row saying the table is absent)
+* ``<stem>_alerts.csv``          offers alerts of the last 7 days (new seller, Buy Box lost, abnormal price)
+* ``<stem>_feed.csv``            supplier-feed checks per SKU x supplier
+* ``<stem>_returns.csv``         top-3 return reasons per SKU with an action
+* ``<stem>_new_products.csv``    new-product test verdicts
+* ``<stem>_model.csv``           rule vs learned model on a time-based holdout (AUC, Brier)
+* ``<stem>_rejects.csv``         input rows that could not be used, with their reason (only when there are some)
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import InputError
+from workbench.risk._common import pct, to_date, write_frame
+from workbench.risk.alerts import ALERT_COLUMNS, OffersAlerts
+from workbench.risk.feed import SupplierFeedPolicy, absent_feed
+from workbench.risk.health import AccountHealthPolicy, absent_health
+from workbench.risk.hijack import HijackScorer
+from workbench.risk.learned import HijackModel, _no_comparison, holdout_compare, training_rows, verdict
+from workbench.risk.returns import NEW_PRODUCT_COLUMNS, RETURNS_COLUMNS, NewProductTestPolicy, ReturnsPolicy
+from workbench.risk.stockout import cover_stockout_estimate, from_restock_engine
+
+RISK_COLUMNS = ["sku", "hijack_score", "hijack_level", "monitor_every_minutes", "stockout_risk", "reason",
+                "score_product_type", "score_margin", "score_competition", "score_brand", "score_price",
+                "hijack_model_prob", "model_horizon_days", "channel", "offers_date", "product_type", "margin_pct",
+                "seller_count", "brand_registered", "price_vs_median_pct", "cover_days", "low_cover_points",
+                "extra_protection", "stockout_source", "alerts_recent", "recommended_action", "data_notes"]
+OUTPUT_SUFFIXES = (".csv", ".parquet")
+
+
+def risk_table(products: pd.DataFrame, sales: pd.DataFrame, inventory: pd.DataFrame,
+               shipments: pd.DataFrame | None, offers: pd.DataFrame | None, as_of,
+               stockout_probability: pd.DataFrame | None = None, scorer: HijackScorer | None = None,
+               model: HijackModel | None = None, alerts: pd.DataFrame | None = None,
+               test_fraction: float = 0.3) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Frames in, frames out: (risk table with RISK_COLUMNS, rule-vs-model holdout metrics)."""
+    as_of = to_date(as_of)
+    scorer = scorer if scorer is not None else HijackScorer()
+    model = model if model is not None else HijackModel()
+    est = cover_stockout_estimate(products, sales, inventory, shipments, as_of)
+    stock = from_restock_engine(products, stockout_probability, est) if stockout_probability is not None else est
+    # on-hand cover drives hijack exposure (inbound stock does not protect the listing today)
+    onhand = est[["sku", "onhand_cover_days"]].rename(columns={"onhand_cover_days": "cover_days"})
+    risk = scorer.score(products, offers, as_of, cover_days=onhand)
+    risk = risk.merge(stock.drop(columns=["cover_days", "onhand_cover_days"]), on="sku", how="left")
+
+    notes = []
+    offers_seen = offers[offers["date"] <= as_of] if offers is not None else None
+    if offers is None:
+        notes.append("offers table absent: seller count and price position scored as unknown, no learned model")
+        metrics = _no_comparison("offers table absent", int(model.horizon_days))
+        risk["hijack_model_prob"] = np.nan
+    elif offers_seen.empty:
+        notes.append(f"no offers snapshot on or before {as_of:%Y-%m-%d}: seller count and price scored as unknown")
+        metrics = _no_comparison("no offers history before as_of", int(model.horizon_days))
+        risk["hijack_model_prob"] = np.nan
+    else:
+        rows = training_rows(products, offers_seen, as_of, model.horizon_days, sales=sales, inventory=inventory)
+        metrics = holdout_compare(rows, model=model, scorer=scorer, test_fraction=test_fraction)
+        lab = rows[rows["labelled"]]
+        risk["hijack_model_prob"] = np.nan
+        try:
+            fitted = HijackModel(**model.get_params()).fit(lab, lab["label"].to_numpy(int))
+        except InputError as e:
+            notes.append(f"learned model not trained: {e}")
+        else:
+            has = risk["channel"].notna()
+            if has.any():
+                risk.loc[has, "hijack_model_prob"] = np.round(fitted.predict_proba(risk[has]), 4)
+    risk["model_horizon_days"] = int(model.horizon_days)
+
+    if alerts is not None and not alerts.empty and "sku" in alerts:
+        risk["alerts_recent"] = risk["sku"].map(alerts.groupby("sku").size()).fillna(0).astype(int)
+    else:
+        risk["alerts_recent"] = 0
+
+    reasons = []
+    for r in risk.itertuples():
+        parts = [r.hijack_reason, r.stockout_reason]
+        if not pd.isna(r.hijack_model_prob):
+            parts.append(f"learned model {pct(r.hijack_model_prob, 1)} chance a new seller takes the Buy Box "
+                         f"within {r.model_horizon_days} d")
+        if r.alerts_recent:
+            parts.append(f"{r.alerts_recent} offers alert(s) this week")
+        parts += notes
+        reasons.append("; ".join(parts))
+    risk["reason"] = reasons
+    risk["data_notes"] = "; ".join(notes)
+    risk["offers_date"] = pd.to_datetime(risk["offers_date"]).dt.strftime("%Y-%m-%d")
+    out = risk[RISK_COLUMNS].sort_values(["hijack_score", "sku"], ascending=[False, True], kind="mergesort")
+    return out.reset_index(drop=True), metrics
+
+
+def _side_path(output: Path, name: str) -> Path:
+    return output.with_name(f"{output.stem}_{name}.csv")
+
+
+def _compute(ds, as_of: pd.Timestamp, stockout_probability: pd.DataFrame | None) -> tuple[dict, list[str]]:
+    """Every risk frame for a loaded dataset: ({name: frame}, notes about missing inputs)."""
+    products, sales, inventory, shipments = ds["products"], ds["sales"], ds["inventory"], ds["shipments"]
+    offers = ds.get("offers")
+    notes: list[str] = []
+
+    if offers is not None:
+        alerts = OffersAlerts().detect(offers, products, as_of)
+    else:
+        alerts = pd.DataFrame([{c: "" for c in ALERT_COLUMNS} | {
+            "alert": "table_absent", "reason": "offers table absent from the dataset: no offers alerts"}])
+        notes.append("offers table absent")
+    risk, metrics = risk_table(products, sales, inventory, shipments, offers, as_of,
+                               stockout_probability=stockout_probability,
+                               alerts=alerts if offers is not None else None)
+
+    ah = ds.get("account_health")
+    health = AccountHealthPolicy().evaluate(ah, as_of) if ah is not None else absent_health()
+    if ah is None:
+        notes.append("account_health table absent")
+
+    sf = ds.get("supplier_feed")
+    feed = SupplierFeedPolicy().evaluate(sf, products, inventory, as_of) if sf is not None else absent_feed()
+    if sf is None:
+        notes.append("supplier_feed table absent")
+
+    rt = ds.get("returns")
+    if rt is not None:
+        returns = ReturnsPolicy().evaluate(rt, sales, as_of)
+    else:
+        returns = pd.DataFrame([{c: np.nan for c in RETURNS_COLUMNS} | {
+            "sku": "", "reason": "returns table absent from the dataset: no return reasons"}])
+        notes.append("returns table absent")
+    newp = NewProductTestPolicy().evaluate(products, sales, rt, as_of)
+    if "launch_date" not in products.columns:
+        newp = pd.DataFrame([{c: np.nan for c in NEW_PRODUCT_COLUMNS} | {
+            "sku": "", "verdict": "insufficient data",
+            "reason": "products has no launch_date column: no new-product test verdicts"}])
+        notes.append("products.launch_date absent")
+
+    if getattr(ds, "n_rejected", 0):
+        notes.append(ds.rejects_summary())
+    if len(risk):  # one line on every row: which optional inputs were missing or rejected
+        first = risk["data_notes"].iloc[0]
+        risk["data_notes"] = "; ".join([first] * bool(first) + [n for n in notes if not first.startswith(n)]) \
+            or "all optional risk tables present"
+    frames = {"risk": risk, "account_health": health, "alerts": alerts, "feed": feed, "returns": returns,
+              "new_products": newp, "model": metrics}
+    return frames, notes
+
+
+def _engine_probability(restock: pd.DataFrame | None) -> pd.DataFrame | None:
+    if restock is None or "stockout_probability" not in restock.columns or "sku" not in restock.columns:
+        return None
+    return restock[["sku", "stockout_probability"]]
+
+
+def risk_outputs(ds, as_of, restock: pd.DataFrame | None = None, include_model: bool = False
+                 ) -> dict[str, pd.DataFrame]:
+    """Risk frames for a loaded dataset (the weekly pipeline's entry point; nothing is written).
+
+    Keys: risk, account_health, alerts, feed, returns, new_products (+ model when ``include_model``).
+    ``restock``: the restock policy's output; its ``stockout_probability`` becomes ``stockout_risk``.
+    """
+    frames, _ = _compute(ds, to_date(as_of), _engine_probability(restock))
+    if not include_model:
+        frames.pop("model")
+    return frames
+
+
+def run_risk(data_dir, as_of, output_path, stockout_probability: pd.DataFrame | None = None) -> dict:
+    """Load the dataset, score every SKU, write the risk table and its side files atomically.
+
+    Returns ``{"paths": {name: Path}, "counts": {name: rows}, "notes": [...], "model_verdict": str}``.
+    Optional tables that are missing produce a file (or column note) that says so instead of failing.
+    ``stockout_probability``: the restock engine's ``sku, stockout_probability`` (else a cover estimate).
+    """
+    from workbench.data.load import load_dataset
+
+    as_of = to_date(as_of, "--as-of")
+    output = Path(output_path)
+    if output.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise InputError(f"--output: expected a file ending in .csv or .parquet, got {str(output)!r}")
+    if output.exists() and output.is_dir():
+        raise InputError(f"--output: {output} is a directory; expected a file path")
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise InputError(f"--data: {data_dir} is not a directory")
+    ds = load_dataset(data_dir)
+    frames, notes = _compute(ds, as_of, stockout_probability)
+    if ds.n_rejected:
+        frames["rejects"] = ds.rejects
+    paths, counts = {}, {}
+    for name, frame in frames.items():
+        path = output if name == "risk" else _side_path(output, name)
+        paths[name] = write_frame(frame, path)
+        counts[name] = len(frame)
+    risk, health, feed = frames["risk"], frames["account_health"], frames["feed"]
+    counts["high_risk"] = int((risk["hijack_level"] == "high").sum())
+    counts["health_breaches"] = int(health["breach"].fillna(False).astype(bool).sum())
+    counts["feed_review"] = int(feed["review"].fillna(False).astype(bool).sum())
+    return {"paths": paths, "counts": counts, "notes": notes, "model_verdict": verdict(frames["model"])}
