@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from pathlib import Path
 
 from workbench.errors import InputError, WorkbenchError
@@ -60,6 +61,64 @@ def _cmd_weekly(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load(args: argparse.Namespace):
+    """Load the dataset; rejected rows go beside the output as <stem>_rejects.csv, and are counted."""
+    from workbench.data import load_dataset
+
+    ds = load_dataset(Path(args.data))
+    if ds.n_rejected:
+        out = Path(args.output)
+        path = ds.write_rejects(out.with_name(f"{out.stem}_rejects.csv"))
+        print(f"{ds.rejects_summary()}: see {path}", file=sys.stderr)
+    return ds
+
+
+def _restock_arg(args: argparse.Namespace):
+    if not args.restock:
+        return None
+    import pandas as pd
+
+    return pd.read_csv(args.restock, parse_dates=["order_by"])
+
+
+def _write(frame, args: argparse.Namespace, what: str) -> int:
+    from workbench.io import write_frame
+
+    write_frame(frame, Path(args.output))
+    print(f"wrote {args.output} ({len(frame)} {what})", file=sys.stderr)
+    return 0
+
+
+def _cmd_restock(args: argparse.Namespace) -> int:
+    from workbench.policies.chain import restock_for_dataset
+
+    ds = _load(args)
+    return _write(restock_for_dataset(ds, _as_of(args)), args, "SKUs")
+
+
+def _cmd_pricing(args: argparse.Namespace) -> int:
+    from workbench.policies.pricing import PricingPolicy
+
+    ds = _load(args)
+    return _write(PricingPolicy().recommend(ds, _as_of(args), _restock_arg(args)), args, "listings")
+
+
+def _cmd_ads(args: argparse.Namespace) -> int:
+    from workbench.policies.ads import AdBudgetPolicy
+
+    ds = _load(args)
+    return _write(AdBudgetPolicy().recommend(ds, _as_of(args), _restock_arg(args)), args, "campaigns")
+
+
+def _as_of(args: argparse.Namespace):
+    import pandas as pd
+
+    try:
+        return pd.Timestamp(date.fromisoformat(args.as_of))
+    except ValueError:
+        raise InputError(f"--as-of must be an ISO date YYYY-MM-DD, got {args.as_of!r}") from None
+
+
 def _cmd_risk(args: argparse.Namespace) -> int:
     from workbench.risk import run_risk
 
@@ -104,6 +163,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--engine", choices=("local", "dask", "spark", "ray"), default="local")
     s.add_argument("--overrides", default=None, help="analyst overrides file (default: overrides.yaml beside the input, if any)")
     s.set_defaults(func=_cmd_forecast)
+
+    s = sub.add_parser("restock", help="restock recommendations, one row per SKU (forecasts made on the way)")
+    _data_args(s)
+    s.set_defaults(func=_cmd_restock)
+
+    for name, func, what in (("pricing", _cmd_pricing, "price recommendations, one row per SKU x channel"),
+                             ("ads", _cmd_ads, "ad-budget recommendations, one row per campaign")):
+        s = sub.add_parser(name, help=what)
+        _data_args(s)
+        s.add_argument("--restock", default=None,
+                       help="a restock CSV from `workbench restock` for cover and next arrival "
+                            "(default: computed here from inventory, sales and shipments)")
+        s.set_defaults(func=func)
 
     s = sub.add_parser("risk", help="SKU risk table (hijack, stockout) with account health, alerts, feed, returns beside it")
     _data_args(s)

@@ -47,7 +47,7 @@ def pricing_changes(pricing: pd.DataFrame) -> go.Figure:
     fig = px.bar(d, x=d["sku"] + " · " + d["channel"], y="change_pct", color="phase", color_discrete_map=PHASE_COLORS,
                  hover_data={"current_price": True, "recommended_price": True, "rule": True, "reason": True},
                  labels={"x": "listing", "change_pct": "price change"})
-    fig.update_yaxes(tickformat="+.0%")
+    fig.update_yaxes(ticksuffix="%")
     return _layout(fig, "Recommended price change by listing and stockout phase")
 
 
@@ -73,31 +73,40 @@ def hijack_map(risk: pd.DataFrame) -> go.Figure:
 
 
 def accuracy_by_model(accuracy: pd.DataFrame) -> go.Figure:
-    d = accuracy.sort_values("mase")
-    fig = px.bar(d, x="model", y="mase", text=d["mase"].round(2),
-                 labels={"mase": "MASE (lower is better; 1 = seasonal naive in-sample error)"})
-    return _layout(fig, "Backtest accuracy by model", 380)
+    d = accuracy.sort_values(["demand_class", "mase"])
+    fig = px.bar(d, x="model", y="mase", color="demand_class", barmode="group", text=d["mase"].round(2),
+                 hover_data={"series": True, "reason": True},
+                 labels={"mase": "MASE (lower is better; 1 = seasonal-naive in-sample error)"})
+    return _layout(fig, "Backtest accuracy by demand class and model", 420)
 
 
 def history_and_forecast(history: pd.DataFrame, forecast: pd.DataFrame, unique_id: str,
-                         level: int = 80) -> go.Figure:
-    """Actual demand with stockout days shaded, the censored-demand estimate and the forecast fan."""
+                         level: int = 80, last_days: int = 365) -> go.Figure:
+    """Observed sales with stockout days shaded, the censored-demand estimate, and the forecast fan.
+
+    ``history`` is the forecast engine's corrected history: ``y_observed`` (what sold), ``y`` (demand
+    with stockout days imputed) and ``censored`` (the day was out of stock).
+    """
     h = history[history["unique_id"] == unique_id].sort_values("ds")
+    if last_days and len(h):
+        h = h[h["ds"] > h["ds"].max() - pd.Timedelta(days=last_days)]
     f = forecast[forecast["unique_id"] == unique_id].sort_values("ds")
     fig = go.Figure()
-    if "in_stock" in h.columns:
-        out = h[~h["in_stock"].astype(bool)]
-        for ds in out["ds"]:
-            fig.add_vrect(x0=ds - pd.Timedelta(hours=12), x1=ds + pd.Timedelta(hours=12), fillcolor="#e53935",
-                          opacity=0.12, line_width=0)
-    fig.add_trace(go.Scatter(x=h["ds"], y=h["y"], name="sales", line=dict(color="#424242", width=1)))
-    if "y_corrected" in h.columns:
-        fig.add_trace(go.Scatter(x=h["ds"], y=h["y_corrected"], name="demand (stockouts imputed)",
-                                 line=dict(color="#fb8c00", width=1, dash="dot")))
+    out = h[h["censored"].astype(bool)] if "censored" in h.columns else h.iloc[:0]
+    if len(out):
+        fig.add_trace(go.Bar(x=out["ds"], y=[h["y"].max() or 1] * len(out), name="out of stock",
+                             marker_color="rgba(229,57,53,0.15)", hoverinfo="x"))
+    observed = "y_observed" if "y_observed" in h.columns else "y"
+    fig.add_trace(go.Scatter(x=h["ds"], y=h[observed], name="sales", line=dict(color="#424242", width=1)))
+    if observed != "y" and len(out):
+        fig.add_trace(go.Scatter(x=h["ds"], y=h["y"].where(h["censored"].astype(bool)), mode="markers",
+                                 name="estimated demand on stockout days", marker=dict(color="#fb8c00", size=4)))
     lo, hi = f"yhat_lo_{level}", f"yhat_hi_{level}"
     if lo in f.columns:
         fig.add_trace(go.Scatter(x=pd.concat([f["ds"], f["ds"][::-1]]), y=pd.concat([f[hi], f[lo][::-1]]),
                                  fill="toself", fillcolor="rgba(30,136,229,0.18)", line=dict(width=0),
                                  name=f"{level}% interval"))
-    fig.add_trace(go.Scatter(x=f["ds"], y=f["yhat"], name="forecast", line=dict(color="#1e88e5")))
-    return _layout(fig, f"{unique_id}: history (red = out of stock) and forecast", 380)
+    model = f["model"].iloc[0] if len(f) and "model" in f.columns else "forecast"
+    fig.add_trace(go.Scatter(x=f["ds"], y=f["yhat"], name=f"forecast ({model})", line=dict(color="#1e88e5")))
+    fig.update_layout(bargap=0)
+    return _layout(fig, f"{unique_id}: sales (red = out of stock), imputed demand and forecast", 380)

@@ -37,19 +37,30 @@ _TABLE_JS = """
 _STYLE = """<style>
 table.wb-sortable{border-collapse:collapse;font-size:12px;margin:4px 0 12px}
 table.wb-sortable th{background:#f3f3f3;text-align:left;padding:4px 8px;border-bottom:2px solid #ccc}
-table.wb-sortable td{padding:3px 8px;border-bottom:1px solid #e5e5e5;vertical-align:top}
+table.wb-sortable td{padding:3px 8px;border-bottom:1px solid #e5e5e5;vertical-align:top;white-space:nowrap}
+.wb-scroll{overflow-x:auto;max-width:100%}
 .wb-note{background:#fff8e1;border-left:4px solid #f9a825;padding:6px 10px;margin:6px 0}
 .wb-kpi{display:inline-block;margin:4px 16px 4px 0;padding:6px 12px;background:#f5f7fa;border-radius:4px}
 .wb-kpi b{font-size:18px;display:block}
 </style>"""
 
 
-def setup() -> None:
-    """Plotly renders with its library embedded in the output (offline, no CDN)."""
-    import plotly.io as pio
+_plotly_embedded = False
 
-    pio.renderers.default = "notebook"
+
+def setup() -> None:
+    """Start a report notebook: plotly.js is embedded with the first figure shown (offline, no CDN)."""
+    global _plotly_embedded
+    _plotly_embedded = False
     pd.set_option("display.max_colwidth", 200)
+
+
+def figure(fig) -> None:
+    """Display a plotly figure as HTML; the first one carries plotly.js, so the report needs no network."""
+    global _plotly_embedded
+    _display_html(fig.to_html(full_html=False, include_plotlyjs=not _plotly_embedded, include_mathjax=False,
+                              config={"displaylogo": False, "responsive": True}))
+    _plotly_embedded = True
 
 
 def _display_html(text: str) -> None:
@@ -72,9 +83,18 @@ def table_html(df: pd.DataFrame, max_rows: int = 200, caption: str = "") -> str:
     """A sortable, filterable, escaped HTML table of at most ``max_rows`` rows."""
     tid = f"wb-table-{next(_table_ids)}"
     shown = df.head(max_rows).copy()
+    if "reason" in shown.columns:  # the reason comes right after the identifying columns, readable width
+        ident = [c for c in ("sku", "unique_id", "channel", "campaign", "metric", "status", "phase", "action")
+                 if c in shown.columns][:3]
+        shown = shown[ident + ["reason"] + [c for c in shown.columns if c not in ident and c != "reason"]]
+        k = shown.columns.get_loc("reason") + 1
+        reason_css = (f"<style>#{tid} td:nth-child({k}){{white-space:normal;text-align:left;min-width:380px;max-width:520px}}"
+                      "</style>")
+    else:
+        reason_css = ""
     for c in shown.columns:
-        if c.endswith("_pct"):
-            shown[c] = shown[c].map(lambda x: f"{x:+.1%}" if pd.notna(x) else "")
+        if c.endswith("_pct"):  # percent units: 8.8 means +8.8 %
+            shown[c] = shown[c].map(lambda x: f"{x:+.1f}%" if pd.notna(x) else "")
         elif pd.api.types.is_float_dtype(shown[c]):
             shown[c] = shown[c].map(lambda x: f"{x:,.2f}" if pd.notna(x) else "")
         elif pd.api.types.is_datetime64_any_dtype(shown[c]):
@@ -84,7 +104,7 @@ def table_html(df: pd.DataFrame, max_rows: int = 200, caption: str = "") -> str:
             if len(df) > max_rows else "")
     head = f"<p><b>{html.escape(caption)}</b></p>" if caption else ""
     flt = f"<input id='{tid}-filter' placeholder='filter rows…' style='margin:4px 0;padding:3px;width:240px'>"
-    return _STYLE + head + flt + body + more + _TABLE_JS
+    return _STYLE + reason_css + head + flt + f"<div class='wb-scroll'>{body}</div>" + more + _TABLE_JS
 
 
 def table(df: pd.DataFrame | None, max_rows: int = 200, caption: str = "", missing: str = "No data.") -> None:
@@ -96,8 +116,6 @@ def table(df: pd.DataFrame | None, max_rows: int = 200, caption: str = "", missi
 
 def show(make_figure, frame: pd.DataFrame | None, missing: str, **kwargs) -> None:
     """Display ``make_figure(frame)``, or say why the section has no figure."""
-    from IPython.display import display
-
     if frame is None or len(frame) == 0:
         note(missing)
         return
@@ -105,4 +123,18 @@ def show(make_figure, frame: pd.DataFrame | None, missing: str, **kwargs) -> Non
     if fig is None:
         note(missing)
     else:
-        display(fig)
+        figure(fig)
+
+
+def biggest_misses(results, n: int = 3) -> None:
+    """Charts for the ``n`` series whose chosen model had the largest backtest MASE."""
+    from workbench.report import figures
+
+    classes, history, forecast = results.classes, results.history, results.forecast
+    if classes is None or history is None or forecast is None or "mase" not in classes.columns:
+        note("No backtest results.")
+        return
+    worst = classes.dropna(subset=["mase"]).sort_values("mase", ascending=False).head(n)
+    table(worst, n, "Largest backtest errors")
+    for uid in worst["unique_id"]:
+        figure(figures.history_and_forecast(history, forecast, uid))

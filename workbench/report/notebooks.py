@@ -5,6 +5,8 @@ from pathlib import Path
 
 from workbench.io import write_text
 
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
 
 def run_notebook(source: Path, target: Path, parameters: dict, cell_timeout_seconds: int = 900) -> Path:
     """Execute ``source`` into ``target`` with ``parameters`` injected (typed values, never secrets)."""
@@ -21,6 +23,7 @@ def export_html(notebook: Path, target: Path) -> Path:
     """HTML for readers: inputs and prompts hidden, outputs (tables, plotly figures) kept."""
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                            extra_template_basedirs=[str(TEMPLATES)], template_name="offline")
     body, _ = exporter.from_filename(str(notebook))
     return write_text(target, body)

@@ -16,7 +16,10 @@ from workbench.config import MailSettings
 from workbench.report.mail import InlineImage, build_message
 
 TOP_N = 8
-ATTACH_SUFFIXES = (".html", ".csv")
+# Attached: the reports and the CSVs people act on; bulky intermediate tables stay in the report folder.
+ATTACH = ("weekly_report.html", "forecast_quality.html", "restock.csv", "pricing.csv", "ads.csv", "risk.csv",
+          "risk_account_health.csv", "risk_alerts.csv", "risk_feed.csv", "risk_returns.csv",
+          "risk_new_products.csv", "forecast_accuracy.csv", "rejects.csv")
 
 
 @dataclass
@@ -41,7 +44,7 @@ def restock_section(df: pd.DataFrame | None) -> Section:
         return Section("Restock", "No restock results this week.")
     order = df[df["recommended_qty"] > 0].sort_values("days_of_cover")
     urgent = order["status"].isin(["alert_under_7d", "order_now", "consider_air"]).sum()
-    air = (order["ship_mode"] == "air").sum()
+    air = order["ship_mode"].astype(str).str.contains("air").sum()
     head = (f"{len(order)} of {len(df)} SKUs to order ({urgent} urgent, {air} by air); "
             f"{int(order['recommended_qty'].sum()):,} units in total.")
     cols = ["sku", "status", "days_of_cover", "recommended_qty", "ship_mode", "order_by", "reason"]
@@ -89,12 +92,13 @@ def risk_section(df: pd.DataFrame | None, health: pd.DataFrame | None) -> Sectio
 
 
 def forecast_section(df: pd.DataFrame | None) -> Section:
-    if df is None:
+    if df is None or df.empty:
         return Section("Forecast quality", "No backtest results this week.")
-    cols = [c for c in ["model", "mase", "coverage_80", "series"] if c in df.columns]
-    best = df.sort_values("mase").iloc[0]
-    head = f"Backtest MASE by model (lower is better); best: {best['model']} {best['mase']:.2f}."
-    return Section("Forecast quality", head, df[cols].head(TOP_N))
+    sel = df[df["model"] == "workbench (selected)"]
+    head = "Backtest MASE of the selected models by demand class (1 = seasonal-naive in-sample error): " + \
+        ", ".join(f"{r.demand_class} {r.mase:.2f} ({r.series} series)" if pd.notna(r.mase)
+                  else f"{r.demand_class}: {r.series} series too short for a backtest" for r in sel.itertuples()) + "."
+    return Section("Forecast quality", head, sel[["demand_class", "model", "mase", "series", "windows"]])
 
 
 def _chart_restock(df: pd.DataFrame) -> bytes:
@@ -143,8 +147,8 @@ def _png(fig) -> bytes:
 def _table_html(df: pd.DataFrame) -> str:
     shown = df.copy()
     for c in shown.columns:
-        if c.endswith("_pct") or c == "change_pct":
-            shown[c] = shown[c].map(lambda x: f"{x:+.1%}" if pd.notna(x) else "")
+        if c.endswith("_pct"):  # percent units: 8.8 means +8.8 %
+            shown[c] = shown[c].map(lambda x: f"{x:+.1f}%" if pd.notna(x) else "")
         elif pd.api.types.is_float_dtype(shown[c]):
             shown[c] = shown[c].map(lambda x: f"{x:,.2f}" if pd.notna(x) else "")
     # to_html escapes every cell, so product titles and reasons cannot inject markup
@@ -167,7 +171,7 @@ def weekly_email(settings: MailSettings, as_of: str, report_dir: Path):
     if risk is not None and len(risk):
         images.append(InlineImage("risk", _chart_risk(risk)))
     have = {i.cid for i in images}
-    attachments = sorted(p for p in report_dir.iterdir() if p.is_file() and p.suffix in ATTACH_SUFFIXES)
+    attachments = [report_dir / name for name in ATTACH if (report_dir / name).is_file()]
 
     parts = [f"<h1>Weekly workbench report — as of {html.escape(as_of)}</h1>",
              "<p>Full interactive reports and the CSVs (ready for purchase orders) are attached.</p>"]

@@ -37,17 +37,33 @@ FILES = {
 }
 DATE_COLUMNS = ("ds", "date", "order_by", "as_of")
 
-# Daily forecast horizon for restock: longest sea lead time + review period + peak window margin.
-FORECAST_HORIZON_DAYS = 120
-FORECAST_LEVELS = (80, 95)
+# What the report tables show (the reason last); the CSVs keep every column.
+VIEWS = {
+    "restock": ["sku", "status", "days_of_cover", "available", "inbound", "ads", "safety_stock", "reorder_point",
+                "recommended_qty", "ship_mode", "order_by", "stockout_probability", "rot_qty", "reason"],
+    "pricing": ["sku", "channel", "phase", "rule", "current_price", "recommended_price", "change_pct",
+                "predicted_units_change_pct", "predicted_profit_change_pct", "reason"],
+    "ads": ["sku", "channel", "campaign", "ad_type", "phase", "action", "current_budget", "recommended_budget",
+            "change_pct", "bid_change_pct", "reason"],
+    "risk": ["sku", "hijack_score", "hijack_level", "monitor_every_minutes", "stockout_risk", "score_product_type",
+             "score_margin", "score_competition", "score_brand", "score_price", "hijack_model_prob", "reason"],
+    "account_health": ["channel", "metric", "latest", "target", "breach", "weeks_in_breach", "trend", "reason"],
+    "classes": ["unique_id", "demand_class", "adi", "cv2", "n_obs", "model", "mase"],
+}
+
+
+def view(name: str, frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The columns a report table shows for a result (every column when no view is defined)."""
+    if frame is None or name not in VIEWS:
+        return frame
+    return frame[[c for c in VIEWS[name] if c in frame.columns]]
 
 
 def compute_weekly(ds, as_of: str, out_dir: Path) -> list[Path]:
     """Compute every section for ``as_of`` from a loaded dataset; write one CSV each into ``out_dir``."""
-    from workbench.forecast.api import demand_history, forecast_frame
-    from workbench.policies.ads import ads_recommendations
-    from workbench.policies.pricing import pricing_recommendations
-    from workbench.policies.restock import RestockPolicy
+    from workbench.policies.ads import AdBudgetPolicy
+    from workbench.policies.chain import forecast_for_restock, restock_for_dataset
+    from workbench.policies.pricing import PricingPolicy
     from workbench.risk.run import risk_outputs
 
     out_dir = Path(out_dir)
@@ -58,25 +74,50 @@ def compute_weekly(ds, as_of: str, out_dir: Path) -> list[Path]:
         if frame is not None:
             written.append(write_frame(frame, out_dir / FILES[name]))
 
-    history = demand_history(ds.tables, as_of_ts)
-    fc = forecast_frame(history, horizon=FORECAST_HORIZON_DAYS, freq="D", levels=list(FORECAST_LEVELS),
-                        events=ds.get("events"))
-    put("history", history)
+    fc = forecast_for_restock(ds, as_of_ts)
+    put("history", fc.history)
     put("forecast", fc.forecast)
     put("backtest", fc.backtest)
-    put("accuracy", fc.accuracy)
-    put("classes", fc.classification)
-    put("lost_demand", fc.lost_units)
+    put("accuracy", accuracy_table(fc.backtest, fc.choices, fc.classification))
+    put("classes", fc.classification.merge(fc.choices[["unique_id", "model", "mase"]], on="unique_id", how="left"))
+    put("lost_demand", fc.lost_units[fc.lost_units["lost_units"] > 0].sort_values("lost_units", ascending=False))
 
-    restock = RestockPolicy().recommend(ds["products"], ds["inventory"], ds["shipments"], fc.forecast, as_of_ts,
-                                        sales=ds["sales"], events=ds.get("events"))
+    restock = restock_for_dataset(ds, as_of_ts, fc.forecast)
     put("restock", restock)
-    put("pricing", pricing_recommendations(ds, as_of_ts, restock=restock))
+    put("pricing", PricingPolicy().recommend(ds, as_of_ts, restock))
     if ds.get("ads") is not None:
-        put("ads", ads_recommendations(ds, as_of_ts, restock=restock))
+        put("ads", AdBudgetPolicy().recommend(ds, as_of_ts, restock))
     for name, frame in risk_outputs(ds, as_of_ts, restock=restock).items():
         put(name, frame)
     return written
+
+
+def accuracy_table(backtest: pd.DataFrame, choices: pd.DataFrame, classification: pd.DataFrame) -> pd.DataFrame:
+    """Mean backtest MASE per demand class and candidate model, on the same series within a class.
+
+    Candidates differ by class (Croston-type models only compete on intermittent series), so models
+    are compared within a class. ``workbench (selected)`` is the mean MASE of the model each series
+    chose, on the same windows the choice was made on: an optimistic, in-sample view of the
+    selection; the honest out-of-sample comparison is in ``benchmarks/results/``.
+    """
+    cls = classification[["unique_id", "demand_class"]]
+    bt = backtest.merge(cls, on="unique_id", how="left")
+    per_model = (bt.groupby(["demand_class", "model"])
+                 .agg(mase=("mase", "mean"), series=("unique_id", "nunique"), windows=("cutoff", "nunique"))
+                 .reset_index())
+    ch = choices.merge(cls, on="unique_id", how="left", suffixes=("_choice", ""))
+    selected = (ch.groupby("demand_class")
+                .agg(mase=("mase", "mean"), series=("unique_id", "nunique"), windows=("n_windows", "max"))
+                .reset_index().assign(model="workbench (selected)"))
+    out = pd.concat([selected, per_model], ignore_index=True)
+    out = out.sort_values(["demand_class", "mase"], kind="stable").reset_index(drop=True)
+    out["windows"] = out["windows"].fillna(0).astype(int)
+    out["reason"] = (out["demand_class"] + ": mean MASE over " + out["series"].astype(str) + " series x "
+                     + out["windows"].astype(str) + " rolling-origin windows (1 = seasonal-naive in-sample error)")
+    short = out["mase"].isna()
+    out.loc[short, "reason"] = (out.loc[short, "demand_class"] + ": " + out.loc[short, "series"].astype(str)
+                                + " series too short for a backtest; a fallback model forecasts them")
+    return out[["demand_class", "model", "mase", "series", "windows", "reason"]]
 
 
 def _read(path: Path) -> pd.DataFrame | None:
@@ -103,23 +144,26 @@ class WeeklyResults:
     def extra(self, name: str) -> pd.DataFrame | None:
         return self.frames.get(name)
 
+    def view(self, name: str) -> pd.DataFrame | None:
+        return view(name, self.frames.get(name))
+
     def restock_orders(self) -> pd.DataFrame | None:
         r = self.restock
-        return None if r is None else r[r["recommended_qty"] > 0].sort_values("days_of_cover")
+        return None if r is None else view("restock", r[r["recommended_qty"] > 0].sort_values("days_of_cover"))
 
     def pricing_changes(self) -> pd.DataFrame | None:
         p = self.pricing
         if p is None:
             return None
         ch = p[p["change_pct"].abs() > 1e-9]
-        return ch.reindex(ch["change_pct"].abs().sort_values(ascending=False).index)
+        return view("pricing", ch.reindex(ch["change_pct"].abs().sort_values(ascending=False).index))
 
     def ads_changes(self) -> pd.DataFrame | None:
         a = self.ads
         if a is None:
             return None
         delta = (a["recommended_budget"] - a["current_budget"]).abs()
-        return a[delta > 1e-9].assign(_d=delta).sort_values("_d", ascending=False).drop(columns="_d")
+        return view("ads", a[delta > 1e-9].assign(_d=delta).sort_values("_d", ascending=False).drop(columns="_d"))
 
     def kpis(self) -> dict[str, object]:
         out: dict[str, object] = {"as of": self.as_of}
