@@ -1,0 +1,443 @@
+"""Ad-budget recommendations per campaign across the stockout cycle (domain-rules.md §2).
+
+Rules by phase of the campaign's SKU × channel (:mod:`.phase`), named in ``action`` and ``rule``:
+
+- **pre_stockout** — cut the SKU's total daily budget by ``pre_stockout_cut`` (35 %, in 30–40 %),
+  measured from its highest daily total of the last 28 days (weekly runs do not stack cuts):
+  pause poor auto/broad campaigns (ACoS above break-even, or spend without sales), keep exact/phrase
+  (core) campaigns with bids lowered ``core_bid_cut`` (7.5 %, in 5–10 %), scale the rest to reach
+  the target. Never everything off: if nothing would be left, the best campaign keeps running.
+- **stockout** — pause Sponsored Brands / Display (they keep buying clicks that cannot convert),
+  at most ``stockout_token_budget_usd`` for brand awareness; Sponsored Products pause themselves, so
+  their budget is left alone (history kept for the restart).
+- **recovery** — core campaigns at ``recovery_budget_multiplier`` (1.5×, in 1–2×) of their
+  pre-stockout budget (half-way in step 2), auto campaigns back at their pre-stockout budget with
+  bids lowered ``recovery_auto_bid_change`` to harvest keywords, the others back at their
+  pre-stockout budget.
+- **normal** — fit a spend → ad-sales response curve per campaign and move budget to where the last
+  dollar earns most, within ``max_weekly_change`` of today's budget per campaign.
+
+Response curve (diminishing returns, the saturating-exponential form used in media-mix models, e.g.
+Jin et al. 2017, *Bayesian methods for media mix modeling with carryover and shape effects*)::
+
+    ad_sales(s) = A · (1 − exp(−s / B))          s = daily spend (USD)
+
+fitted per campaign on in-stock days by least squares over a grid of B (A is then linear), with a
+normal penalty pulling log B towards the ad type's pooled value (shrinkage for campaigns whose spend
+barely moved). With the margin before ads ``m = (p(1 − fee_rate) − unit_cost) / p`` (= the
+break-even ACoS), the last dollar pays for itself where marginal ad sales × m = 1, i.e. the
+marginal ACoS equals break-even ACoS. Allocation (Lagrange / water-filling): each campaign's spend
+``s_i(λ) = B_i · ln(A_i / (B_i λ))`` clipped to ``[budget_i(1 − cap), budget_i(1 + cap)]``; the
+SKU's total is the sum of each campaign's profit-optimal spend (λ = 1/m) within its cap, and λ
+is found by bisection so the campaigns add up to it (the same split :func:`allocate_spend` gives any
+fixed total). Spend is converted to budget with each campaign's recent
+spend / budget ratio.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from workbench.policies.base import check_in_range
+from workbench.policies.phase import StockoutPhase, as_timestamp, in_stock_flags
+from workbench.policies.pricing import _load_restock, current_prices
+
+ADS_COLUMNS = ["sku", "channel", "campaign", "ad_type", "current_budget", "recommended_budget", "change_pct",
+               "bid_change_pct", "phase", "action", "reason"]
+# change_pct and bid_change_pct are percentages (−35.0 = −35 %); a paused campaign that is resumed
+# shows +100.
+EXTRA_COLUMNS = ["rule", "targeting", "acos", "breakeven_acos", "pre_stockout_budget", "a_sales_usd", "b_spend_usd"]
+
+_TARGETING_WORDS = ("exact", "phrase", "auto", "broad", "brand", "product")
+
+
+def campaign_targeting(ads: pd.DataFrame) -> pd.Series:
+    """Targeting per row: the ``targeting`` column where given, else a word found in the campaign name."""
+    name = ads["campaign"].astype(str).str.lower()
+    guess = pd.Series("", index=ads.index, dtype=object)
+    for w in reversed(_TARGETING_WORDS):
+        guess = guess.mask(name.str.contains(w, regex=False), w)
+    if "targeting" in ads.columns:
+        given = ads["targeting"].astype("string").str.lower()
+        return given.fillna(pd.Series(guess, index=ads.index)).astype(object)
+    return guess
+
+
+# --------------------------------------------------------------------------------------------------
+# response curves
+# --------------------------------------------------------------------------------------------------
+
+def saturating_sales(spend, a, b):
+    """Expected ad sales A · (1 − exp(−spend / B))."""
+    return np.asarray(a, float) * (1.0 - np.exp(-np.asarray(spend, float) / np.asarray(b, float)))
+
+
+def fit_response_curves(daily: pd.DataFrame, grid_size: int = 60, prior_sd_log: float = 0.25,
+                        min_days: int = 14) -> pd.DataFrame:
+    """Fit A, B per campaign from daily ``spend`` and ``ad_sales`` (in-stock days only).
+
+    Returns campaign, ad_type, n_days, a_sales_usd, b_spend_usd, mean_spend, fit ("own" / "too few days").
+    B is searched on a log grid from 0.05× to 20× the campaign's median spend; the score is
+    SSE/σ² + (log B − μ)²/prior_sd_log² where μ is the ad type's median unpenalized log(B / median spend).
+    """
+    rows = []
+    groups = list(daily.groupby("campaign", sort=True))
+    ratios = np.exp(np.linspace(np.log(0.05), np.log(20.0), grid_size))
+    first = {}
+    for camp, g in groups:
+        s, y = g["spend"].to_numpy(float), g["ad_sales"].to_numpy(float)
+        med = float(np.median(s[s > 0])) if (s > 0).any() else 0.0
+        if len(g) < min_days or med <= 0:
+            continue
+        b = ratios * med
+        f = 1.0 - np.exp(-s[None, :] / b[:, None])  # (grid, n)
+        ff = (f * f).sum(axis=1)
+        a = np.where(ff > 0, (f @ y) / np.where(ff > 0, ff, 1), 0.0)
+        sse = ((y[None, :] - a[:, None] * f) ** 2).sum(axis=1)
+        first[camp] = (med, b, a, sse, len(g))
+    types = {camp: g["ad_type"].iloc[0] for camp, g in groups}
+    # pooled prior per ad type: median best log-ratio of the unpenalized fits
+    best_log = pd.Series({c: np.log(v[1][np.argmin(v[3])] / v[0]) for c, v in first.items()}, dtype=float)
+    mu = best_log.groupby(pd.Series(types).reindex(best_log.index)).median() if len(best_log) else pd.Series(
+        dtype=float)
+    for camp, g in groups:
+        base = dict(campaign=camp, ad_type=types[camp], n_days=len(g), mean_spend=float(g["spend"].mean()),
+                    mean_ad_sales=float(g["ad_sales"].mean()))
+        if camp not in first:
+            rows.append(dict(base, a_sales_usd=np.nan, b_spend_usd=np.nan, fit="too few days with spend"))
+            continue
+        med, b, a, sse, n = first[camp]
+        sigma2 = max(sse.min() / max(n - 2, 1), 1e-9)
+        m = mu.get(types[camp], 0.0)
+        score = sse / sigma2 + (np.log(b / med) - m) ** 2 / prior_sd_log ** 2
+        k = int(np.argmin(score))
+        rows.append(dict(base, a_sales_usd=float(a[k]), b_spend_usd=float(b[k]), fit="own"))
+    return pd.DataFrame(rows, columns=["campaign", "ad_type", "n_days", "mean_spend", "mean_ad_sales",
+                                       "a_sales_usd", "b_spend_usd", "fit"])
+
+
+def _spend_at(lam, a, b, lo, hi):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = b * np.log(np.maximum(a / (b * lam), 1e-300))
+    return np.clip(np.maximum(s, 0.0), lo, hi)
+
+
+def allocate_spend(a, b, total, lo=None, hi=None, iters: int = 100) -> np.ndarray:
+    """Split ``total`` daily spend over campaigns with curves A·(1 − e^(−s/B)) to maximise ad sales.
+
+    Equal marginal return λ = (A/B)·e^(−s/B) on every campaign not at a bound (KKT); λ by bisection.
+    ``lo`` / ``hi`` bound each campaign's spend (default 0 / ``total``).
+    """
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    lo = np.zeros_like(a) if lo is None else np.asarray(lo, float)
+    hi = np.full_like(a, float(total)) if hi is None else np.asarray(hi, float)
+    total = float(np.clip(total, lo.sum(), hi.sum()))
+    lo_l, hi_l = 1e-12, float(np.max(a / b)) * 10 + 1.0  # λ high → little spend
+    for _ in range(iters):
+        mid = np.sqrt(lo_l * hi_l)
+        if _spend_at(mid, a, b, lo, hi).sum() > total:
+            lo_l = mid
+        else:
+            hi_l = mid
+    s = _spend_at(hi_l, a, b, lo, hi)
+    # hand any rounding remainder to campaigns with room, proportionally
+    rest = total - s.sum()
+    room = np.where(rest > 0, hi - s, s - lo)
+    if room.sum() > 0:
+        s = s + rest * room / room.sum()
+    return s
+
+
+def profit_optimal_spend(a, b, margin) -> np.ndarray:
+    """Spend where marginal ad sales × margin = 1: s* = B · ln(A·m / B), 0 when even the first dollar loses."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.maximum(b * np.log(np.maximum(a * margin / b, 1e-300)), 0.0)
+
+
+# --------------------------------------------------------------------------------------------------
+# the policy
+# --------------------------------------------------------------------------------------------------
+
+@dataclass
+class AdBudgetPolicy:
+    """Playbook ad budgets across the stockout cycle, response-curve allocation when healthy.
+
+    Parameters
+    ----------
+    pre_stockout_cut : share of the SKU's total daily budget cut before a stockout (0.35; in [0.30, 0.40]).
+    core_bid_cut : bid reduction on core (exact/phrase) campaigns before a stockout (0.075; in [0.05, 0.10]).
+    stockout_token_budget_usd : most a Sponsored Brands campaign keeps during a stockout (0 = pause).
+    recovery_budget_multiplier : core budget after restock vs pre-stockout (1.5; in [1, 2]).
+    recovery_auto_bid_change : bid change on auto campaigns in recovery (−0.20: harvest at low bids).
+    max_weekly_change : largest budget move per campaign and per SKU total in the normal phase (0.20).
+    perf_window_days : days of history that judge a campaign's ACoS and spend rate (14).
+    fit_window_days : days of history the response curves are fitted on (365; budgets that moved
+        over a longer span pin the curve's bend down better).
+    pre_window_days : days before a stockout whose mean budget is the pre-stockout budget (14).
+    """
+
+    pre_stockout_cut: float = 0.35
+    core_bid_cut: float = 0.075
+    stockout_token_budget_usd: float = 0.0
+    recovery_budget_multiplier: float = 1.5
+    recovery_auto_bid_change: float = -0.20
+    max_weekly_change: float = 0.20
+    perf_window_days: int = 14
+    fit_window_days: int = 365
+    pre_window_days: int = 14
+
+    def _validate(self) -> None:
+        check_in_range("pre_stockout_cut", self.pre_stockout_cut, 0.30, 0.40, closed="both")
+        check_in_range("core_bid_cut", self.core_bid_cut, 0.05, 0.10, closed="both")
+        check_in_range("stockout_token_budget_usd", self.stockout_token_budget_usd, 0, 1e6, closed="left")
+        check_in_range("recovery_budget_multiplier", self.recovery_budget_multiplier, 1.0, 2.0, closed="both")
+        check_in_range("recovery_auto_bid_change", self.recovery_auto_bid_change, -0.9, 0, closed="both")
+        check_in_range("max_weekly_change", self.max_weekly_change, 0, 1, closed="right")
+        check_in_range("perf_window_days", self.perf_window_days, 1, 365, closed="both")
+        check_in_range("fit_window_days", self.fit_window_days, 14, 730, closed="both")
+        check_in_range("pre_window_days", self.pre_window_days, 1, 365, closed="both")
+
+    def campaign_table(self, ds, as_of, phases: pd.DataFrame) -> pd.DataFrame:
+        """One row per live campaign: current budget, recent performance, targeting, margin, phase."""
+        as_of = as_timestamp(as_of)
+        ads = ds.get("ads")
+        ads = ads.loc[ads["date"] <= as_of].copy()
+        ads["targeting_"] = campaign_targeting(ads)
+        last = ads.sort_values("date").groupby("campaign").last()
+        last = last.loc[last["date"] > as_of - pd.Timedelta(days=30)]  # campaigns that stopped long ago are gone
+        camp = last[["sku", "channel", "ad_type", "daily_budget", "targeting_", "date"]].rename(
+            columns={"daily_budget": "current_budget", "targeting_": "targeting", "date": "last_date"})
+        if "bid" in last.columns:
+            camp["bid"] = last["bid"]
+        camp = camp.reset_index()
+        recent = ads.loc[ads["date"] > as_of - pd.Timedelta(days=self.perf_window_days)]
+        perf = recent.groupby("campaign").agg(spend_14d=("spend", "sum"), ad_sales_14d=("ad_sales", "sum"),
+                                              budget_14d=("daily_budget", "sum"))
+        camp = camp.merge(perf.reset_index(), on="campaign", how="left")
+        last28 = ads.loc[ads["date"] > as_of - pd.Timedelta(days=28)]
+        high = (last28.groupby(["sku", "channel", "date"])["daily_budget"].sum()
+                .groupby(["sku", "channel"]).max().rename("sku_budget_28d_high").reset_index())
+        camp = camp.merge(high, on=["sku", "channel"], how="left")
+        camp["sku_budget_28d_high"] = camp["sku_budget_28d_high"].fillna(0.0)
+        camp["acos"] = camp["spend_14d"] / camp["ad_sales_14d"].where(camp["ad_sales_14d"] > 0)
+        camp["utilization"] = (camp["spend_14d"] / camp["budget_14d"].where(camp["budget_14d"] > 0)).clip(0.05, 1.0)
+        # pre-stockout budget per campaign
+        ep = phases[["sku", "channel", "stockout_start"]].dropna()
+        pre = ads.merge(ep, on=["sku", "channel"])
+        pre = pre.loc[(pre["date"] < pre["stockout_start"])
+                      & (pre["date"] >= pre["stockout_start"] - pd.Timedelta(days=self.pre_window_days))]
+        camp = camp.merge(pre.groupby("campaign")["daily_budget"].mean().rename("pre_stockout_budget").reset_index(),
+                          on="campaign", how="left")
+        prices = current_prices(ds["sales"], ds["products"], as_of)
+        pr = prices.merge(ds["products"][["sku", "unit_cost", "fee_rate"]], on="sku")
+        pr["breakeven_acos"] = ((pr["current_price"] * (1 - pr["fee_rate"]) - pr["unit_cost"])
+                                / pr["current_price"]).clip(lower=0)
+        camp = camp.merge(pr[["sku", "channel", "breakeven_acos"]], on=["sku", "channel"], how="left")
+        camp["breakeven_acos"] = camp["breakeven_acos"].fillna(0.0)
+        cols = ["sku", "channel", "phase", "phase_reason", "recovery_step"]
+        camp = camp.merge(phases[cols], on=["sku", "channel"], how="left")
+        camp["phase"] = camp["phase"].fillna("normal")
+        camp["phase_reason"] = camp["phase_reason"].fillna("no sales history for this SKU × channel")
+        camp["recovery_step"] = camp["recovery_step"].fillna(0).astype(int)
+        camp["core"] = camp["targeting"].isin(["exact", "phrase"]) | camp["campaign"].str.lower().str.contains("core")
+        camp["poor"] = camp["targeting"].isin(["auto", "broad"]) & (
+            (camp["acos"] > camp["breakeven_acos"]) | ((camp["spend_14d"] > 0) & (camp["ad_sales_14d"] <= 0)))
+        return camp
+
+    def recommend(self, ds, as_of, restock: pd.DataFrame | None = None,
+                  phases: pd.DataFrame | None = None) -> pd.DataFrame:
+        """One row per live campaign with the design's ads columns (plus rule and the numbers behind it)."""
+        self._validate()
+        as_of = as_timestamp(as_of)
+        if ds.get("ads") is None or ds.get("ads").empty:
+            return pd.DataFrame(columns=ADS_COLUMNS + EXTRA_COLUMNS)
+        ph = phases if phases is not None else StockoutPhase().classify(ds, as_of, restock)
+        camp = self.campaign_table(ds, as_of, ph)
+        if camp.empty:  # no campaign ran in the 30 days up to as_of
+            return pd.DataFrame(columns=ADS_COLUMNS + EXTRA_COLUMNS)
+        camp["recommended_budget"] = camp["current_budget"].astype(float)
+        camp["bid_change"] = 0.0
+        camp["action"], camp["rule"], camp["detail"] = "keep", "", ""
+        curves = self._curves(ds, as_of, camp)
+        camp = camp.merge(curves[["campaign", "a_sales_usd", "b_spend_usd", "fit"]], on="campaign", how="left")
+        parts = []
+        for (sku, ch), g in camp.groupby(["sku", "channel"], sort=True):
+            phase = g["phase"].iloc[0]
+            g = g.copy()
+            if phase == "pre_stockout":
+                g = self._pre_stockout(g)
+            elif phase == "stockout":
+                g = self._stockout(g)
+            elif phase == "recovery":
+                g = self._recovery(g)
+            else:
+                g = self._normal(g)
+            parts.append(g)
+        out = pd.concat(parts, ignore_index=True)
+        out["recommended_budget"] = out["recommended_budget"].round(2)
+        cur = out["current_budget"].astype(float)
+        out["change_pct"] = np.where(cur > 0, (out["recommended_budget"] / cur.where(cur > 0, 1) - 1) * 100,
+                                     np.where(out["recommended_budget"] > 0, 100.0, 0.0)).round(1)
+        out["bid_change_pct"] = (out["bid_change"] * 100).round(1)
+        out["reason"] = [self._reason(r) for r in out.itertuples(index=False)]
+        out = out[ADS_COLUMNS + EXTRA_COLUMNS]
+        for c in ("acos", "breakeven_acos", "a_sales_usd", "b_spend_usd", "pre_stockout_budget"):
+            out[c] = out[c].astype(float).round(3)
+        return out.sort_values(["sku", "channel", "campaign"]).reset_index(drop=True)
+
+    # -- phases ------------------------------------------------------------------------------
+    def _pre_stockout(self, g: pd.DataFrame) -> pd.DataFrame:
+        cur = g["current_budget"].astype(float)
+        # the cut is measured from the SKU's highest daily total of the last 28 days, so a weekly
+        # run does not cut again what last week's run already cut
+        total = max(cur.sum(), float(g["sku_budget_28d_high"].iloc[0]))
+        target = (1 - self.pre_stockout_cut) * total
+        rec = cur.copy()
+        g.loc[g["poor"], ["action", "rule"]] = ["pause", "pre_stockout_pause_poor"]
+        rec[g["poor"]] = 0.0
+        g.loc[g["core"], ["action", "rule"]] = ["keep, lower bids", "pre_stockout_keep_core"]
+        g.loc[g["core"], "bid_change"] = -self.core_bid_cut
+        other = ~g["core"] & ~g["poor"]
+        g.loc[other, ["action", "rule"]] = ["cut", "pre_stockout_cut"]
+        excess = rec.sum() - target
+        if excess > 0 and rec[other].sum() > 0:
+            take = min(excess, rec[other].sum())
+            rec[other] = rec[other] * (1 - take / rec[other].sum())
+            excess -= take
+        if excess > 0 and rec[g["core"]].sum() > 0:
+            core = g["core"]
+            rec[core] = rec[core] * (1 - excess / rec[core].sum())
+            g.loc[core, "action"] = "cut, lower bids"
+        zeroed = other & (rec <= 0) & (cur > 0)
+        g.loc[zeroed, "action"] = "pause"
+        if rec.sum() <= 0 and total > 0:  # never switch everything off
+            best = g["acos"].fillna(np.inf).idxmin()
+            rec[best] = target
+            g.loc[best, ["action", "rule"]] = ["keep (never all off)", "pre_stockout_never_all_off"]
+        g["recommended_budget"] = rec
+        cut = 1 - rec.sum() / total if total > 0 else 0.0
+        high = "" if np.isclose(total, cur.sum()) else f" (28-day high; today {cur.sum():.2f})"
+        g["detail"] = (f"SKU budget {total:.2f}{high} → {rec.sum():.2f}/d ({-cut:+.0%}, target "
+                       f"{-self.pre_stockout_cut:+.0%})")
+        return g
+
+    def _stockout(self, g: pd.DataFrame) -> pd.DataFrame:
+        sbsd = g["ad_type"].isin(["SB", "SD"])
+        g.loc[~sbsd, ["action", "rule"]] = ["keep (pauses itself while out of stock)", "stockout_sp_self_pause"]
+        token = (g["ad_type"] == "SB") & (self.stockout_token_budget_usd > 0)
+        g.loc[sbsd, "recommended_budget"] = 0.0
+        g.loc[sbsd, ["action", "rule"]] = ["pause", "stockout_pause_sb_sd"]
+        g.loc[token, "recommended_budget"] = np.minimum(g.loc[token, "current_budget"], self.stockout_token_budget_usd)
+        g.loc[token, "action"] = "token budget"
+        g["detail"] = ""
+        return g
+
+    def _recovery(self, g: pd.DataFrame) -> pd.DataFrame:
+        step = int(g["recovery_step"].iloc[0]) or 1
+        mult = self.recovery_budget_multiplier if step == 1 else 1 + (self.recovery_budget_multiplier - 1) / 2
+        ref = g["pre_stockout_budget"].fillna(g["current_budget"]).astype(float)
+        core, auto = g["core"], g["targeting"] == "auto"
+        g["recommended_budget"] = ref
+        g.loc[core, "recommended_budget"] = ref[core] * mult
+        g.loc[core, ["action", "rule"]] = ["raise on core keywords", "recovery_boost_core"]
+        g.loc[auto, "bid_change"] = self.recovery_auto_bid_change
+        g.loc[auto, ["action", "rule"]] = ["harvest keywords at low bids", "recovery_auto_low_bids"]
+        rest = ~core & ~auto
+        g.loc[rest, ["action", "rule"]] = ["back to pre-stockout budget", "recovery_restore"]
+        resumed = rest & (g["current_budget"] <= 0) & (g["recommended_budget"] > 0)
+        g.loc[resumed, "action"] = "resume at pre-stockout budget"
+        tot_ref, tot = ref.sum(), g["recommended_budget"].sum()
+        g["detail"] = (f"step {step}: core at {mult:.2g}× pre-stockout; SKU budget {tot:.2f}/d = "
+                       f"{tot / tot_ref if tot_ref > 0 else 1:.2f}× pre-stockout {tot_ref:.2f}/d")
+        return g
+
+    def _normal(self, g: pd.DataFrame) -> pd.DataFrame:
+        cap = self.max_weekly_change
+        m = float(g["breakeven_acos"].iloc[0])
+        fit = (g["fit"] == "own") & (g["current_budget"] > 0) & g["a_sales_usd"].notna() & (g["a_sales_usd"] > 0)
+        g["rule"] = "normal_keep"
+        g.loc[~fit, "action"] = "keep"
+        g.loc[~fit, "detail"] = np.where(g.loc[~fit, "current_budget"] <= 0, "paused campaign left paused",
+                                         "too little spend history to fit a response curve")
+        if not fit.any():
+            return g
+        f = g.loc[fit]
+        u = f["utilization"].fillna(1.0).to_numpy(float)
+        a, b = f["a_sales_usd"].to_numpy(float), f["b_spend_usd"].to_numpy(float)
+        cur_spend = f["current_budget"].to_numpy(float) * u
+        lo, hi = cur_spend * (1 - cap), cur_spend * (1 + cap)
+        best = profit_optimal_spend(a, b, m) if m > 0 else np.zeros_like(a)
+        best_total = best.sum()
+        # profit-optimal spend per campaign within its weekly cap (the KKT solution at λ = 1/m)
+        total = float(np.clip(best, lo, hi).sum())
+        s = allocate_spend(a, b, total, lo, hi)
+        rec = s / u
+        marg = np.where(a > 0, 1.0 / ((a / b) * np.exp(-cur_spend / b)), np.inf)  # marginal ACoS now
+        g.loc[fit, "recommended_budget"] = rec
+        chg = rec / f["current_budget"].to_numpy(float) - 1
+        g.loc[fit, "action"] = np.where(chg > 0.005, "raise", np.where(chg < -0.005, "lower", "keep"))
+        g.loc[fit, "rule"] = "normal_response_curve"
+        capped = " (weekly cap)" if not np.isclose(total, best_total) else ""
+        g.loc[fit, "detail"] = [
+            f"fitted curve {ai:.0f}·(1−e^(−s/{bi:.0f})): marginal ACoS {mi:.0%} at today's spend vs break-even "
+            f"{m:.0%}; SKU spend {cur_spend.sum():.2f} → {total:.2f}/d{capped}, "
+            f"campaign ±{cap:.0%} at most"
+            for ai, bi, mi in zip(a, b, marg)]
+        return g
+
+    def _curves(self, ds, as_of, camp: pd.DataFrame) -> pd.DataFrame:
+        ads = ds.get("ads")
+        win = ads.loc[(ads["date"] <= as_of) & (ads["date"] > as_of - pd.Timedelta(days=self.fit_window_days))
+                      & ads["campaign"].isin(camp.loc[camp["phase"] == "normal", "campaign"])]
+        if win.empty:
+            return pd.DataFrame(columns=["campaign", "a_sales_usd", "b_spend_usd", "fit"])
+        sales = ds["sales"]
+        ok = sales.assign(_ok=in_stock_flags(sales, ds["inventory"]))[["date", "sku", "channel", "_ok"]]
+        win = win.merge(ok, on=["date", "sku", "channel"], how="left")
+        win = win.loc[win["_ok"].fillna(True).astype(bool)]
+        return fit_response_curves(win)
+
+    def _reason(self, r) -> str:
+        acos = "" if pd.isna(r.acos) else f", ACoS {r.acos:.0%} (break-even {r.breakeven_acos:.0%})"
+        head = f"{r.phase}: {r.phase_reason}"
+        what = {
+            "pre_stockout_pause_poor": f"pause poor {r.targeting} campaign{acos}",
+            "pre_stockout_keep_core": f"keep core {r.targeting} campaign, bids {-self.core_bid_cut:+.1%}",
+            "pre_stockout_cut": (f"cut {r.change_pct:+.0f}%" if r.recommended_budget > 0 else
+                                 "pause: the core campaigns use up the reduced budget"),
+            "pre_stockout_never_all_off": "keep the best campaign running (never switch all ads off)",
+            "stockout_sp_self_pause": "Sponsored Products stop serving by themselves, budget left as is",
+            "stockout_pause_sb_sd": (f"pause {r.ad_type}: clicks cannot convert while out of stock"
+                                     + (f" (token {r.recommended_budget:.2f}/d kept)"
+                                        if r.recommended_budget > 0 else "")),
+            "recovery_boost_core": f"core {r.targeting} campaign to {r.recommended_budget:.2f}/d",
+            "recovery_auto_low_bids": (f"auto campaign at its pre-stockout budget {r.recommended_budget:.2f}/d, "
+                                       f"bids {r.bid_change_pct:+.0f}% to harvest new keywords"),
+            "recovery_restore": f"back to its pre-stockout budget {r.recommended_budget:.2f}/d",
+            "normal_response_curve": f"{r.action} {r.change_pct:+.1f}%",
+            "normal_keep": "keep the budget",
+        }.get(r.rule, r.action)
+        if r.rule in ("pre_stockout_keep_core",) and r.action.startswith("cut"):
+            what += f", budget {r.change_pct:+.0f}%"
+        text = f"{head}; {what}"
+        if r.detail:
+            text += f"; {r.detail}"
+        return text
+
+
+def run_ads(data_dir, as_of, output_path, restock=None, policy: AdBudgetPolicy | None = None) -> pd.DataFrame:
+    """Load the dataset, recommend a budget for every live campaign, write atomically, return the frame.
+
+    A dataset without an ``ads`` table gives an empty frame with the columns (and an empty file).
+    """
+    from workbench.data import load_dataset
+    from workbench.io import write_frame
+
+    ds = load_dataset(data_dir)
+    out = (policy or AdBudgetPolicy()).recommend(ds, as_of, _load_restock(restock))
+    write_frame(out, Path(output_path))
+    return out
