@@ -1,0 +1,206 @@
+"""RestockPolicy behaviour a seller would notice, on small hand-made frames."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from restock_fixtures import AS_OF, flat_forecast, inventory, products, received, shipments
+from workbench.policies.base import check_policy_output
+from workbench.policies.restock import RESTOCK_COLUMNS, RESTOCK_NUMERIC, RestockPolicy, run_restock
+
+# Sea history for supplier S1: lead times 40..49 (mean 44.5), all SKUs share it.
+HISTORY = received("S1", "sea", list(range(40, 50)), sku="A")
+
+
+def sea_shipments(extra=()):
+    return shipments(HISTORY + list(extra))
+
+
+def one(policy=None, on_hand=300, yhat=10.0, extra_ships=(), events=None, sales=None, **prod):
+    p = products(**prod)
+    out = (policy or RestockPolicy(n_paths=500)).recommend(
+        p, inventory(sku=list(p["sku"]), on_hand=on_hand), sea_shipments(extra_ships),
+        flat_forecast(list(p["sku"]), yhat), AS_OF, sales=sales, events=events)
+    return out
+
+
+def test_output_meets_the_policy_contract_and_every_sku_has_a_row():
+    p = products(sku=["A", "B", "C"])
+    # C has no inventory row and no forecast: it still gets a row, with a reason.
+    out = RestockPolicy(n_paths=200).recommend(p, inventory(sku=["A", "B"], on_hand=[50, 900]), sea_shipments(),
+                                               flat_forecast(["A", "B"], 10.0), AS_OF)
+    check_policy_output(out, RESTOCK_COLUMNS, RESTOCK_NUMERIC)
+    assert list(out["sku"]) == ["A", "B", "C"]
+    assert out["stockout_probability"].between(0, 1).all()
+    c = out.set_index("sku").loc["C"]
+    assert c["recommended_qty"] == 0 and c["forecast_model"].startswith("ads_blend")
+    assert c["status"] == "ok" and "no order needed" in c["reason"]  # nothing in stock, nothing to sell
+
+
+def test_under_the_reorder_point_orders_up_to_target_in_moq_and_case_packs():
+    out = one(on_hand=300, moq=[250], case_pack=[24]).iloc[0]
+    assert out["inventory_position"] < out["reorder_point"]
+    q = out["recommended_qty"]
+    assert q >= 250 and q % 24 == 0
+    # Orders up to S = D(L+R) + SS(L+R): at most one case above.
+    assert out["order_up_to"] - 300 <= q < max(out["order_up_to"] - 300, 250) + 24
+    assert out["status"] in ("order_now", "consider_air", "alert_under_7d")
+    assert out["order_by"] == AS_OF
+    assert "order " in out["reason"] and "MOQ 250, case 24" in out["reason"]
+
+
+def test_reorder_point_is_lead_time_demand_plus_safety_stock():
+    out = one(on_hand=2000).iloc[0]
+    L, d = out["lead_time_days"], out["ads"]
+    assert d == pytest.approx(10.0)
+    assert out["lead_time_demand"] == pytest.approx(d * L, abs=1.0)
+    assert out["reorder_point"] == pytest.approx(out["lead_time_demand"] + out["safety_stock"], abs=0.2)
+    # σ_d = sqrt(10) from the flat intervals; SS = 1.645·sqrt(L·10 + 100·σ_L²)
+    ss = 1.6449 * np.sqrt(L * 10 + 100 * out["lead_time_std"] ** 2)
+    assert out["safety_stock"] == pytest.approx(ss, rel=0.02)
+
+
+def test_in_transit_stock_counts_as_inbound_and_prevents_a_double_order():
+    transit = dict(shipment_id="PO-9", sku="A", supplier="S1", mode="sea", qty=600,
+                   order_date=pd.Timestamp("2026-02-15"), ship_date=None, eta=pd.Timestamp("2026-03-05"),
+                   received_date=None, location="FBA-US")
+    without = one(on_hand=300).iloc[0]
+    with_transit = one(on_hand=300, extra_ships=[transit]).iloc[0]
+    assert with_transit["inbound"] == 600
+    assert with_transit["days_of_cover"] == pytest.approx((300 + 600) / with_transit["ads"], abs=0.01)
+    assert without["recommended_qty"] > 0 and with_transit["recommended_qty"] == 0
+    assert "600 in transit" in with_transit["reason"]
+
+
+def test_key_items_carry_more_safety_stock():
+    out = RestockPolicy(n_paths=200).recommend(
+        products(sku=["K", "R"], is_key_item=[True, False]), inventory(sku=["K", "R"], on_hand=2000),
+        sea_shipments(), flat_forecast(["K", "R"], 10.0), AS_OF).set_index("sku")
+    assert out.loc["K", "service_level"] == 0.98 and out.loc["R", "service_level"] == 0.95
+    assert out.loc["K", "safety_stock"] > out.loc["R", "safety_stock"]
+
+
+def test_status_follows_the_playbook_cover_bands():
+    skus = ["alert", "air", "order", "soon", "fine", "over"]
+    on_hand = [50, 150, 460, 700, 1000, 3000]  # 10/day → cover 5, 15, 46, 70, 100, 300 d
+    out = RestockPolicy(n_paths=300).recommend(
+        products(sku=skus), inventory(sku=skus, on_hand=on_hand), sea_shipments(),
+        flat_forecast(skus, 10.0), AS_OF).set_index("sku")
+    assert out.loc["alert", "status"] == "alert_under_7d"
+    assert out.loc["air", "status"] == "consider_air"
+    assert out.loc["order", "status"] == "order_now"
+    assert out.loc["soon", "status"] == "order_by_sea_soon"
+    assert out.loc["fine", "status"] == "ok"
+    assert out.loc["over", "status"] == "overstock"
+    assert out.loc["soon", "order_by"] > AS_OF  # not yet: order by a later date
+    # Probabilities fall as cover rises.
+    p = out.loc[skus, "stockout_probability"].to_numpy()
+    assert (np.diff(p) <= 1e-9).all() and p[0] == 1.0 and p[-1] == 0.0
+
+
+def test_air_bridge_when_sea_cannot_arrive_before_the_stockout():
+    out = one(on_hand=150).iloc[0]  # runs out on day 15; sea takes ~45 d
+    assert out["air_qty"] > 0 and out["ship_mode"].startswith("air")
+    assert out["extra_freight_usd"] > 0
+    assert "by air" in out["reason"] and "freight" in out["reason"]
+    # Bridge ≈ demand from the day air arrives (12 d, later than the run-out? no: day 15) to sea arrival.
+    assert out["air_qty"] == pytest.approx(10 * (out["lead_time_days"] - 15), abs=20)
+
+
+def test_peak_event_ahead_raises_the_order_and_moves_order_by_earlier():
+    base = one(on_hand=1000).iloc[0]
+    assert base["recommended_qty"] == 0  # above the reorder point without a peak
+    p90 = np.ceil(base["lead_time_p90"])
+
+    def bf(days):
+        return pd.DataFrame({"date": [AS_OF + pd.Timedelta(days=days)], "event": ["Black Friday"], "scope": ["all"]})
+    # Peak in 140 d: the pre-build is due at peak − p90 − 60 d, earlier than the normal order date.
+    later = one(on_hand=1000, events=bf(140)).iloc[0]
+    assert later["recommended_qty"] == 0
+    assert later["order_by"] == AS_OF + pd.Timedelta(days=140 - p90 - 60) < base["order_by"]
+    assert "Black Friday" in later["reason"]
+    # Peak due this week: one pre-build order up to S × 1.5 (playbook +50%).
+    pre = one(on_hand=700, events=bf(p90 + 60 - 3)).iloc[0]
+    assert pre["recommended_qty"] >= 1.5 * pre["order_up_to"] - 700 > 0
+    assert "peak_prebuild" in pre["rule"] and "pre-build" in pre["reason"]
+    # Daily rows of one season count as one peak dated by its first day.
+    season = pd.DataFrame({"date": AS_OF + pd.to_timedelta(np.arange(140, 170), unit="D"),
+                           "event": "Christmas run-up", "scope": "all"})
+    assert one(on_hand=1000, events=season).iloc[0]["order_by"] == later["order_by"]
+
+
+def _sales(units_per_day, days=60, sku="A", end=AS_OF):
+    d = pd.date_range(end=end, periods=days)
+    return pd.DataFrame({"date": d, "sku": sku, "channel": "amazon_us", "units": units_per_day, "revenue": 0.0})
+
+
+def test_turnover_rule_raises_fast_movers_by_30_percent():
+    sales = _sales(10)  # 300 sold in 30 d on ~100 on hand → turnover 3×/month
+    fast = one(on_hand=100, sales=sales, moq=[1], case_pack=[1]).iloc[0]
+    plain = one(RestockPolicy(n_paths=300, turnover_fast_raise=0.0), on_hand=100, sales=sales,
+                moq=[1], case_pack=[1]).iloc[0]
+    assert "turnover_fast" in fast["rule"]
+    assert fast["recommended_qty"] == pytest.approx(1.3 * plain["recommended_qty"], abs=1.5)
+
+
+def test_new_product_uses_the_test_batch_formula():
+    launch = AS_OF - pd.Timedelta(days=19)
+    sales = _sales(5, days=20)  # test-period ADS 5/day
+    out = one(on_hand=0, yhat=5.0, sales=sales, launch_date=[launch], moq=[1], case_pack=[1]).iloc[0]
+    target = 5 * 3 + 5 * out["lead_time_days"]
+    assert "test_batch" in out["rule"]
+    assert out["recommended_qty"] >= np.ceil(target) - 1
+
+
+def test_rule_of_thumb_is_shown_beside_the_model_with_the_difference():
+    out = one(on_hand=300, sales=_sales(10, days=60), moq=[1], case_pack=[1]).iloc[0]
+    # ADS 10 × L + 14 d × 10 − 300 on hand − 0 in transit
+    expected = np.ceil(10 * out["lead_time_days"] + 140 - 300)
+    assert out["rot_qty"] == pytest.approx(expected, abs=1)
+    assert out["qty_vs_rule"] == out["recommended_qty"] - out["rot_qty"]
+    assert "rule of thumb" in out["reason"]
+
+
+def test_same_seed_same_answer():
+    a, b = one(on_hand=200), one(on_hand=200)
+    pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.parametrize("param,value,msg", [
+    ("service_level", 1.2, r"`service_level` must be in \(0, 1\), got 1.2"),
+    ("default_mode", "boat", r"`default_mode` must be one of"),
+    ("n_paths", 0, r"`n_paths` must be a whole number >= 1, got 0"),
+    ("turnover_slow_cut", 1.5, r"`turnover_slow_cut` must be in \[0, 1\), got 1.5"),
+    ("order_policy", "weekly", r"`order_policy` must be 'order_up_to' or 'reorder_point', got 'weekly'"),
+    ("service_measure", "beta", r"`service_measure` must be 'cycle' or 'fill_rate'"),
+    ("demand_correlation", -0.1, r"`demand_correlation` must be in \[0, 1\], got -0.1"),
+])
+def test_bad_parameters_are_named_in_the_error(param, value, msg):
+    with pytest.raises(ValueError, match=msg):
+        one(RestockPolicy(**{param: value}))
+
+
+def test_run_restock_writes_the_output_file(tiny_dataset, tmp_path):
+    fc = flat_forecast(["SKU-1", "SKU-2"], 3.0, as_of=pd.Timestamp("2026-01-02"))
+    out_path = tmp_path / "out" / "restock.csv"
+    df = run_restock(tiny_dataset, "2026-01-02", out_path, fc, RestockPolicy(n_paths=100))
+    back = pd.read_csv(out_path)
+    assert list(back["sku"]) == ["SKU-1", "SKU-2"] and len(df) == 2
+    check_policy_output(back, RESTOCK_COLUMNS, RESTOCK_NUMERIC)
+    assert not list(out_path.parent.glob(".*.tmp"))
+    assert df.set_index("sku").loc["SKU-1", "inbound"] == 100  # PO-2 air, not yet received
+
+
+def test_fill_rate_target_gives_less_safety_stock_when_moq_orders_are_large():
+    cycle = one(on_hand=2000, moq=[2000], case_pack=[10]).iloc[0]
+    fill = one(RestockPolicy(n_paths=200, service_measure="fill_rate"), on_hand=2000, moq=[2000], case_pack=[10]).iloc[0]
+    assert fill["safety_stock"] < cycle["safety_stock"]
+    assert "fill rate 95%" in fill["reason"]
+
+
+def test_reorder_point_policy_orders_only_below_the_reorder_point():
+    # Position between ROP and S: the (R, S) default tops up, the ROP variant waits.
+    probe = one(on_hand=2000).iloc[0]
+    between = int((probe["reorder_point"] + probe["order_up_to"]) / 2)
+    rs = one(on_hand=between).iloc[0]
+    rop = one(RestockPolicy(n_paths=200, order_policy="reorder_point"), on_hand=between).iloc[0]
+    assert rs["recommended_qty"] > 0 and rop["recommended_qty"] == 0
