@@ -1,0 +1,150 @@
+"""forecast_frame / forecast_file / the CLI: daily and weekly input, intervals, overrides, reasons."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast_fixtures import daily_panel
+from workbench.cli import main as cli_main
+from workbench.errors import InputError
+from workbench.forecast import forecast_frame
+from workbench.forecast.overrides import load_overrides, set_override
+
+H = 28
+
+
+@pytest.fixture(scope="module")
+def daily():
+    hist, truth = daily_panel(n_series=12, n_days=400 + H, seed=5)
+    cut = hist["ds"].max() - pd.Timedelta(days=H)
+    train = hist[hist["ds"] <= cut].copy()
+    train["in_stock"] = True
+    stock = (train["unique_id"] == "S00") & train["ds"].between(cut - pd.Timedelta(days=40), cut - pd.Timedelta(days=31))
+    train.loc[stock, ["y", "in_stock"]] = [0.0, False]
+    res = forecast_frame(train, H, "D", [80, 95], seed=0)
+    return train, truth[truth["ds"] > cut], res
+
+
+def test_one_row_per_series_and_day_with_required_columns(daily):
+    train, test, res = daily
+    f = res.forecast
+    assert list(f.columns[:4]) == ["unique_id", "ds", "model", "yhat"]
+    for c in ["yhat_lo_80", "yhat_hi_80", "yhat_lo_95", "yhat_hi_95", "reason"]:
+        assert c in f
+    assert len(f) == train["unique_id"].nunique() * H
+    assert not f.duplicated(["unique_id", "ds"]).any()
+    assert f[["yhat", "yhat_lo_80", "yhat_hi_80"]].notna().all().all()
+    assert (f["yhat_lo_95"] <= f["yhat_lo_80"]).all() and (f["yhat_lo_80"] <= f["yhat"]).all()
+    assert (f["yhat"] <= f["yhat_hi_80"]).all() and (f["yhat_hi_80"] <= f["yhat_hi_95"]).all()
+    assert (f["yhat_lo_95"] >= 0).all()
+    assert f["reason"].str.len().gt(20).all()
+
+
+def test_classification_backtest_and_lost_units_are_exposed(daily):
+    _, _, res = daily
+    assert set(res.classification["demand_class"]) <= {"smooth", "erratic", "intermittent", "lumpy"}
+    assert {"unique_id", "model", "cutoff", "mase"} <= set(res.backtest.columns)
+    assert res.backtest["cutoff"].nunique() == 3
+    s00 = res.lost_units.set_index("unique_id").loc["S00"]
+    assert s00["stockout_periods"] == 10 and s00["lost_units"] > 50
+    assert "10 stockout days imputed" in res.forecast.loc[res.forecast["unique_id"] == "S00", "reason"].iloc[0]
+    smooth = res.classification.set_index("unique_id").loc["S00", "demand_class"]
+    intermittent = res.classification.set_index("unique_id").loc["S01", "demand_class"]
+    assert smooth == "smooth" and intermittent in ("intermittent", "lumpy")
+    # intermittent series are chosen among intermittent models (or the global model / ensembles)
+    m01 = res.choices.set_index("unique_id").loc["S01", "model"]
+    assert m01 in ("CrostonSBA", "TSB", "IMAPA", "ADIDA", "WindowAverage", "SeasWA", "GlobalGBM", "Ensemble")
+
+
+def test_intervals_cover_the_truth_on_generated_data(daily):
+    _, test, res = daily
+    m = test.merge(res.forecast, on=["unique_id", "ds"])
+    cov80 = ((m["y"] >= m["yhat_lo_80"]) & (m["y"] <= m["yhat_hi_80"])).mean()
+    cov95 = ((m["y"] >= m["yhat_lo_95"]) & (m["y"] <= m["yhat_hi_95"])).mean()
+    assert 0.70 <= cov80 <= 0.95, cov80
+    assert cov95 >= 0.88, cov95
+
+
+def test_point_forecast_beats_the_naive_mean_of_all_history(daily):
+    train, test, res = daily
+    m = test.merge(res.forecast, on=["unique_id", "ds"]).merge(
+        train.groupby("unique_id")["y"].mean().rename("hist_mean"), on="unique_id")
+    assert (m["y"] - m["yhat"]).abs().mean() < (m["y"] - m["hist_mean"]).abs().mean()
+
+
+def test_short_history_gets_a_fallback_and_says_so():
+    hist, _ = daily_panel(n_series=3, n_days=300, seed=1)
+    new = pd.DataFrame({"unique_id": "NEW", "ds": pd.date_range("2024-10-01", periods=10), "y": [3, 4, 2, 5, 3, 4, 2, 3, 4, 5.0]})
+    res = forecast_frame(pd.concat([hist, new]), 14, "D", [80], use_global_model=False)
+    f = res.forecast[res.forecast["unique_id"] == "NEW"]
+    assert (f["model"] == "ShortHistoryAverage").all() and len(f) == 14
+    assert f["yhat"].iloc[0] == pytest.approx(3.5)
+    assert "short series (10 days of history" in f["reason"].iloc[0]
+
+
+def test_weekly_input_and_overrides_are_applied(tmp_path):
+    rng = np.random.default_rng(2)
+    ds = pd.date_range("2021-01-01", periods=150, freq="W-FRI")
+    season = 1 + 0.5 * (ds.isocalendar().week.to_numpy() >= 47)
+    df = pd.concat([pd.DataFrame({"unique_id": f"W{i}", "ds": ds, "y": rng.poisson(100 * season).astype(float)})
+                    for i in range(4)])
+    path = tmp_path / "overrides.yaml"
+    set_override(path, "W1", "CrostonSBA", who="ana", why="test override")
+    set_override(path, "W1", "SeasonalNaive", who="bob", why="peak season")
+    ov = load_overrides(path)
+    assert ov["W1"]["previous"]["model"] == "CrostonSBA" and ov["W1"]["who"] == "bob"
+    res = forecast_frame(df, 13, "W", [80], overrides=path)
+    f = res.forecast
+    assert len(f) == 4 * 13 and (f["ds"].dt.dayofweek == 4).all()
+    w1 = f[f["unique_id"] == "W1"]
+    assert (w1["model"] == "SeasonalNaive").all()
+    assert "analyst override (bob" in w1["reason"].iloc[0]
+    # an override to a model outside the class's candidates is run for that series only
+    set_override(path, "W2", "AutoETS", who="ana", why="try ETS", params={"model": "ANN"})
+    res2 = forecast_frame(df, 13, "W", [80], overrides=path, use_global_model=False)
+    assert (res2.forecast.loc[res2.forecast["unique_id"] == "W2", "model"] == "AutoETS").all()
+
+
+def test_bad_parameters_name_the_parameter():
+    hist, _ = daily_panel(n_series=2, n_days=100)
+    with pytest.raises(InputError, match="horizon must be an integer >= 1, got 0"):
+        forecast_frame(hist, 0, "D")
+    with pytest.raises(InputError, match=r"level must be an integer in \(0, 100\), got 120"):
+        forecast_frame(hist, 7, "D", [120])
+    with pytest.raises(InputError, match="engine must be one of"):
+        forecast_frame(hist, 7, "D", engine="gpu")
+    with pytest.raises(ValueError, match="model must be one of"):
+        set_override("unused.yaml", "a", "Prophet", who="x", why="y")
+
+
+def test_cli_forecast_writes_csv_and_maps_bad_input_to_exit_2(tmp_path, capsys):
+    hist, _ = daily_panel(n_series=3, n_days=200, seed=4)
+    inp = tmp_path / "history.csv"
+    hist.assign(ds=hist["ds"].dt.strftime("%Y-%m-%d")).to_csv(inp, index=False)
+    out = tmp_path / "fc.csv"
+    code = cli_main(["forecast", "--input", str(inp), "--horizon", "7", "--freq", "D", "--level", "80", "95",
+                     "--output", str(out)])
+    assert code == 0
+    f = pd.read_csv(out)
+    assert list(f.columns) == ["unique_id", "ds", "model", "yhat", "yhat_lo_80", "yhat_hi_80",
+                               "yhat_lo_95", "yhat_hi_95", "reason"]
+    assert len(f) == 21
+    bad = tmp_path / "bad.csv"
+    bad.write_text("unique_id,ds,y\na,2024-01-01,1\na,2024-01-01,2\na,2024-01-02,x\n")
+    code = cli_main(["forecast", "--input", str(bad), "--horizon", "7", "--freq", "D", "--output", str(tmp_path / "o.csv")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{bad}:3:unique_id,ds: duplicate of line 2" in err
+    assert f"{bad}:4:y: expected a number >= 0, got 'x'" in err
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_parquet_weekly_round_trip(tmp_path):
+    ds = pd.date_range("2022-01-02", periods=120, freq="W-SUN")
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"unique_id": np.repeat(["a", "b"], 120), "ds": np.tile(ds, 2),
+                       "y": rng.poisson(20, 240).astype(float)})
+    inp, out = tmp_path / "w.parquet", tmp_path / "w_out.parquet"
+    df.to_parquet(inp)
+    assert cli_main(["forecast", "--input", str(inp), "--horizon", "8", "--freq", "W", "--output", str(out), "--level", "90"]) == 0
+    f = pd.read_parquet(out)
+    assert len(f) == 16 and {"yhat_lo_90", "yhat_hi_90"} <= set(f.columns)
