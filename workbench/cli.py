@@ -119,6 +119,17 @@ def _as_of(args: argparse.Namespace):
         raise InputError(f"--as-of must be an ISO date YYYY-MM-DD, got {args.as_of!r}") from None
 
 
+def _cmd_what_if(args: argparse.Namespace) -> int:
+    from workbench.scenarios import run_what_if
+
+    comparison = run_what_if(Path(args.data), args.as_of, Path(args.scenarios), Path(args.output),
+                             n_paths=args.paths, seed=args.seed)
+    for reason in comparison["reason"]:
+        print(reason)
+    print(f"wrote {Path(args.output) / 'comparison.csv'}", file=sys.stderr)
+    return 0
+
+
 def _cmd_risk(args: argparse.Namespace) -> int:
     from workbench.risk import run_risk
 
@@ -180,6 +191,15 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("risk", help="SKU risk table (hijack, stockout) with account health, alerts, feed, returns beside it")
     _data_args(s)
     s.set_defaults(func=_cmd_risk)
+
+    s = sub.add_parser("what-if", help="run every scenario file through the Monte Carlo; one comparison row each")
+    s.add_argument("--data", required=True, help="dataset directory")
+    s.add_argument("--as-of", required=True, help="decision date, YYYY-MM-DD")
+    s.add_argument("--scenarios", required=True, help="folder of scenario YAML files (e.g. scenarios/peak-2026)")
+    s.add_argument("--output", required=True, help="output folder (e.g. reports/what-if/peak-2026/2026-11-23)")
+    s.add_argument("--paths", type=int, default=1000, help="Monte Carlo paths per scenario (default 1000)")
+    s.add_argument("--seed", type=int, default=0)
+    s.set_defaults(func=_cmd_what_if)
 
     s = sub.add_parser("weekly", help="run the weekly notebooks, write reports/<as-of>/, send or save the email",
                        description="Exit codes: 0 delivered (or already delivered this week); 1 a step failed "

@@ -12,6 +12,17 @@ REPORTS = PROJECT_ROOT / "reports"
 REAL_DATA = PROJECT_ROOT.parent / "shared" / "data" / "real"
 
 
+def overrides_path(environ: dict | None = None) -> Path:
+    """The analyst overrides file every dataset-based run reads (it may not exist yet).
+
+    ``WORKBENCH_OVERRIDES`` when set, else ``overrides.yaml`` at the project root: outside the dataset
+    directory (input is never written) and kept from week to week as the data folder changes.
+    """
+    env = os.environ if environ is None else environ
+    value = (env.get("WORKBENCH_OVERRIDES") or "").strip()
+    return Path(value) if value else PROJECT_ROOT / "overrides.yaml"
+
+
 def _flag(value: str | None, default: bool) -> bool:
     if value is None or value.strip() == "":
         return default

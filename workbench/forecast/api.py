@@ -34,6 +34,7 @@ from workbench.forecast.models import ANNUAL_AWARE, CLASS_GROUP, candidate_names
 from workbench.forecast.overrides import load_overrides
 from workbench.forecast.select import (add_ensemble, backtest_table, choose, conformal_quantiles,
                                        mase_scale)
+from workbench.config import overrides_path as config_overrides_path
 from workbench.forecast.validation import read_long, regularize, validate_long
 
 
@@ -109,7 +110,7 @@ def _short_forecast(hist: pd.DataFrame, ids: list[str], horizon: int, freq: str,
 
 def forecast_frame(df: pd.DataFrame, horizon: int, freq: str, levels=(80, 95), engine: str = "local",
                    overrides: dict | Path | None = None, events: pd.DataFrame | None = None,
-                   n_windows: int = 3, selection: str = "series", use_global_model: bool = True,
+                   n_windows: int = 3, selection: str = "class", use_global_model: bool = True,
                    seed: int = 0, n_jobs: int = -1, prime_days: dict | None = None,
                    source: str = "frame", validated: bool = False, min_obs: int = 3, margin: float = 0.0,
                    annual_guard: bool = True) -> ForecastResult:
@@ -211,7 +212,7 @@ def forecast_frame(df: pd.DataFrame, horizon: int, freq: str, levels=(80, 95), e
                 cv[c] = np.nan
                 fc[c] = np.nan
         table = backtest_table(cv, all_models, scale)
-        table = table[table["mase"].notna() & table.apply(lambda r: True, axis=1)] if False else table.dropna(subset=["mase"])
+        table = table.dropna(subset=["mase"])
         ensembles = add_ensemble(cv, fc, table, group_of, all_models)
         annual = [c for c in ANNUAL_AWARE[freq] if c in all_models]
         if use_global_model is False or len(annual) < 2 or not annual_guard:
@@ -224,7 +225,7 @@ def forecast_frame(df: pd.DataFrame, horizon: int, freq: str, levels=(80, 95), e
         table = pd.concat([table, backtest_table(cv, extra, scale)], ignore_index=True)
         # only a group's own candidates are eligible for its series; a series whose horizon held a peak
         # last year (annual guard) may only use models that know last year's pattern
-        guard = _annual_guard(hist, horizon, freq) & group_of.reindex(cls_of.index).eq("continuous")
+        guard = _annual_guard(hist, horizon, freq, **GUARD[freq]) & group_of.reindex(cls_of.index).eq("continuous")
         guarded = set(guard.index[guard]) if annual else set()
         g_uid = table["unique_id"].to_numpy()
         is_guarded = np.isin(g_uid, list(guarded))
@@ -265,6 +266,8 @@ def forecast_frame(df: pd.DataFrame, horizon: int, freq: str, levels=(80, 95), e
             chosen = chosen.set_index("unique_id")
             for uid, entry in ov.items():
                 col = entry.get("_column", entry["model"])
+                if col not in fc.columns or fc.loc[fc["unique_id"] == uid, col].isna().all():
+                    continue  # e.g. AnnualEnsemble when no series needs it: the backtest choice stands
                 chosen.loc[uid, ["model", "mase", "source"]] = [col, per.get((uid, col), np.nan), "override"]
             chosen = chosen.reset_index()
 
@@ -327,12 +330,16 @@ def forecast_frame(df: pd.DataFrame, horizon: int, freq: str, levels=(80, 95), e
                           candidates=fc, timings={**timings, "reasons": time.perf_counter() - clock["t"]})
 
 
+# Daily series are noisier and have more periods in a horizon: demand a larger departure.
+GUARD = {"W": {"peak": 1.5, "shift": 1.25}, "D": {"peak": 2.0, "shift": 1.5}}
+
+
 def _annual_guard(hist: pd.DataFrame, horizon: int, freq: str, peak: float = 1.5, shift: float = 1.25) -> pd.Series:
     """True for series whose same horizon one year ago departed from its lead-in level.
 
     With a = y over [T+1-Y, T+h-Y] (last year's horizon) and b = mean y over [T-Y-h+1, T-Y] (its lead-in),
-    the guard fires when max(rolling-mean(a, 7 days / 1 week)) >= 1.5·b or mean(a)/b is outside
-    [0.8, 1.25], in each case only if the difference is at least 3 Poisson standard errors
+    the guard fires when max(rolling-mean(a, 7 days / 1 week)) >= peak·b or mean(a)/b is outside
+    [1/shift, shift] (weekly 1.5 and 1.25, daily 2.0 and 1.5: ``GUARD``), in each case only if the difference is at least 3 Poisson standard errors
     (sqrt(b/7) for a 7-day mean, sqrt(2b/h) for the horizon mean), so noise in slow movers does not fire it. Backtest windows before a peak season contain no peak, so they cannot tell which
     models will miss it; last year can. Y = 364 days / 52 weeks.
     """
@@ -403,7 +410,8 @@ def forecast_file(input_path: Path, horizon: int, freq: str, levels: list[int], 
                   engine: str = "local", overrides_path: Path | None = None) -> ForecastResult:
     """The ``workbench forecast`` command: read CSV/Parquet, forecast, write CSV/Parquet atomically.
 
-    Without ``overrides_path``, ``overrides.yaml`` beside the input is used when it exists.
+    Without ``overrides_path``, ``overrides.yaml`` beside the input is used when it exists, else the
+    project's overrides file (:func:`workbench.config.overrides_path`) when it exists.
     """
     input_path, output_path = Path(input_path), Path(output_path)
     if output_path.suffix.lower() not in (".csv", ".parquet", ".pq"):
@@ -412,6 +420,8 @@ def forecast_file(input_path: Path, horizon: int, freq: str, levels: list[int], 
     clean = validate_long(raw, freq, source=str(input_path))
     if overrides_path is None and (input_path.parent / "overrides.yaml").exists():
         overrides_path = input_path.parent / "overrides.yaml"
+    if overrides_path is None and config_overrides_path().is_file():
+        overrides_path = config_overrides_path()
     result = forecast_frame(clean, horizon, freq, levels or [], engine=engine,
                             overrides=load_overrides(overrides_path) if overrides_path else None,
                             source=str(input_path), validated=True)

@@ -10,10 +10,17 @@ FORECAST_LEVELS = (80, 95)
 
 def forecast_for_restock(ds, as_of, horizon_days: int = FORECAST_HORIZON_DAYS, levels=FORECAST_LEVELS,
                          overrides=None):
-    """Daily demand forecasts per SKU (censored days imputed, events used) from the dataset's sales."""
+    """Daily demand forecasts per SKU (censored days imputed, events used) from the dataset's sales.
+
+    ``overrides``: a dict or file of analyst overrides; by default the project's overrides file
+    (:func:`workbench.config.overrides_path`) when it exists.
+    """
+    from workbench.config import overrides_path
     from workbench.forecast.api import forecast_frame
     from workbench.forecast.history import demand_history
 
+    if overrides is None and overrides_path().is_file():
+        overrides = overrides_path()
     history = demand_history(ds.tables, pd.Timestamp(as_of))
     return forecast_frame(history, horizon=horizon_days, freq="D", levels=list(levels), events=ds.get("events"),
                           overrides=overrides)
