@@ -136,3 +136,13 @@ def write_four_sku_dataset(folder: Path | str) -> Path:
     for name, df in four_sku_tables().items():
         df.to_csv(folder / f"{name}.csv", index=False, date_format="%Y-%m-%d")
     return folder
+
+
+def load_four_sku_dataset(folder: Path | str, **tables: pd.DataFrame):
+    """The four-SKU dataset, loaded, with some tables replaced (tests vary one thing at a time)."""
+    from workbench.data import load_dataset
+
+    folder = write_four_sku_dataset(folder)
+    for name, df in tables.items():
+        df.to_csv(Path(folder) / f"{name}.csv", index=False, date_format="%Y-%m-%d")
+    return load_dataset(folder)

@@ -3,19 +3,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from pricing_ads_dataset import AS_OF, four_sku_tables, write_four_sku_dataset
+from pricing_ads_dataset import AS_OF, four_sku_tables, load_four_sku_dataset, write_four_sku_dataset
 
 from workbench.data import load_dataset
 from workbench.policies.phase import StockoutPhase, blended_ads, stock_cover
-
-
-def _load(tmp_path, tables=None):
-    folder = tmp_path / "four"
-    write_four_sku_dataset(folder)
-    if tables is not None:
-        for name, df in tables.items():
-            df.to_csv(folder / f"{name}.csv", index=False, date_format="%Y-%m-%d")
-    return load_dataset(folder)
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +79,7 @@ def test_short_and_long_gaps(tmp_path):
     sh.loc[sh["sku"] == "HEALTHY", "received_date"] = "2026-03-30"  # nothing inbound for HEALTHY
     inv = t["inventory"]
     inv.loc[inv["sku"] == "HEALTHY", "on_hand"] = 305  # 300 available: 30 days, nothing coming
-    ph = StockoutPhase().classify(_load(tmp_path, {"shipments": sh, "inventory": inv}), AS_OF).set_index("sku")
+    ph = StockoutPhase().classify(load_four_sku_dataset(tmp_path / "four", shipments=sh, inventory=inv), AS_OF).set_index("sku")
     assert (ph.loc["GAP-10D", "phase"], ph.loc["GAP-10D", "gap_class"]) == ("pre_stockout", "short")
     assert (ph.loc["HEALTHY", "phase"], ph.loc["HEALTHY", "gap_class"]) == ("pre_stockout", "long")
     assert "no inbound shipment" in ph.loc["HEALTHY", "phase_reason"]
@@ -106,10 +97,10 @@ def test_recovery_moves_to_step_2_and_back_to_normal(tmp_path):
     s.loc[out, ["units", "in_stock"]] = [0, False]
     s.loc[back, "units"] = 9  # 75 % of the 12 a day before
     s["revenue"] = (s["units"] * s["price"]).round(2)
-    ph = StockoutPhase().classify(_load(tmp_path, {"sales": s, "keyword_ranks": kr.iloc[:0], "inventory": inv}), AS_OF)
+    ph = StockoutPhase().classify(load_four_sku_dataset(tmp_path / "four", sales=s, keyword_ranks=kr.iloc[:0], inventory=inv), AS_OF)
     row = ph.set_index("sku").loc["RESTOCKED"]
     assert (row["phase"], row["recovery_step"]) == ("recovery", 2)
     s.loc[back, "units"] = 12  # sales back to the pre-stockout level and no rank data: recovered
     s["revenue"] = (s["units"] * s["price"]).round(2)
-    ph = StockoutPhase().classify(_load(tmp_path, {"sales": s, "keyword_ranks": kr.iloc[:0], "inventory": inv}), AS_OF)
+    ph = StockoutPhase().classify(load_four_sku_dataset(tmp_path / "four", sales=s, keyword_ranks=kr.iloc[:0], inventory=inv), AS_OF)
     assert ph.set_index("sku").loc["RESTOCKED", "phase"] == "normal"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from pricing_ads_dataset import AS_OF, four_sku_tables, write_four_sku_dataset
+from pricing_ads_dataset import AS_OF, four_sku_tables, load_four_sku_dataset, write_four_sku_dataset
 
 from workbench.data import load_dataset
 from workbench.policies.base import check_policy_output
@@ -12,10 +12,7 @@ from workbench.policies.pricing import PRICING_COLUMNS, PricingPolicy, run_prici
 
 
 def _dataset(tmp_path, **tables):
-    folder = write_four_sku_dataset(tmp_path / "four")
-    for name, df in tables.items():
-        df.to_csv(folder / f"{name}.csv", index=False, date_format="%Y-%m-%d")
-    return load_dataset(folder)
+    return load_four_sku_dataset(tmp_path / "four", **tables)
 
 
 @pytest.fixture(scope="module")

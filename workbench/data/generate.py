@@ -12,9 +12,7 @@ the others.
 """
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +22,7 @@ import pandas as pd
 from workbench.data import gen_calendar as cal
 from workbench.data.schema import TABLES
 from workbench.errors import InputError
+from workbench.io import atomic_path
 
 DEFAULT_END_DATE = "2026-11-22"  # last day of history; the demo's as-of date is Monday 2026-11-23
 
@@ -1053,25 +1052,17 @@ def _write_table(df: pd.DataFrame, path: Path, file_format: str, schema_table=No
     date_cols = {c.name for c in schema_table.columns if c.kind == "date"} if schema_table else \
         {c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])}
     ts_cols = {c.name for c in schema_table.columns if c.kind == "timestamp"} if schema_table else set()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    os.chmod(tmp, 0o644)  # mkstemp creates 0600; a dataset is meant to be shared
-    try:
+    with atomic_path(path) as tmp:
         # In chunks of a fixed size: bounded memory for multi-million-row tables, same bytes every run.
         writer = None
         for lo in range(0, max(len(df), 1), WRITE_CHUNK_ROWS):
             tbl = _to_arrow(df.iloc[lo:lo + WRITE_CHUNK_ROWS], file_format == "csv", date_cols, ts_cols)
             if writer is None:
                 schema = tbl.schema
-                writer = (pacsv.CSVWriter(tmp, schema, write_options=pacsv.WriteOptions(quoting_style="needed"))
-                          if file_format == "csv" else pq.ParquetWriter(tmp, schema))
+                writer = (pacsv.CSVWriter(str(tmp), schema, write_options=pacsv.WriteOptions(quoting_style="needed"))
+                          if file_format == "csv" else pq.ParquetWriter(str(tmp), schema))
             writer.write_table(tbl.cast(schema))
         writer.close()
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def write_sample_dataset(out_dir: Path, cfg: GeneratorConfig | None = None, file_format: str = "csv",

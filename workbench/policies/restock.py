@@ -13,15 +13,14 @@ intervals σ_t = sqrt(yhat) (Poisson). Lead time is lognormal with the mean and 
 """
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from workbench.io import write_frame
 from workbench.leadtime import in_transit_arrivals, lead_time_distributions, lookup_lead_times
 from workbench.policies.base import check_in_range
 
@@ -927,24 +926,6 @@ class RestockPolicy:
         return "; ".join(parts)
 
 
-def write_frame_atomic(df: pd.DataFrame, output_path) -> Path:
-    """Write CSV (or Parquet for .parquet) via a temp file in the same folder + os.replace."""
-    path = Path(output_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        if path.suffix == ".parquet":
-            df.to_parquet(tmp, index=False)
-        else:
-            df.to_csv(tmp, index=False, date_format="%Y-%m-%d")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def run_restock(data_dir, as_of, output_path, forecast: pd.DataFrame, policy: RestockPolicy | None = None) -> pd.DataFrame:
     """Load the dataset, run the restock policy on ``forecast`` and write ``output_path`` atomically."""
     from workbench.data.load import load_dataset
@@ -953,5 +934,5 @@ def run_restock(data_dir, as_of, output_path, forecast: pd.DataFrame, policy: Re
     policy = policy or RestockPolicy()
     out = policy.recommend(ds["products"], ds["inventory"], ds["shipments"], forecast, as_of,
                            sales=ds["sales"], events=ds.get("events"))
-    write_frame_atomic(out, output_path)
+    write_frame(out, output_path)
     return out
