@@ -49,6 +49,7 @@ VIEWS = {
              "score_margin", "score_competition", "score_brand", "score_price", "hijack_model_prob", "reason"],
     "account_health": ["channel", "metric", "latest", "target", "breach", "weeks_in_breach", "trend", "reason"],
     "classes": ["unique_id", "demand_class", "adi", "cv2", "n_obs", "model", "mase"],
+    "accuracy": ["demand_class", "model", "mase", "series", "windows"],
 }
 
 
