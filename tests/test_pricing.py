@@ -158,3 +158,12 @@ def test_a_raise_that_hurt_conversion_is_partly_taken_back(tmp_path):
     assert gap_row["rule"] == "pre_stockout_take_back_raise"
     assert gap_row["recommended_price"] == round(24.99 + (27.49 - 24.99) / 2, 2)  # half the raise back: 26.24
     assert "conversion 10.0% → 8.0% (-20%) since the raise to 27.49 on 2026-03-25" in gap_row["reason"]
+
+
+def test_missing_session_counts_do_not_break_the_conversion_check(tmp_path):
+    """Real feeds leave `sessions` empty on some days: conversion is then unknown, not an error."""
+    s = four_sku_tables()["sales"].copy()
+    s["sessions"] = (s["units"] * 20).astype("float64")
+    s.loc[s.index[::3], "sessions"] = float("nan")
+    out = PricingPolicy().recommend(_dataset(tmp_path, sales=s), AS_OF)
+    assert len(out) == 4 and out["reason"].str.len().gt(0).all()

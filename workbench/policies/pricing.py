@@ -123,7 +123,8 @@ def conversion_since_price_change(sales: pd.DataFrame, as_of, before_days: int =
                    & (s["date"] >= s["price_since"] - pd.Timedelta(days=before_days))]
 
     def rate(d):
-        g = d.groupby(["sku", "channel"], observed=True)[["units", "sessions"]].sum()
+        g = d.groupby(["sku", "channel"], observed=True)[["units", "sessions"]].sum().astype("float64")
+        # plain floats: `sessions` is a nullable column, and pd.NA cannot be tested like NaN later on
         return g["units"] / g["sessions"].where(g["sessions"] > 0)
 
     since = s.groupby(["sku", "channel"], observed=True)["price_since"].first()
