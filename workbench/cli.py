@@ -90,10 +90,17 @@ def _write(frame, args: argparse.Namespace, what: str) -> int:
 
 
 def _cmd_restock(args: argparse.Namespace) -> int:
+    from workbench.io import write_frame
     from workbench.policies.chain import restock_for_dataset
+    from workbench.policies.locations import location_plan
 
     ds = _load(args)
-    return _write(restock_for_dataset(ds, _as_of(args)), args, "SKUs")
+    restock = restock_for_dataset(ds, _as_of(args))
+    out = Path(args.output)
+    plan = location_plan(restock, ds["inventory"], ds["shipments"], _as_of(args), products=ds["products"])
+    side = write_frame(plan, out.with_name(f"{out.stem}_locations.csv"))
+    print(f"wrote {side} ({len(plan)} SKU x location rows for SKUs held in several locations)", file=sys.stderr)
+    return _write(restock, args, "SKUs")
 
 
 def _cmd_pricing(args: argparse.Namespace) -> int:

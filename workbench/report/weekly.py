@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 FILES = {
     "restock": "restock.csv",
+    "locations": "restock_locations.csv",
     "pricing": "pricing.csv",
     "ads": "ads.csv",
     "risk": "risk.csv",
@@ -64,6 +65,7 @@ def compute_weekly(ds, as_of: str, out_dir: Path) -> list[Path]:
     """Compute every section for ``as_of`` from a loaded dataset; write one CSV each into ``out_dir``."""
     from workbench.policies.ads import AdBudgetPolicy
     from workbench.policies.chain import forecast_for_restock, restock_for_dataset
+    from workbench.policies.locations import location_plan
     from workbench.policies.pricing import PricingPolicy
     from workbench.risk.run import risk_outputs
 
@@ -85,6 +87,7 @@ def compute_weekly(ds, as_of: str, out_dir: Path) -> list[Path]:
 
     restock = restock_for_dataset(ds, as_of_ts, fc.forecast)
     put("restock", restock)
+    put("locations", location_plan(restock, ds["inventory"], ds["shipments"], as_of_ts, products=ds["products"]))
     put("pricing", PricingPolicy().recommend(ds, as_of_ts, restock))
     if ds.get("ads") is not None:
         put("ads", AdBudgetPolicy().recommend(ds, as_of_ts, restock))
