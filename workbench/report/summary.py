@@ -17,7 +17,7 @@ from workbench.report.mail import InlineImage, build_message
 
 TOP_N = 8
 # Attached: the reports and the CSVs people act on; bulky intermediate tables stay in the report folder.
-ATTACH = ("weekly_report.html", "forecast_quality.html", "restock.csv", "pricing.csv", "ads.csv", "risk.csv",
+ATTACH = ("weekly_report.html", "forecast_quality.html", "restock.csv", "restock_locations.csv", "pricing.csv", "ads.csv", "risk.csv",
           "risk_account_health.csv", "risk_alerts.csv", "risk_feed.csv", "risk_returns.csv",
           "risk_new_products.csv", "forecast_accuracy.csv", "rejects.csv")
 
