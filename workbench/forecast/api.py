@@ -112,7 +112,7 @@ def forecast_frame(df: pd.DataFrame, horizon: int, freq: str, levels=(80, 95), e
                    overrides: dict | Path | None = None, events: pd.DataFrame | None = None,
                    n_windows: int = 3, selection: str = "class", use_global_model: bool = True,
                    seed: int = 0, n_jobs: int = -1, prime_days: dict | None = None,
-                   source: str = "frame", validated: bool = False, min_obs: int = 3, margin: float = 0.0,
+                   source: str = "frame", validated: bool = False, min_obs: int = 1, margin: float = 0.0,
                    annual_guard: bool = True) -> ForecastResult:
     """Forecast every series of ``df`` (long: ``unique_id, ds, y``, optional ``in_stock``).
 
@@ -122,8 +122,8 @@ def forecast_frame(df: pd.DataFrame, horizon: int, freq: str, levels=(80, 95), e
     ``events`` the dataset's events table; ``n_windows`` backtest windows (reduced automatically
     for short panels); ``selection`` 'series' (best model per series) or 'class' (best per demand class);
     ``use_global_model`` include :class:`GlobalGBM`; ``seed`` for the global model's row sample;
-    ``min_obs`` rows a series needs (fewer is an input error; pass 1 to forecast brand-new SKUs
-    with the short-history fallback instead); ``margin`` how much better (fraction of MASE) a single
+    ``min_obs`` rows a series needs, fewer is an input error (default 1: brand-new SKUs get the
+    short-history fallback; ``forecast_file``, the CLI, asks for 3); ``margin`` how much better (fraction of MASE) a single
     model must backtest than the ensemble to be chosen over it; ``annual_guard`` restrict series whose
     horizon departed from its lead-in a year ago to models that know last year (see ``_annual_guard``).
     """
@@ -169,14 +169,12 @@ def forecast_frame(df: pd.DataFrame, horizon: int, freq: str, levels=(80, 95), e
         sub = hist[hist["unique_id"].isin(ids)]
         models = [make_model(n, m, horizon) for n in names]
         cv, fc = run_models(sub, models, alias, horizon, n_win, engine=engine, n_jobs=n_jobs)
-        if use_global_model:
-            cv_parts.append((grp, cv, fc, sub))
-        else:
-            cv_parts.append((grp, cv, fc, None))
+        del sub
+        cv_parts.append((grp, cv, fc))
     # the global model learns from every backtestable series at once
     lap("statsforecast_backtest_forecast")
     if use_global_model and cv_parts:
-        panel = pd.concat([p[3] for p in cv_parts], ignore_index=True).sort_values(["unique_id", "ds"])
+        panel = hist[hist["unique_id"].map(group_of).notna().to_numpy()][["unique_id", "ds", "y", "censored"]]
         gbm = GlobalGBM(freq, horizon, seed=seed, events=events, prime_days=prime_days)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
@@ -185,7 +183,7 @@ def forecast_frame(df: pd.DataFrame, horizon: int, freq: str, levels=(80, 95), e
             cand[grp] = cand[grp] + [GBM]
     lap("global_model")
     cv_all, fc_all = [], []
-    for grp, cv, fc, _ in cv_parts:
+    for grp, cv, fc in cv_parts:
         if use_global_model:
             cv = cv.merge(gcv, on=["unique_id", "ds", "cutoff"], how="left")
             fc = fc.merge(gfc, on=["unique_id", "ds"], how="left")
@@ -356,7 +354,9 @@ def _annual_guard(hist: pd.DataFrame, horizon: int, freq: str, peak: float = 1.5
     roll = window_mean(y, start, end, -S + 1, 0)  # rolling mean ending at each row
     idx = rows[:, None] + np.arange(-Y + S, -Y + horizon + 1)[None, :]
     idx = np.clip(idx, 0, len(y) - 1)
-    peak_val = np.nanmax(roll[idx], axis=1) if horizon >= S else ahead
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: series too short, masked below
+        peak_val = np.nanmax(roll[idx], axis=1) if horizon >= S else ahead
     with np.errstate(invalid="ignore", divide="ignore"):
         # a departure must also stand out of Poisson noise: 3 standard errors of the compared means
         z_peak = (peak_val - lead) / np.sqrt(lead / S)

@@ -83,37 +83,51 @@ class GlobalGBM:
         ext["rel"] = idx - (n - h - 1)
         return ext
 
-    def _features(self, ext: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    def _features(self, ext: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+        """Feature matrix (float32) for ``rows`` of ``ext`` only: window sums run over the whole
+        panel as 1-D arrays, but only the rows a fit or a prediction needs are materialized."""
         f, h = self.freq, self.horizon
         y = ext["y"].to_numpy(dtype=float)
         start, end = group_bounds(ext["unique_id"].to_numpy())
         L, S, Y = LONG[f], SHORT[f], YEAR[f]
-        scale = window_mean(y, start, end, -h - L + 1, -h) + 1.0 / L
+        scale = self._scale(y, start, end)[rows]
         X = {}
+
+        def put(name, full):
+            X[name] = full[rows].astype(np.float32)
+
         for k in range(h, h + NLAGS[f]):
-            X[f"lag_{k}"] = lag(y, start, k) / scale
-        X["level_short"] = window_mean(y, start, end, -h - S + 1, -h) / scale
+            X[f"lag_{k}"] = (lag(y, start, k)[rows] / scale).astype(np.float32)
+        X["level_short"] = (window_mean(y, start, end, -h - S + 1, -h)[rows] / scale).astype(np.float32)
         nz = np.where(np.isnan(y), np.nan, (y > 0).astype(float))
-        X["nonzero_share"] = window_mean(nz, start, end, -h - L + 1, -h)
+        put("nonzero_share", window_mean(nz, start, end, -h - L + 1, -h))
         if f == "D":
             k0 = int(np.ceil(h / 7) * 7)
-            same_dow = np.nanmean(np.vstack([lag(y, start, k0 + 7 * j) for j in range(4)]), axis=0)
-            X["same_weekday"] = same_dow / scale
+            lags = np.vstack([lag(y, start, k0 + 7 * j)[rows] for j in range(4)])
+            X["same_weekday"] = (np.nanmean(lags, axis=0) / scale).astype(np.float32)
         if Y >= h:
             w = 3 if f == "D" else 1
-            X["last_year"] = lag(y, start, Y) / scale
-            X["last_year_window"] = window_mean(y, start, end, -Y - w, -Y + w) / scale
-            X["last_year_next"] = window_mean(y, start, end, -Y + w + 1, -Y + w + S) / scale
-            ly_level = window_mean(y, start, end, -h - L + 1 - Y, -h - Y) + 1.0 / L
-            X["growth"] = (scale / ly_level)
-        cal = event_features(ext["ds"], f, self.events, self.prime_days)
+            X["last_year"] = (lag(y, start, Y)[rows] / scale).astype(np.float32)
+            X["last_year_window"] = (window_mean(y, start, end, -Y - w, -Y + w)[rows] / scale).astype(np.float32)
+            X["last_year_next"] = (window_mean(y, start, end, -Y + w + 1, -Y + w + S)[rows] / scale).astype(np.float32)
+            ly_level = window_mean(y, start, end, -h - L + 1 - Y, -h - Y)[rows] + 1.0 / L
+            X["growth"] = (scale / ly_level).astype(np.float32)
+        # calendar and events: computed once per distinct date, then looked up
+        ds = ext["ds"].to_numpy()[rows]
+        udates, inv = np.unique(ds, return_inverse=True)
+        cal = event_features(pd.Series(udates), f, self.events, self.prime_days)
         for c in cal.columns:
-            X[c] = cal[c].to_numpy()
+            X[c] = cal[c].to_numpy(dtype=np.float32)[inv]
         if Y >= h:
-            ly = event_features(ext["ds"] - pd.Timedelta(days=Y if f == "D" else 7 * Y), f, None, self.prime_days)
+            back = pd.Timedelta(days=Y if f == "D" else 7 * Y)
+            ly = event_features(pd.Series(udates) - back, f, None, self.prime_days)
             for c in YEAR_EVENTS:
-                X[f"{c}_last_year"] = ly[c].to_numpy()
-        return pd.DataFrame(X), scale
+                X[f"{c}_last_year"] = ly[c].to_numpy(dtype=np.float32)[inv]
+        return pd.DataFrame(X)
+
+    def _scale(self, y, start, end):
+        L = LONG[self.freq]
+        return window_mean(y, start, end, -self.horizon - L + 1, -self.horizon) + 1.0 / L
 
     def backtest_forecast(self, panel: pd.DataFrame, cutoffs_rel: list[int], n_jobs: int = -1) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Fit once per backtest cutoff and once on all history.
@@ -126,36 +140,40 @@ class GlobalGBM:
         self._check()
         h = self.horizon
         ext = self._extend(panel)
-        X, scale = self._features(ext)
         y = ext["y"].to_numpy(dtype=float)
+        start, end = group_bounds(ext["unique_id"].to_numpy())
+        scale = self._scale(y, start, end)
         target = np.clip(y / scale, 0, 50)
         rel = ext["rel"].to_numpy()
         trainable = ~np.isnan(target) & ~ext["censored"].to_numpy(dtype=bool) & ~np.isnan(scale)
         rng = np.random.default_rng(self.seed)
-        cv_parts = []
-        fcst = None
+        plan = []
         for s in list(cutoffs_rel) + [0]:
             rows = np.flatnonzero(trainable & (rel <= s))
+            if len(rows) > self.max_rows:
+                # favour recent rows: half uniform, half from the last year before the cutoff
+                recent = rows[rel[rows] > s - YEAR[self.freq]]
+                rows = np.unique(np.r_[rng.choice(rows, self.max_rows // 2, replace=False),
+                                       rng.choice(recent, min(len(recent), self.max_rows // 2), replace=False)])
+            plan.append((s, rows, np.flatnonzero((rel > s) & (rel <= s + h))))
+        need = np.unique(np.concatenate([np.r_[r, p] for _, r, p in plan]))
+        X = self._features(ext, need)
+        cv_parts = []
+        fcst = None
+        for s, rows, pred_rows in plan:
             if len(rows) < 20:
-                pred_rows = np.flatnonzero((rel > s) & (rel <= s + h))
                 pred = np.full(len(pred_rows), np.nan)
             else:
-                if len(rows) > self.max_rows:
-                    # favour recent rows: half uniform, half from the last year before the cutoff
-                    recent = rows[rel[rows] > s - YEAR[self.freq]]
-                    pick = np.unique(np.r_[rng.choice(rows, self.max_rows // 2, replace=False),
-                                           rng.choice(recent, min(len(recent), self.max_rows // 2), replace=False)])
-                    rows = pick
                 model = HistGradientBoostingRegressor(
                     loss="squared_error", learning_rate=self.learning_rate, max_iter=self.max_iter,
                     max_leaf_nodes=31, min_samples_leaf=self.min_samples_leaf, l2_regularization=1.0,
                     early_stopping=False, random_state=self.seed)
-                pred_rows = np.flatnonzero((rel > s) & (rel <= s + h))
-                xt = X.iloc[rows]
+                xt = X.iloc[np.searchsorted(need, rows)]
                 keep = xt.columns[(xt.nunique(dropna=True) >= 2).to_numpy()]  # constant/empty columns carry nothing
                 with threadpool_limits(self.n_threads):
                     model.fit(xt[keep], target[rows])
-                    pred = np.maximum(model.predict(X.iloc[pred_rows][keep]), 0.0) * scale[pred_rows]
+                    xp = X.iloc[np.searchsorted(need, pred_rows)][keep]
+                    pred = np.maximum(model.predict(xp), 0.0) * scale[pred_rows]
             part = ext.iloc[pred_rows][["unique_id", "ds"]].copy()
             part[ALIAS] = pred
             if s == 0:

@@ -36,7 +36,7 @@ def impute_censored(df: pd.DataFrame, freq: str = "D") -> tuple[pd.DataFrame, pd
     """
     if freq not in WINDOW:
         raise ValueError(f"freq must be one of {tuple(WINDOW)}, got {freq!r}")
-    out = df.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True).copy()
+    out = df.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)  # a new frame
     censored = ~out["in_stock"].astype(bool) if "in_stock" in out.columns else pd.Series(False, index=out.index)
     sold = out["y"].astype(float).to_numpy()
     cens = censored.to_numpy()
@@ -115,7 +115,7 @@ def demand_history(dataset_tables: dict, as_of=None, by_channel: bool = False, f
     daily = grid.merge(daily, on=keys + ["date"], how="left")
     daily["units"] = daily["units"].fillna(0.0).astype(float)
     if "in_stock" in daily.columns:
-        daily["in_stock"] = daily["in_stock"].fillna(True).astype(bool)
+        daily["in_stock"] = np.where(daily["in_stock"].isna(), True, daily["in_stock"]).astype(bool)
     elif "inventory" in dataset_tables and len(dataset_tables["inventory"]):
         inv = dataset_tables["inventory"].copy()
         inv["as_of"] = pd.to_datetime(inv["as_of"])

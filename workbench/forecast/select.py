@@ -7,12 +7,13 @@ MASE (Hyndman & Koehler 2006, "Another look at measures of forecast accuracy", I
 with m = 7 (daily) or 52 (weekly): the in-sample seasonal-naive error. Series too short for m use
 m = 1; a scale of 0 (constant series) falls back to the mean |y|, then to 1.
 
-Intervals are split-conformal (Vovk et al. 2005; Angelopoulos & Bates 2021 tutorial) on the scaled
-absolute backtest errors of the chosen model, |e| / scale, pooled with the same quantity for its
-demand class so that three windows per series are not over-trusted:
+Intervals are split-conformal (Vovk et al. 2005; Angelopoulos & Bates 2021 tutorial) on the
+normalized absolute backtest errors of the chosen model, |e| / d with d = max(yhat, scale)
+(proportional to the forecast for busy series, to the series' scale for slow movers), pooled with
+the same quantity for its demand class so that three windows per series are not over-trusted:
 
     q_L = (n · Q_series(L) + K · Q_class(L)) / (n + K),   K = 20,   Q(L) = the ceil((n+1)·L)/n quantile
-    yhat_lo = max(yhat - q_L · scale, 0),  yhat_hi = yhat + q_L · scale
+    yhat_lo = max(yhat - q_L · d, 0),  yhat_hi = yhat + q_L · d
 
 The same formula applies to every model (ETS, Croston, the global model, ensembles), so coverage is
 comparable across classes.
@@ -32,7 +33,7 @@ def mase_scale(df: pd.DataFrame, m: int) -> pd.Series:
     err_m = (d["y"] - g.shift(m)).abs()
     s = err_m.groupby(d["unique_id"]).mean()
     err_1 = (d["y"] - g.shift(1)).abs().groupby(d["unique_id"]).mean()
-    mean_abs = g.apply(lambda v: v.abs().mean()) if False else d["y"].abs().groupby(d["unique_id"]).mean()
+    mean_abs = d["y"].abs().groupby(d["unique_id"]).mean()
     s = s.where(s.notna() & (s > 0), err_1)
     s = s.where(s.notna() & (s > 0), mean_abs)
     return s.where(s.notna() & (s > 0), 1.0).rename("scale")
@@ -112,7 +113,7 @@ def _conformal_q(x: np.ndarray, level: float) -> float:
 def conformal_quantiles(cv_long: pd.DataFrame, levels: list[int], class_of: pd.Series) -> pd.DataFrame:
     """Scaled |error| quantiles per series for each level, shrunk to the class pool.
 
-    ``cv_long``: ``unique_id, score`` (= |y - yhat| / scale of the chosen model). Returns a frame
+    ``cv_long``: ``unique_id, score`` (= |y - yhat| / d of the chosen model). Returns a frame
     indexed by ``unique_id`` with columns ``q_<L>``.
     """
     out = {}
