@@ -265,3 +265,26 @@ def in_transit_arrivals(shipments: pd.DataFrame, as_of, lt_table: pd.DataFrame) 
                            f"{lk['lead_time_days'].iat[i]:.1f} d → expected {exp} ± {std[i]:.1f} d")
     out["reason"] = reasons
     return out[cols]
+
+
+TRANSIT_SLOTS = 8  # open shipments kept per SKU for simulation (the earliest arrivals)
+
+
+def transit_slots(transit: pd.DataFrame, skus: pd.Index, slots: int = TRANSIT_SLOTS):
+    """Arrays (n_skus x slots) of days until arrival, its std and qty of the earliest open shipments.
+
+    ``transit`` is :func:`in_transit_arrivals`' output; SKUs with fewer shipments get zero-qty slots,
+    shipments beyond ``slots`` per SKU are left out (they arrive after the horizon that matters).
+    """
+    n = len(skus)
+    day, std, qty = np.zeros((n, slots)), np.zeros((n, slots)), np.zeros((n, slots))
+    if len(transit):
+        t = transit.assign(_i=skus.get_indexer(transit["sku"]))
+        t = t[t["_i"] >= 0].sort_values(["_i", "days_until_arrival"])
+        t["_k"] = t.groupby("_i").cumcount()
+        t = t[t["_k"] < slots]
+        ii, kk = t["_i"].to_numpy(), t["_k"].to_numpy()
+        day[ii, kk] = t["days_until_arrival"].to_numpy(float)
+        std[ii, kk] = t["arrival_std_days"].to_numpy(float)
+        qty[ii, kk] = t["qty"].to_numpy(float)
+    return day, std, qty

@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from workbench.io import write_frame
-from workbench.leadtime import in_transit_arrivals, lead_time_distributions, lookup_lead_times
+from workbench.leadtime import in_transit_arrivals, lead_time_distributions, lookup_lead_times, transit_slots
 from workbench.policies.base import check_in_range
 
 RESTOCK_COLUMNS = [
@@ -624,16 +624,8 @@ class RestockPolicy:
         cover = np.minimum(cover, MAX_COVER_DAYS)
 
         # --- in-transit arrival arrays; deterministic run-out day ----------------------------
-        K = 8
-        a_day = np.zeros((n, K)); a_sd = np.zeros((n, K)); a_q = np.zeros((n, K))
-        if len(transit):
-            t = transit.assign(_i=skus.get_indexer(transit["sku"])).sort_values(["_i", "days_until_arrival"])
-            t["_k"] = t.groupby("_i").cumcount()
-            t = t[t["_k"] < K]
-            ii, kk = t["_i"].to_numpy(), t["_k"].to_numpy()
-            a_day[ii, kk] = t["days_until_arrival"].to_numpy(float)
-            a_sd[ii, kk] = t["arrival_std_days"].to_numpy(float)
-            a_q[ii, kk] = t["qty"].to_numpy(float)
+        a_day, a_sd, a_q = transit_slots(transit, skus)
+        K = a_q.shape[1]
         arrivals_by_day = np.zeros((n, H + 1))
         arr_idx = np.clip(np.rint(a_day), 1, H).astype(int)
         np.add.at(arrivals_by_day, (np.repeat(np.arange(n), K), arr_idx.ravel()), a_q.ravel())

@@ -28,13 +28,12 @@ import pandas as pd
 
 from workbench.errors import InputError
 from workbench.io import write_frame, write_text
-from workbench.leadtime import in_transit_arrivals, lead_time_distributions, lookup_lead_times
+from workbench.leadtime import in_transit_arrivals, lead_time_distributions, lookup_lead_times, transit_slots
 from workbench.policies.restock import DEFAULT_FREIGHT_SHARE, RestockPolicy
 from workbench.scenarios.simulate import SimInputs, simulate
 from workbench.scenarios.spec import Scenario, load_scenario_set
 
 QUANTILE_COLUMNS = ("yhat_lo_95", "yhat_lo_80", "yhat", "yhat_hi_80", "yhat_hi_95")
-TRANSIT_SLOTS = 8
 AD_FACTOR_BOUNDS = (0.2, 3.0)
 COMPARISON_COLUMNS = [
     "scenario", "title", "levers", "stockout_days", "stockout_days_p90", "skus_short", "lost_units",
@@ -265,16 +264,7 @@ def run_scenario(base: WhatIfBase, sc: Scenario, n_paths: int = 1000, seed: int 
 
     transit = in_transit_arrivals(base.shipments, as_of, lt)
     transit = transit[transit["sku"].isin(skus)]
-    K = TRANSIT_SLOTS
-    t_day, t_sd, t_q = np.zeros((n, K)), np.zeros((n, K)), np.zeros((n, K))
-    if len(transit):
-        t = transit.assign(_i=skus.get_indexer(transit["sku"])).sort_values(["_i", "days_until_arrival"])
-        t["_k"] = t.groupby("_i").cumcount()
-        t = t[t["_k"] < K]
-        ii, kk = t["_i"].to_numpy(), t["_k"].to_numpy()
-        t_day[ii, kk] = t["days_until_arrival"].to_numpy(float)
-        t_sd[ii, kk] = t["arrival_std_days"].to_numpy(float)
-        t_q[ii, kk] = t["qty"].to_numpy(float)
+    t_day, t_sd, t_q = transit_slots(transit, skus)
 
     unit_cost = prod["unit_cost"].to_numpy(float)
     price = prod["price"].to_numpy(float) * (1 + sc.price_change)
