@@ -79,26 +79,33 @@ def kpis(items: dict[str, object]) -> None:
     _display_html(_STYLE + f"<div>{cells}</div>")
 
 
+def display_values(df: pd.DataFrame) -> pd.DataFrame:
+    """Values as people read them: percent columns signed (8.8 means +8.8 %), money-like floats with
+    two decimals and thousands separators, dates as YYYY-MM-DD. For tables in reports and emails."""
+    shown = df.copy()
+    for c in shown.columns:
+        if c.endswith("_pct"):
+            shown[c] = shown[c].map(lambda x: f"{x:+.1f}%" if pd.notna(x) else "")
+        elif pd.api.types.is_float_dtype(shown[c]):
+            shown[c] = shown[c].map(lambda x: f"{x:,.2f}" if pd.notna(x) else "")
+        elif pd.api.types.is_datetime64_any_dtype(shown[c]):
+            shown[c] = shown[c].dt.strftime("%Y-%m-%d")
+    return shown
+
+
 def table_html(df: pd.DataFrame, max_rows: int = 200, caption: str = "") -> str:
     """A sortable, filterable, escaped HTML table of at most ``max_rows`` rows."""
     tid = f"wb-table-{next(_table_ids)}"
-    shown = df.head(max_rows).copy()
+    shown = display_values(df.head(max_rows))
     if "reason" in shown.columns:  # the reason comes right after the identifying columns, readable width
-        ident = [c for c in ("sku", "unique_id", "channel", "campaign", "metric", "status", "phase", "action")
-                 if c in shown.columns][:3]
+        ident = [c for c in ("sku", "unique_id", "title", "channel", "campaign", "metric", "status", "phase",
+                             "action") if c in shown.columns][:3]
         shown = shown[ident + ["reason"] + [c for c in shown.columns if c not in ident and c != "reason"]]
         k = shown.columns.get_loc("reason") + 1
         reason_css = (f"<style>#{tid} td:nth-child({k}){{white-space:normal;text-align:left;min-width:380px;max-width:520px}}"
                       "</style>")
     else:
         reason_css = ""
-    for c in shown.columns:
-        if c.endswith("_pct"):  # percent units: 8.8 means +8.8 %
-            shown[c] = shown[c].map(lambda x: f"{x:+.1f}%" if pd.notna(x) else "")
-        elif pd.api.types.is_float_dtype(shown[c]):
-            shown[c] = shown[c].map(lambda x: f"{x:,.2f}" if pd.notna(x) else "")
-        elif pd.api.types.is_datetime64_any_dtype(shown[c]):
-            shown[c] = shown[c].dt.strftime("%Y-%m-%d")
     body = shown.to_html(index=False, escape=True, border=0, table_id=tid, classes="wb-sortable")
     more = (f"<p><i>Showing {max_rows} of {len(df):,} rows; the full table is in the attached CSV.</i></p>"
             if len(df) > max_rows else "")

@@ -14,6 +14,7 @@ import pandas as pd
 
 from workbench.config import MailSettings
 from workbench.report.mail import InlineImage, build_message
+from workbench.report.nb import display_values
 
 TOP_N = 8
 # Attached: the reports and the CSVs people act on; bulky intermediate tables stay in the report folder.
@@ -47,7 +48,8 @@ def restock_section(df: pd.DataFrame | None) -> Section:
     air = order["ship_mode"].astype(str).str.contains("air").sum()
     head = (f"{len(order)} of {len(df)} SKUs to order ({urgent} urgent, {air} by air); "
             f"{int(order['recommended_qty'].sum()):,} units in total.")
-    cols = ["sku", "status", "days_of_cover", "recommended_qty", "ship_mode", "order_by", "reason"]
+    cols = [c for c in ["sku", "title", "status", "days_of_cover", "recommended_qty", "ship_mode", "order_by", "reason"]
+            if c in order.columns]
     return Section("Restock: what to order", head, order[cols].head(TOP_N), "restock")
 
 
@@ -145,14 +147,8 @@ def _png(fig) -> bytes:
 
 
 def _table_html(df: pd.DataFrame) -> str:
-    shown = df.copy()
-    for c in shown.columns:
-        if c.endswith("_pct"):  # percent units: 8.8 means +8.8 %
-            shown[c] = shown[c].map(lambda x: f"{x:+.1f}%" if pd.notna(x) else "")
-        elif pd.api.types.is_float_dtype(shown[c]):
-            shown[c] = shown[c].map(lambda x: f"{x:,.2f}" if pd.notna(x) else "")
     # to_html escapes every cell, so product titles and reasons cannot inject markup
-    return shown.to_html(index=False, escape=True, border=0, classes="t")
+    return display_values(df).to_html(index=False, escape=True, border=0, classes="t")
 
 
 def weekly_email(settings: MailSettings, as_of: str, report_dir: Path):

@@ -40,13 +40,13 @@ DATE_COLUMNS = ("ds", "date", "order_by", "as_of")
 
 # What the report tables show (the reason last); the CSVs keep every column.
 VIEWS = {
-    "restock": ["sku", "status", "days_of_cover", "available", "inbound", "ads", "safety_stock", "reorder_point",
+    "restock": ["sku", "title", "status", "days_of_cover", "available", "inbound", "ads", "safety_stock", "reorder_point",
                 "recommended_qty", "ship_mode", "order_by", "stockout_probability", "rot_qty", "reason"],
-    "pricing": ["sku", "channel", "phase", "rule", "current_price", "recommended_price", "change_pct",
+    "pricing": ["sku", "title", "channel", "phase", "rule", "current_price", "recommended_price", "change_pct",
                 "predicted_units_change_pct", "predicted_profit_change_pct", "reason"],
     "ads": ["sku", "channel", "campaign", "ad_type", "phase", "action", "current_budget", "recommended_budget",
             "change_pct", "bid_change_pct", "reason"],
-    "risk": ["sku", "hijack_score", "hijack_level", "monitor_every_minutes", "stockout_risk", "score_product_type",
+    "risk": ["sku", "title", "hijack_score", "hijack_level", "monitor_every_minutes", "stockout_risk", "score_product_type",
              "score_margin", "score_competition", "score_brand", "score_price", "hijack_model_prob", "reason"],
     "account_health": ["channel", "metric", "latest", "target", "breach", "weeks_in_breach", "trend", "reason"],
     "classes": ["unique_id", "demand_class", "adi", "cv2", "n_obs", "model", "mase"],
@@ -86,14 +86,22 @@ def compute_weekly(ds, as_of: str, out_dir: Path) -> list[Path]:
     put("lost_demand", fc.lost_units[fc.lost_units["lost_units"] > 0].sort_values("lost_units", ascending=False))
 
     restock = restock_for_dataset(ds, as_of_ts, fc.forecast)
-    put("restock", restock)
+    put("restock", with_title(restock, ds["products"]))
     put("locations", location_plan(restock, ds["inventory"], ds["shipments"], as_of_ts, products=ds["products"]))
-    put("pricing", PricingPolicy().recommend(ds, as_of_ts, restock))
+    put("pricing", with_title(PricingPolicy().recommend(ds, as_of_ts, restock), ds["products"]))
     if ds.get("ads") is not None:
         put("ads", AdBudgetPolicy().recommend(ds, as_of_ts, restock))
     for name, frame in risk_outputs(ds, as_of_ts, restock=restock).items():
-        put(name, frame)
+        put(name, with_title(frame, ds["products"]) if name == "risk" else frame)
     return written
+
+
+def with_title(frame: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
+    """The frame with the product title right after ``sku``, so people (and purchase orders) see names."""
+    if "title" in frame.columns or "sku" not in frame.columns:
+        return frame
+    out = frame.merge(products[["sku", "title"]], on="sku", how="left")
+    return out[["sku", "title"] + [c for c in frame.columns if c != "sku"]]
 
 
 def accuracy_table(backtest: pd.DataFrame, choices: pd.DataFrame, classification: pd.DataFrame) -> pd.DataFrame:
@@ -188,13 +196,18 @@ class WeeklyResults:
 def load_results(data_dir: str | Path, as_of: str, results_dir: str | Path = "") -> WeeklyResults:
     """Read the results the pipeline wrote into ``results_dir``; compute them if there are none."""
     folder = Path(results_dir) if results_dir else None
-    if folder is None or not (folder / FILES["restock"]).is_file():
-        from workbench.data import load_dataset
+    if folder is not None and (folder / FILES["restock"]).is_file():
+        return _read_all(folder, as_of)
+    from workbench.data import load_dataset
 
-        ds = load_dataset(data_dir)
-        folder = Path(tempfile.mkdtemp(prefix="workbench-results-"))
-        ds.write_rejects(folder / FILES["rejects"])
-        compute_weekly(ds, as_of, folder)
+    ds = load_dataset(data_dir)
+    with tempfile.TemporaryDirectory(prefix="workbench-results-") as tmp:  # read back at once, then removed
+        ds.write_rejects(Path(tmp) / FILES["rejects"])
+        compute_weekly(ds, as_of, Path(tmp))
+        return _read_all(Path(tmp), as_of)
+
+
+def _read_all(folder: Path, as_of: str) -> WeeklyResults:
     frames = {name: _read(folder / fname) for name, fname in FILES.items()}
     if frames["rejects"] is not None and frames["rejects"].empty:
         frames["rejects"] = None
