@@ -35,7 +35,7 @@ def main() -> dict:
     ap = argparse.ArgumentParser()
     ap.add_argument("--skus", type=int, default=300)
     ap.add_argument("--origins", type=int, default=3)
-    ap.add_argument("--seed", type=int, default=21)
+    ap.add_argument("--seed", type=int, default=5)  # the recorded run; tune on another seed (e.g. 13)
     args = ap.parse_args()
     H = 28
     t0 = time.perf_counter()
@@ -106,7 +106,7 @@ def main() -> dict:
     }
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "forecast_daily.json").write_text(json.dumps(summary, indent=2))
-    lines = [f"# Daily SKU backtest on generated data ({args.skus} SKUs, 2 years, h={H}, {args.origins} origins)", "",
+    lines = [f"# Daily SKU backtest on generated data ({args.skus} SKUs, 2 years, seed {args.seed}, h={H}, {args.origins} origins)", "",
              "Scored against the generator's true demand. Single models see the same stockout-corrected history.", "",
              "| model | mean MASE | mean WAPE |", "| --- | --- | --- |"]
     lines += [f"| {i} | {r.mase:.4f} | {r.wape:.4f} |" for i, r in mean.iterrows()]

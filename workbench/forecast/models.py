@@ -105,9 +105,10 @@ MODEL_NAMES = tuple(_registry()) + ("GlobalGBM", "Ensemble", "AnnualEnsemble")
 
 # Candidate sets per class group. "continuous" = smooth + erratic, "intermittent" = intermittent + lumpy.
 CANDIDATES = {
-    ("continuous", "D"): ("SeasonalNaive", "SeasWA", "SESOpt", "WindowAverage", "YearNaiveLevel"),
+    ("continuous", "D"): ("SeasonalNaive", "SeasWA", "SESOpt", "WindowAverage", "YearNaiveLevel", "CrostonSBA",
+                          "HistoricAverage"),
     ("continuous", "W"): ("SeasonalNaive", "SeasonalNaiveLevel", "SESOpt", "Theta"),
-    ("intermittent", "D"): ("CrostonSBA", "TSB", "IMAPA", "ADIDA", "WindowAverage", "SeasWA"),
+    ("intermittent", "D"): ("CrostonSBA", "TSB", "IMAPA", "ADIDA", "WindowAverage", "SeasWA", "HistoricAverage"),
     ("intermittent", "W"): ("CrostonSBA", "TSB", "IMAPA", "ADIDA", "WindowAverage"),
 }
 # Models that carry last year's pattern (peaks, holidays): the only ones eligible when the horizon
