@@ -60,3 +60,19 @@ def test_a_notebook_cell_error_fails_the_run_and_keeps_the_last_good_report(tmp_
     after = digest(report)
     assert {k: v for k, v in after.items() if not k.startswith("outbox/")} == before
     assert not list(reports.glob(".staging-*")), "the half-built report is cleaned up"
+
+
+def test_a_cell_that_runs_past_the_timeout_fails_the_run(tmp_path):
+    notebooks = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS, notebooks)
+    nb = json.loads((notebooks / "forecast_quality.ipynb").read_text())
+    nb["cells"].append({"cell_type": "code", "id": "slow-cell", "metadata": {}, "execution_count": None,
+                        "outputs": [], "source": "import time\ntime.sleep(60)"})
+    (notebooks / "forecast_quality.ipynb").write_text(json.dumps(nb))
+    with pytest.raises(WeeklyFailed) as e:
+        run_weekly(SAMPLE_DATA, AS_OF, tmp_path / "reports", settings=mail_settings({}), notebooks_dir=notebooks,
+                   notebooks=("forecast_quality.ipynb",), cell_timeout_seconds=20)
+    assert e.value.exit_code == 1 and e.value.step == "run notebook forecast_quality.ipynb"
+    assert "timed out" in str(e.value).lower() or "timeout" in str(e.value).lower()
+    assert not (tmp_path / "reports" / AS_OF / "forecast_quality.html").exists()
+    assert len(_eml(tmp_path / "reports" / AS_OF / "outbox")) == 1
