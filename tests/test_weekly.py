@@ -79,6 +79,15 @@ def test_the_report_is_html_without_code_with_offline_plotly_and_csvs(world, fir
         assert (report / name).is_file(), name
 
 
+def test_every_row_of_every_csv_in_the_report_has_a_reason(world, first):
+    csvs = sorted(world["report"].glob("*.csv"))
+    assert len(csvs) >= 10
+    for path in csvs:
+        df = pd.read_csv(path)
+        assert "reason" in df.columns, path.name
+        assert df["reason"].notna().all() and df["reason"].astype(str).str.strip().ne("").all(), path.name
+
+
 def test_a_second_run_for_the_same_week_sends_nothing(world, first):
     result = world["run"]()
     assert result.returncode == 0, result.stderr[-2000:]

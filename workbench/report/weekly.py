@@ -49,7 +49,7 @@ VIEWS = {
     "risk": ["sku", "title", "hijack_score", "hijack_level", "monitor_every_minutes", "stockout_risk", "score_product_type",
              "score_margin", "score_competition", "score_brand", "score_price", "hijack_model_prob", "reason"],
     "account_health": ["channel", "metric", "latest", "target", "breach", "weeks_in_breach", "trend", "reason"],
-    "classes": ["unique_id", "demand_class", "adi", "cv2", "n_obs", "model", "mase"],
+    "classes": ["unique_id", "demand_class", "adi", "cv2", "n_obs", "model", "mase", "reason"],
     "accuracy": ["demand_class", "model", "mase", "series", "windows"],
 }
 
@@ -78,12 +78,14 @@ def compute_weekly(ds, as_of: str, out_dir: Path) -> list[Path]:
             written.append(write_frame(frame, out_dir / FILES[name]))
 
     fc = forecast_for_restock(ds, as_of_ts)
-    put("history", fc.history)
+    put("history", history_reasons(fc.history))
     put("forecast", fc.forecast)
-    put("backtest", fc.backtest)
+    put("backtest", backtest_reasons(fc.backtest))
     put("accuracy", accuracy_table(fc.backtest, fc.choices, fc.classification))
-    put("classes", fc.classification.merge(fc.choices[["unique_id", "model", "mase"]], on="unique_id", how="left"))
-    put("lost_demand", fc.lost_units[fc.lost_units["lost_units"] > 0].sort_values("lost_units", ascending=False))
+    put("classes", class_reasons(fc.classification.merge(fc.choices[["unique_id", "model", "mase"]],
+                                                          on="unique_id", how="left")))
+    put("lost_demand", lost_reasons(fc.lost_units[fc.lost_units["lost_units"] > 0]
+                                    .sort_values("lost_units", ascending=False)))
 
     restock = restock_for_dataset(ds, as_of_ts, fc.forecast)
     put("restock", with_title(restock, ds["products"]))
@@ -94,6 +96,40 @@ def compute_weekly(ds, as_of: str, out_dir: Path) -> list[Path]:
     for name, frame in risk_outputs(ds, as_of_ts, restock=restock).items():
         put(name, with_title(frame, ds["products"]) if name == "risk" else frame)
     return written
+
+
+def _num(s: pd.Series, fmt: str) -> pd.Series:
+    return s.map(lambda x: format(x, fmt) if pd.notna(x) else "n/a")
+
+
+def history_reasons(h: pd.DataFrame) -> pd.DataFrame:
+    """Each day of demand history says whether it is observed sales or an estimate for a stockout day."""
+    observed = "observed " + _num(h["y_observed"], ".0f") + " units sold, in stock"
+    imputed = ("out of stock: sold " + _num(h["y_observed"], ".0f") + ", demand estimated at "
+               + _num(h["y"], ".1f") + " from the level around the gap x weekday profile")
+    return h.assign(reason=observed.where(~h["censored"].astype(bool), imputed))
+
+
+def backtest_reasons(bt: pd.DataFrame) -> pd.DataFrame:
+    return bt.assign(reason=bt["model"] + " backtest from cutoff " + pd.to_datetime(bt["cutoff"]).dt.strftime("%Y-%m-%d")
+                     + ": MASE " + _num(bt["mase"], ".2f") + ", MAE " + _num(bt["mae"], ".2f") + ", bias "
+                     + _num(bt["bias"], "+.2f") + " over " + bt["n_points"].astype(str) + " points")
+
+
+def class_reasons(c: pd.DataFrame) -> pd.DataFrame:
+    """Syntetos-Boylan cut-offs ADI 1.32 and CV² 0.49, and the model the class backtest chose."""
+    adi = c["adi"].map(lambda a: f"ADI {a:.2f} {'>=' if a >= 1.32 else '<'} 1.32" if pd.notna(a) else "ADI n/a")
+    cv2 = c["cv2"].map(lambda v: f"CV² {v:.2f} {'>=' if v >= 0.49 else '<'} 0.49" if pd.notna(v) else "CV² n/a")
+    chosen = ("; " + c["model"].astype(str) + " chosen" + c["mase"].map(
+        lambda m: f" by backtest MASE {m:.2f}" if pd.notna(m) else " as the fallback (too short to backtest)"))
+    return c.assign(reason=c["demand_class"].astype(str) + " (" + adi + ", " + cv2 + ", "
+                    + c["n_obs"].astype(str) + " days)" + chosen)
+
+
+def lost_reasons(lost: pd.DataFrame) -> pd.DataFrame:
+    return lost.assign(reason=_num(lost["lost_units"], ",.0f") + " units of demand estimated over "
+                       + lost["stockout_periods"].astype(str) + " stockout days (" + _num(lost["observed_units"], ",.0f")
+                       + " units sold in the history); forecasts and ADS use the estimate, not the zeros")
 
 
 def with_title(frame: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
