@@ -49,10 +49,10 @@ def write_bytes(path: Path | str, data: bytes) -> Path:
 
 
 def write_frame(df: pd.DataFrame, path: Path | str) -> Path:
-    """Write a frame as CSV or Parquet (by extension), atomically. Dates are written as ISO strings."""
+    """Write a frame as CSV or Parquet (``.parquet`` / ``.pq``), atomically. Dates are written as ISO strings."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        if path.suffix == ".parquet":
+        if path.suffix.lower() in (".parquet", ".pq"):
             df.to_parquet(tmp, index=False)
         else:
             df.to_csv(tmp, index=False, date_format="%Y-%m-%d", lineterminator="\n")

@@ -12,8 +12,6 @@ The pipeline (``docs/forecasting.md`` has the why):
 """
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -36,6 +34,7 @@ from workbench.forecast.select import (add_ensemble, backtest_table, choose, con
                                        mase_scale)
 from workbench.config import overrides_path as config_overrides_path
 from workbench.forecast.validation import read_long, regularize, validate_long
+from workbench.io import write_frame
 
 
 @dataclass
@@ -427,16 +426,5 @@ def forecast_file(input_path: Path, horizon: int, freq: str, levels: list[int], 
                             source=str(input_path), validated=True)
     out = result.forecast.copy()
     out["ds"] = out["ds"].dt.strftime("%Y-%m-%d")
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=output_path.parent, prefix=f".{output_path.stem}-", suffix=output_path.suffix)
-    os.close(fd)
-    try:
-        if output_path.suffix.lower() == ".csv":
-            out.to_csv(tmp, index=False)
-        else:
-            out.to_parquet(tmp, index=False)
-        os.replace(tmp, output_path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_frame(out, output_path)
     return result

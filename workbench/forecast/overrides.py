@@ -17,8 +17,6 @@ An entry with ``model: auto`` removes the override (the backtest chooses again) 
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -26,6 +24,7 @@ import yaml
 
 from workbench.errors import InputError
 from workbench.forecast.models import MODEL_NAMES
+from workbench.io import write_text
 
 
 def load_overrides(path: Path | None) -> dict[str, dict]:
@@ -85,9 +84,5 @@ def set_override(path: Path, unique_id: str, model: str, who: str, why: str,
     }
     overrides[unique_id] = entry
     doc = {"version": int(doc.get("version", 0)) + 1, "overrides": overrides, "history": history}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".overrides-", suffix=".yaml")
-    with os.fdopen(fd, "w") as fh:
-        yaml.safe_dump(doc, fh, sort_keys=False)
-    os.replace(tmp, path)
+    write_text(path, yaml.safe_dump(doc, sort_keys=False))
     return entry
