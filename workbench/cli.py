@@ -147,6 +147,16 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_import(args: argparse.Namespace) -> int:
+    from workbench.importers import run_import
+
+    result = run_import(args.source, Path(args.reports), Path(args.catalog) if args.catalog else None,
+                        Path(args.out) if args.out else None, marketplace=args.marketplace, as_of=args.as_of,
+                        template=Path(args.catalog_template) if args.catalog_template else None)
+    print(result.describe(), file=sys.stderr)
+    return 0
+
+
 def _data_args(s: argparse.ArgumentParser) -> None:
     s.add_argument("--data", required=True, help="dataset directory")
     s.add_argument("--as-of", required=True, help="decision date, YYYY-MM-DD")
@@ -217,6 +227,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--reports", default="reports", help="reports folder (default: reports)")
     s.add_argument("--force", action="store_true", help="build and send again even if this week was delivered")
     s.set_defaults(func=_cmd_weekly)
+
+    s = sub.add_parser("import", help="turn marketplace reports + your catalog sheet into a dataset (see docs/import.md)",
+                       description="Files in --reports are recognised by their header. Merges into an existing "
+                                   "dataset: new days are added, overlapping days replaced. Exit 2 on unusable input.")
+    s.add_argument("source", choices=("amazon", "shopify"))
+    s.add_argument("--reports", required=True, help="folder of downloaded reports (only read)")
+    s.add_argument("--catalog", default=None, help="your catalog sheet (CSV, products columns)")
+    s.add_argument("--out", default=None, help="dataset directory to create or merge into")
+    s.add_argument("--marketplace", default=None, help="Amazon marketplace, e.g. amazon_us (default), amazon_uk")
+    s.add_argument("--as-of", default=None, help="day of the inventory snapshots, which carry no date "
+                                                 "(default: the last day of the imported orders)")
+    s.add_argument("--catalog-template", default=None, metavar="FILE",
+                   help="write a catalog template pre-filled from the reports instead of importing")
+    s.set_defaults(func=_cmd_import)
     return p
 
 
