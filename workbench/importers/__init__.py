@@ -15,7 +15,7 @@ from workbench.errors import InputError
 from workbench.importers import amazon, build, shopify, sheets
 from workbench.importers.core import MARKETPLACES, Context
 from workbench.importers.formats import closest
-from workbench.importers.merge import write_dataset
+from workbench.importers.merge import read_existing, write_dataset
 from workbench.importers.parse import Report, read_report
 
 SOURCES = ("amazon", "shopify")
@@ -126,6 +126,11 @@ def run_import(source: str, reports_dir: Path, catalog: Path | None, out: Path |
         return result
     if catalog is None or out is None:
         raise InputError("give --catalog FILE and --out DATASET_DIR (or --catalog-template FILE to write a template)")
+    existing = read_existing(Path(out), "products")
+    if existing is not None:  # a blank catalog cell keeps what the dataset already has
+        old = existing.reindex(columns=["sku", "title", "price"]).replace("", None)
+        old["price"] = pd.to_numeric(old["price"], errors="coerce")
+        known = pd.concat([known, old], ignore_index=True).groupby("sku", as_index=False).first()
     products = sheets.read_catalog(Path(catalog), known)
     build.require_catalog(conv, pd.Index(products["sku"]), str(catalog))
     skus = pd.Index(products["sku"])

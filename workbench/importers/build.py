@@ -47,6 +47,8 @@ def _iso(s: pd.Series) -> pd.Series:
 
 def _text(frame: pd.DataFrame, money=(), whole=(), flags=(), dates=()) -> pd.DataFrame:
     out = frame.copy()
+    present = lambda cols: [c for c in cols if c in out.columns]  # noqa: E731
+    dates, money, whole, flags = present(dates), present(money), present(whole), present(flags)
     for c in dates:
         out[c] = _iso(out[c])
     for c in money:
@@ -72,7 +74,7 @@ def known_skus(conv: Converted) -> pd.DataFrame:
         if len(frame):
             parts.append(frame[["sku"]].assign(title="", price=np.nan))
     allk = pd.concat(parts, ignore_index=True)
-    allk["title"] = allk["title"].fillna("").replace("", np.nan)
+    allk["title"] = allk["title"].where(allk["title"].fillna("") != "")
     out = allk.groupby("sku", sort=True).agg(title=("title", "first"), price=("price", "first")).reset_index()
     return out
 
