@@ -10,21 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbench.importers.core import CHANNEL_OF_SALES_CHANNEL, MARKETPLACES, Context, base_frame, coverage, latest_copy
+from workbench.importers.core import (CHANNEL_OF_SALES_CHANNEL, MARKETPLACES, ORDER_COLUMNS, Context, base_frame,
+                                      coverage, latest_copy, need)
 from workbench.importers.parse import Report, day_from_name, days, money, share, whole
-
-ORDER_COLUMNS = ["date", "sku", "channel", "units", "revenue", "pending", "title", "_file", "_line"]
-
-
-def _need(ctx: Context, rep: Report, frame: pd.DataFrame, col: str, what: str, header: str,
-          fld: str | None = None) -> pd.DataFrame:
-    """Reject rows whose ``col`` is missing (NaN / NaT / ""), quoting the cell; return the other rows."""
-    bad = (frame[col].isna() | frame[col].astype(str).eq("")).reindex(rep.rows.index, fill_value=False)
-    if bad.any():
-        cells = rep.field(fld or col, rep.fmt.resolve(rep.header))
-        ctx.reject(rep, bad.to_numpy(), f"{header}: expected {what}, got \"" + cells.str.slice(0, 40) + "\"", header)
-    return frame.loc[~bad.reindex(frame.index)]
-
 
 def _order_lines(rep: Report, ctx: Context) -> pd.DataFrame:
     pos = rep.fmt.resolve(rep.header)
@@ -48,10 +36,10 @@ def _order_lines(rep: Report, ctx: Context) -> pd.DataFrame:
     updated = pd.to_datetime(rep.field("last_updated", pos).where(lambda s: s != "", raw_date), utc=True,
                              errors="coerce", format="ISO8601")
     f["updated"] = updated.fillna(pd.Timestamp(0, tz="UTC"))
-    f = _need(ctx, rep, f, "order_id", "an order id", "amazon-order-id")
-    f = _need(ctx, rep, f, "sku", "a SKU", "sku")
-    f = _need(ctx, rep, f, "date", "a date", "purchase-date", "purchase_date")
-    return _need(ctx, rep, f, "units", "a whole number of units", "quantity", "quantity")
+    f = need(ctx, rep, f, "order_id", "an order id", "amazon-order-id")
+    f = need(ctx, rep, f, "sku", "a SKU", "sku")
+    f = need(ctx, rep, f, "date", "a date", "purchase-date", "purchase_date")
+    return need(ctx, rep, f, "units", "a whole number of units", "quantity", "quantity")
 
 
 def orders(reports: list[Report], ctx: Context) -> tuple[pd.DataFrame, dict[str, pd.DatetimeIndex]]:
@@ -89,9 +77,9 @@ def manage_inventory(reports: list[Report], ctx: Context) -> pd.DataFrame:
         for col in ("fulfillable", "reserved", "inbound_working", "inbound_shipped", "inbound_receiving"):
             cells = rep.field(col, pos)
             f[col] = whole(cells.where(cells != "", "0"))
-        f = _need(ctx, rep, f, "sku", "a SKU", "sku")
-        f = _need(ctx, rep, f, "fulfillable", "a whole number", "afn-fulfillable-quantity")
-        f = _need(ctx, rep, f, "reserved", "a whole number", "afn-reserved-quantity")
+        f = need(ctx, rep, f, "sku", "a SKU", "sku")
+        f = need(ctx, rep, f, "fulfillable", "a whole number", "afn-fulfillable-quantity")
+        f = need(ctx, rep, f, "reserved", "a whole number", "afn-reserved-quantity")
         f = f.assign(_order=len(parts))
         parts.append(f)
     if not parts:
@@ -119,13 +107,18 @@ def ledger(reports: list[Report], ctx: Context) -> pd.DataFrame:
         f["disposition"] = rep.field("disposition", pos).str.upper()
         f["location_raw"] = rep.field("location", pos)
         f["ending"] = whole(rep.field("ending", pos))
-        f = _need(ctx, rep, f, "date", "a date (MM/DD/YYYY, YYYY-MM-DD or MM/YYYY)", "Date")
-        f = _need(ctx, rep, f, "sku", "a SKU", "MSKU")
-        f = _need(ctx, rep, f, "ending", "a whole number", "Ending Warehouse Balance")
+        f = need(ctx, rep, f, "date", "a date (MM/DD/YYYY, YYYY-MM-DD or MM/YYYY)", "Date")
+        f = need(ctx, rep, f, "sku", "a SKU", "MSKU")
+        f = need(ctx, rep, f, "ending", "a whole number", "Ending Warehouse Balance")
         parts.append(f)
     if not parts:
         return pd.DataFrame(columns=["date", "sku", "sellable", "monthly", "_file", "_line"])
     rows = pd.concat(parts, ignore_index=True)
+    country = ctx.location.removeprefix("FBA-")
+    abroad = rows["location_raw"].str.fullmatch(r"[A-Z]{2}") & (rows["location_raw"] != country)
+    ctx.reject_rows(rows.loc[abroad], f"stock in another country's network, not {country}: import it with that "
+                                      "country's --marketplace", "Location")
+    rows = rows.loc[~abroad]
     rows["reach"] = rows.groupby("_file")["date"].transform("max")
     kept, older = latest_copy(rows, ["date", "sku", "disposition", "location_raw"], "reach")
     ctx.reject_rows(older, "ledger day also in a download that reaches further: taken from there")
@@ -152,9 +145,9 @@ def customer_returns(reports: list[Report], ctx: Context) -> tuple[pd.DataFrame,
         f["reason"] = reason.where(reason != "", "no reason given")
         f["order_id"] = rep.field("order_id", pos)
         f["lpn"] = rep.field("lpn", pos)
-        f = _need(ctx, rep, f, "date", "a date", "return-date")
-        f = _need(ctx, rep, f, "sku", "a SKU", "sku")
-        f = _need(ctx, rep, f, "units", "a whole number", "quantity", "quantity")
+        f = need(ctx, rep, f, "date", "a date", "return-date")
+        f = need(ctx, rep, f, "sku", "a SKU", "sku")
+        f = need(ctx, rep, f, "units", "a whole number", "quantity", "quantity")
         low = f["units"] < 1
         ctx.reject_rows(f.loc[low], "quantity: expected at least 1 returned unit", "quantity")
         parts.append(f.loc[~low])
@@ -182,12 +175,12 @@ def advertised_products(reports: list[Report], ctx: Context, ad_type: str) -> pd
             f[col] = whole(rep.field(col, pos))
         for col in ("spend", "ad_sales", "budget"):
             f[col] = money(rep.field(col, pos))
-        f = _need(ctx, rep, f, "date", "a date", "Date")
-        f = _need(ctx, rep, f, "campaign", "a campaign name", "Campaign Name")
-        f = _need(ctx, rep, f, "sku", "a SKU", "Advertised SKU")
+        f = need(ctx, rep, f, "date", "a date", "Date")
+        f = need(ctx, rep, f, "campaign", "a campaign name", "Campaign Name")
+        f = need(ctx, rep, f, "sku", "a SKU", "Advertised SKU")
         for col, header in (("impressions", "Impressions"), ("clicks", "Clicks"), ("ad_orders", "Orders"),
                             ("spend", "Spend"), ("ad_sales", "Sales")):
-            f = _need(ctx, rep, f, col, "a number", header)
+            f = need(ctx, rep, f, col, "a number", header)
         parts.append(f)
     if not parts:
         return pd.DataFrame()
@@ -220,8 +213,8 @@ def business_report(reports: list[Report], ctx: Context) -> pd.DataFrame:
         f["sku"] = rep.field("sku", pos)
         f["sessions"] = whole(rep.field("sessions", pos))
         f["buybox_share"] = share(rep.field("buybox", pos))
-        f = _need(ctx, rep, f, "sku", "a SKU", "SKU")
-        f = _need(ctx, rep, f, "sessions", "a whole number", "Sessions")
+        f = need(ctx, rep, f, "sku", "a SKU", "SKU")
+        f = need(ctx, rep, f, "sessions", "a whole number", "Sessions")
         parts.append(f.assign(_order=len(parts)))
     if not parts:
         return pd.DataFrame(columns=["date", "sku", "sessions", "buybox_share", "_file", "_line"])

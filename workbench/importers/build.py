@@ -13,7 +13,7 @@ import pandas as pd
 
 from workbench.errors import InputError
 from workbench.importers.core import Context
-from workbench.importers.sheets import fmt_number
+from workbench.importers.parse import fmt_number
 
 INBOUND_PREFIX = "FBA-INBOUND-"
 

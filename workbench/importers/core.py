@@ -9,6 +9,7 @@ import pandas as pd
 from workbench.importers.parse import Report
 
 REJECT_COLUMNS = ["file", "line", "column", "reason"]
+ORDER_COLUMNS = ["date", "sku", "channel", "units", "revenue", "pending", "title", "_file", "_line"]  # counted order lines
 
 # Amazon marketplaces: the time zone whose calendar day the reports use, and the sales-channel name.
 MARKETPLACES = {
@@ -99,3 +100,13 @@ def coverage(days: pd.Series, files: pd.Series) -> pd.DatetimeIndex:
     for lo, hi in spans.itertuples(index=False):
         out = out.union(pd.date_range(lo, hi, freq="D"))
     return out
+
+
+def need(ctx: Context, rep: Report, frame: pd.DataFrame, col: str, what: str, header: str,
+         fld: str | None = None) -> pd.DataFrame:
+    """Reject rows whose ``col`` is missing (NaN / NaT / ""), quoting the cell; return the other rows."""
+    bad = (frame[col].isna() | frame[col].astype(str).eq("")).reindex(rep.rows.index, fill_value=False)
+    if bad.any():
+        cells = rep.field(fld or col, rep.fmt.resolve(rep.header))
+        ctx.reject(rep, bad.to_numpy(), f"{header}: expected {what}, got \"" + cells.str.slice(0, 40) + "\"", header)
+    return frame.loc[~bad.reindex(frame.index)]

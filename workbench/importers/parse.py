@@ -112,6 +112,14 @@ def whole(s: pd.Series) -> pd.Series:
     return v.where(np.floor(v) == v)
 
 
+def fmt_number(v: float) -> str:
+    """A number as written to the dataset: whole numbers without decimals, others rounded to cents."""
+    if pd.isna(v):
+        return ""
+    v = round(float(v), 6)
+    return str(int(v)) if float(v).is_integer() else f"{v:.6f}".rstrip("0").rstrip(".")
+
+
 # --- days ----------------------------------------------------------------------------------------
 
 _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",

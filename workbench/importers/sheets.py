@@ -18,7 +18,7 @@ from workbench.data.schema import FALSE_WORDS, SHIP_MODES, TABLES, TRUE_WORDS
 from workbench.data.validate import check_table
 from workbench.errors import InputError
 from workbench.importers.core import Context, base_frame
-from workbench.importers.parse import Report, days, money, read_report, share, whole
+from workbench.importers.parse import Report, days, fmt_number, money, read_report, share, whole
 from workbench.io import write_frame
 
 PRODUCT_COLUMNS = [c.name for c in TABLES["products"].columns]
@@ -31,14 +31,6 @@ DEFAULT_FEE_RATE = {"amazon": 0.15, "shopify": 0.03}  # template pre-fill: Amazo
 def snake(name: str) -> str:
     s = re.sub(r"[^0-9a-z]+", "_", str(name).replace("\ufeff", "").strip().lower()).strip("_")
     return _ALIASES.get(s, s)
-
-
-def fmt_number(v: float) -> str:
-    """A number as written to the dataset: whole numbers without decimals, others rounded to cents."""
-    if pd.isna(v):
-        return ""
-    v = round(float(v), 6)
-    return str(int(v)) if float(v).is_integer() else f"{v:.6f}".rstrip("0").rstrip(".")
 
 
 def read_catalog(path: Path, known: pd.DataFrame) -> pd.DataFrame:

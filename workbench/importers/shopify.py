@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from workbench.importers.amazon import ORDER_COLUMNS, _need
-from workbench.importers.core import Context, base_frame, coverage, latest_copy
+from workbench.importers.core import ORDER_COLUMNS, Context, base_frame, coverage, latest_copy, need
 from workbench.importers.parse import Report, days, money, whole
 
 # Order-level cells Shopify writes on an order's first line only; later lines of the order leave them empty.
@@ -24,11 +23,11 @@ def _order_lines(rep: Report, ctx: Context) -> pd.DataFrame:
     f["title"] = rep.field("title", pos)
     f["date"] = days(f["created"])[0]  # Shopify writes the store's own offset: the day as written is local
     f["updated"] = f.groupby("_file")["date"].transform("max")
-    f = _need(ctx, rep, f, "order_id", "an order name", "Name")
-    f = _need(ctx, rep, f, "sku", "a SKU (a line item without a SKU cannot be matched to the catalog)", "Lineitem sku")
-    f = _need(ctx, rep, f, "date", "a date", "Created at", "created")
-    f = _need(ctx, rep, f, "units", "a whole number", "Lineitem quantity", "quantity")
-    return _need(ctx, rep, f, "revenue", "a price", "Lineitem price", "price")
+    f = need(ctx, rep, f, "order_id", "an order name", "Name")
+    f = need(ctx, rep, f, "sku", "a SKU (a line item without a SKU cannot be matched to the catalog)", "Lineitem sku")
+    f = need(ctx, rep, f, "date", "a date", "Created at", "created")
+    f = need(ctx, rep, f, "units", "a whole number", "Lineitem quantity", "quantity")
+    return need(ctx, rep, f, "revenue", "a price", "Lineitem price", "price")
 
 
 def orders(reports: list[Report], ctx: Context) -> tuple[pd.DataFrame, dict[str, pd.DatetimeIndex]]:
@@ -71,10 +70,10 @@ def inventory(reports: list[Report], ctx: Context) -> pd.DataFrame:
             cells = rep.field(col, pos).loc[f.index]
             reserved = reserved + whole(cells.where(~cells.str.lower().isin(["", "not stocked"]), "0"))
         f["reserved"] = reserved
-        f = _need(ctx, rep, f, "sku", "a SKU", "SKU")
-        f = _need(ctx, rep, f, "location", "a location name", "Location")
-        f = _need(ctx, rep, f, "on_hand", "a whole number", "On hand")
-        f = _need(ctx, rep, f, "reserved", "whole numbers in Committed and Unavailable", "Committed")
+        f = need(ctx, rep, f, "sku", "a SKU", "SKU")
+        f = need(ctx, rep, f, "location", "a location name", "Location")
+        f = need(ctx, rep, f, "on_hand", "a whole number", "On hand")
+        f = need(ctx, rep, f, "reserved", "whole numbers in Committed and Unavailable", "Committed")
         negative = f["on_hand"] < 0
         ctx.reject_rows(f.loc[negative], "On hand below 0: oversold; counted as unknown", "On hand")
         parts.append(f.loc[~negative].assign(_order=len(parts)))
