@@ -237,3 +237,42 @@ def test_report_cells_dates_money_and_shares():
     assert money(pd.Series(["$1,234.50", "USD 12.34", "(3.00)", "12,34", "", "n/a"])).fillna(-1).tolist() == \
         [1234.5, 12.34, -3.0, 12.34, -1, -1]
     assert share(pd.Series(["20.00%", "95.5%"])).round(4).tolist() == [0.2, 0.955]
+
+
+def test_monthly_ledger_undated_business_report_spreadsheets_and_other_sources(tmp_path):
+    case = tmp_path / "case"
+    (case / "reports").mkdir(parents=True)
+    shutil.copy(AMAZON / "catalog.csv", case / "catalog.csv")
+    for name in ("orders_download_2.txt", "purchase_orders.csv"):
+        shutil.copy(AMAZON / "reports" / name, case / "reports" / name)
+    (case / "reports" / "ledger-monthly.csv").write_text(
+        "Date,FNSKU,ASIN,MSKU,Title,Disposition,Starting Warehouse Balance,Ending Warehouse Balance,Location\n"
+        "10/2026,X0,B0,00123,Board,SELLABLE,60,51,US\n"
+        "10/2026,X0,B0,00123,Board,SELLABLE,0,7,CA\n")
+    (case / "reports" / "BusinessReport.csv").write_text(
+        (AMAZON / "reports" / "BusinessReport-2026-11-05.csv").read_text())
+    (case / "reports" / "ads.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    shutil.copy(SHOPIFY / "reports" / "inventory_export_1.csv", case / "reports" / "shopify_inventory.csv")
+    out = tmp_path / "out"
+    assert _import("amazon", case, out) == 0
+    inv = _read(out, "inventory")
+    month_end = inv.loc[inv["as_of"] == "2026-10-31"]
+    assert month_end[["sku", "location", "on_hand"]].values.tolist() == [["00123", "FBA-US", "51"]]  # CA row not added
+    sales = _read(out, "sales")
+    assert (sales.loc[sales["date"] == "2026-10-31"].empty and (sales["in_stock"] == "").all()
+            and "sessions" not in sales.columns)  # monthly stock gives no daily flags; undated sessions rejected
+    rej = _read(out, "rejects")
+    reasons = dict(zip(rej["file"], rej["reason"]))
+    assert reasons["BusinessReport.csv"].startswith("the Business Report has no date column")
+    assert reasons["ads.xlsx"].startswith("spreadsheet file: open it and save it as CSV")
+    assert reasons["shopify_inventory.csv"] == "a shopify report (Shopify inventory export), not amazon"
+    assert reasons["ledger-monthly.csv"].startswith("stock in another country's network, not US")
+
+
+def test_no_purchase_orders_and_no_shipments_table_is_a_clear_error(tmp_path, capsys):
+    case = tmp_path / "case"
+    shutil.copytree(AMAZON, case)
+    (case / "reports" / "purchase_orders.csv").unlink()
+    (case / "reports" / "Manage_FBA_Inventory.txt").unlink()
+    assert _import("amazon", case, tmp_path / "out") == 2
+    assert "no purchase orders found" in capsys.readouterr().err

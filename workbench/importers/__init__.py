@@ -146,6 +146,10 @@ def run_import(source: str, reports_dir: Path, catalog: Path | None, out: Path |
         tables["inventory"] = None
     if tables["shipments"].rows.empty and tables["shipments"].drop_prefix is None:
         tables["shipments"] = None
+        if read_existing(Path(out), "shipments") is None:
+            raise InputError(f"{reports_dir}: no purchase orders found; the dataset needs a shipments table: add a "
+                             "purchase-order sheet (shipment_id, sku, supplier, mode, qty, order_date, ship_date, eta, "
+                             "received_date, location) to the reports folder")
     rejects = ctx.rejects_frame()
     result.rows = write_dataset(Path(out), tables, rejects)
     result.rejects, result.notes = len(rejects), ctx.notes
