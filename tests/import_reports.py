@@ -55,15 +55,23 @@ def _ledger(sales: pd.DataFrame, reports: Path) -> None:
     _tsv(reports / "ledger-daily.txt", header, rows)
 
 
-def write_amazon_reports(sample: Path, reports: Path, catalog: Path, skus: list[str]) -> dict[str, pd.DataFrame]:
-    """Write the report files for ``skus``; return the sample rows they were made from."""
+def write_amazon_reports(sample: Path, reports: Path, catalog: Path, skus: list[str],
+                         rename: dict[str, str] | None = None) -> dict[str, pd.DataFrame]:
+    """Write the report files for ``skus`` (renamed by ``rename``: e.g. to ``00009``); return the rows used."""
     reports.mkdir(parents=True, exist_ok=True)
-    sales = pd.read_csv(sample / "sales.csv", dtype={"sku": str})
+    rename = rename or {}
+    skus = [rename.get(s, s) for s in skus]
+
+    def read(name: str, **kw) -> pd.DataFrame:
+        frame = pd.read_csv(sample / name, **kw)
+        return frame.assign(sku=frame["sku"].replace(rename))
+
+    sales = read("sales.csv", dtype={"sku": str})
     sales = sales.loc[(sales["channel"] == "amazon_us") & sales["sku"].isin(skus)].reset_index(drop=True)
     sales["in_stock"] = sales["in_stock"].map({True: True, False: False, "true": True, "false": False})
     _orders(sales, reports)
     _ledger(sales, reports)
-    inv = pd.read_csv(sample / "inventory.csv", dtype={"sku": str})
+    inv = read("inventory.csv", dtype={"sku": str})
     inv = inv.loc[inv["sku"].isin(skus) & inv["location"].str.startswith("FBA")]
     last = inv.loc[inv["as_of"] == inv["as_of"].max()].groupby("sku")[["on_hand", "reserved"]].sum()
     _tsv(reports / "myi.txt", ["sku", "fnsku", "asin", "product-name", "condition", "your-price",
@@ -71,14 +79,14 @@ def write_amazon_reports(sample: Path, reports: Path, catalog: Path, skus: list[
                                "afn-inbound-shipped-quantity", "afn-inbound-receiving-quantity"],
          [[s, "X0", "B0X", "", "New", "", int(r.on_hand - r.reserved), int(r.reserved), 0, 0, 0]
           for s, r in last.iterrows()])
-    ret = pd.read_csv(sample / "returns.csv", dtype={"sku": str})
+    ret = read("returns.csv", dtype={"sku": str})
     ret = ret.loc[(ret["channel"] == "amazon_us") & ret["sku"].isin(skus)].reset_index(drop=True)
     _tsv(reports / "returns.txt", ["return-date", "order-id", "sku", "asin", "fnsku", "product-name", "quantity",
                                    "fulfillment-center-id", "detailed-disposition", "reason", "status",
                                    "license-plate-number"],
          [[f"{r.date}T20:00:00+00:00", "", r.sku, "B0X", "X0", "", r.units, "ONT8", "SELLABLE", r.reason, "", f"LPN{i}"]
           for i, r in ret.iterrows()])
-    ads = pd.read_csv(sample / "ads.csv", dtype={"sku": str})
+    ads = read("ads.csv", dtype={"sku": str})
     ads = ads.loc[(ads["ad_type"] == "SP") & ads["sku"].isin(skus)].reset_index(drop=True)
     with open(reports / "sp_advertised_product.csv", "w", newline="", encoding="utf-8-sig") as f:
         w = csv.writer(f)
@@ -89,10 +97,10 @@ def write_amazon_reports(sample: Path, reports: Path, catalog: Path, skus: list[
             acos = f"{100 * r.spend / r.ad_sales:.2f}%" if r.ad_sales else ""
             w.writerow([day, r.campaign, "ag", r.sku, f"{r.impressions:,}", r.clicks, f"${r.spend:,.2f}",
                         f"${r.ad_sales:,.2f}", acos, r.ad_orders])
-    ships = pd.read_csv(sample / "shipments.csv", dtype=str, keep_default_na=False)
+    ships = read("shipments.csv", dtype=str, keep_default_na=False)
     ships = ships.loc[ships["sku"].isin(skus)]
     ships = ships.assign(location=ships["location"].str.replace(r"^FBA-US-\w+$", "FBA-US", regex=True))
     ships.to_csv(reports / "purchase_orders.csv", index=False)
-    products = pd.read_csv(sample / "products.csv", dtype=str, keep_default_na=False)
+    products = read("products.csv", dtype=str, keep_default_na=False)
     products.loc[products["sku"].isin(skus)].to_csv(catalog, index=False)
     return {"sales": sales, "returns": ret, "ads": ads, "inventory": last}

@@ -20,13 +20,14 @@ from workbench.data.validate import validate_dataset
 from workbench.importers import run_import
 
 SKUS = ["SKU-0001", "SKU-0002", "SKU-0004", "SKU-0009"]
+RENAME = {"SKU-0009": "00009", "SKU-0004": "SKU 4/b"}  # SKU ids stay text end to end: leading zeros, space, slash
 AS_OF = "2026-11-23"
 
 
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory):
     root = tmp_path_factory.mktemp("roundtrip")
-    source = write_amazon_reports(SAMPLE_DATA, root / "reports", root / "catalog.csv", SKUS)
+    source = write_amazon_reports(SAMPLE_DATA, root / "reports", root / "catalog.csv", SKUS, RENAME)
     run_import("amazon", root / "reports", root / "catalog.csv", root / "data")
     return root, source
 
@@ -35,6 +36,7 @@ def test_the_round_trip_carries_units_stockouts_returns_and_ad_spend_exactly(imp
     root, src = imported
     assert validate_dataset(root / "data").ok
     sales = pd.read_csv(root / "data" / "sales.csv", dtype={"sku": str})
+    assert set(sales["sku"]) == {"SKU-0001", "SKU-0002", "SKU 4/b", "00009"}
     want = src["sales"][["date", "sku", "units"]].merge(sales[["date", "sku", "units"]], on=["date", "sku"],
                                                         how="outer", suffixes=("_sample", "_imported"))
     assert want["units_imported"].notna().all() and want["units_sample"].notna().all()
@@ -64,5 +66,5 @@ def test_weekly_runs_on_an_imported_dataset(imported):
                             timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     restock = pd.read_csv(root / "reports-out" / AS_OF / "restock.csv", dtype={"sku": str})
-    assert set(restock["sku"]) == set(SKUS) and restock["reason"].notna().all()
+    assert set(restock["sku"]) == {RENAME.get(s, s) for s in SKUS} and restock["reason"].notna().all()
     assert list((root / "reports-out" / AS_OF / "outbox").glob("weekly-*.eml"))
