@@ -130,9 +130,7 @@ def build_sales(conv: Converted, ctx: Context, products: pd.DataFrame) -> Table:
         first = agg.loc[agg["channel"] == channel].groupby("sku")["date"].min()
         if channel == ctx.channel and len(stock):
             first = pd.concat([first, stock.groupby("sku")["date"].min()]).groupby(level=0).min()
-        for sku, start in first.items():
-            d = covered[covered >= start]
-            grid.append(pd.DataFrame({"date": d, "sku": sku, "channel": channel}))
+        grid.append(_days_from(first, covered).assign(channel=channel))
     if not grid:
         return Table(pd.DataFrame(columns=["date", "sku", "channel", "units", "revenue"]))
     sales = pd.concat(grid, ignore_index=True).merge(agg, on=["date", "sku", "channel"], how="left")
@@ -146,6 +144,14 @@ def build_sales(conv: Converted, ctx: Context, products: pd.DataFrame) -> Table:
     if "buybox_share" in rows:
         rows["buybox_share"] = sales["buybox_share"].round(4).map(fmt_number)
     return Table(rows, _text(scope, dates=["date"]))
+
+
+def _days_from(first: pd.Series, covered: pd.DatetimeIndex) -> pd.DataFrame:
+    """Every covered day from each SKU's first day on: (date, sku) rows, built without a loop over SKUs."""
+    start = np.searchsorted(covered.values, first.to_numpy(dtype="datetime64[ns]"))
+    n = len(covered) - start
+    offsets = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    return pd.DataFrame({"date": covered.values[np.repeat(start, n) + offsets], "sku": np.repeat(first.index.to_numpy(), n)})
 
 
 def _attach_sessions(sales: pd.DataFrame, conv: Converted, ctx: Context) -> pd.DataFrame:
