@@ -76,19 +76,18 @@ def base_frame(rep: Report) -> pd.DataFrame:
 
 
 def latest_copy(frame: pd.DataFrame, key: list[str], recency: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Overlapping downloads: for each ``key`` keep the rows of the one file with the highest ``recency``.
+    """Overlapping downloads: for each ``key`` keep the rows of the one file holding its highest ``recency``.
 
-    Returns (kept, superseded). Rows of the same file are all kept (an order has several lines).
+    Returns (kept, superseded). Rows of the same file are all kept (an order has several lines); on equal
+    recency the file whose name sorts last wins.
     """
     if frame.empty:
         return frame, frame.iloc[0:0]
-    rank = frame.groupby(key + ["_file"], sort=False)[recency].transform("max")
-    frame = frame.assign(_rank=rank)
-    best = frame.groupby(key, sort=False)["_rank"].transform("max")
-    pick = frame.loc[frame["_rank"] == best]
-    chosen = pick.groupby(key, sort=False)["_file"].transform("max")  # equal recency: the later file name
-    keep = (frame["_rank"] == best) & frame["_file"].eq(chosen.reindex(frame.index))
-    return frame.loc[keep].drop(columns="_rank"), frame.loc[~keep].drop(columns="_rank")
+    ordered = frame.sort_values([recency, "_file"], ascending=False, kind="stable")
+    winner = ordered.drop_duplicates(key)[key + ["_file"]]
+    hit = frame[key + ["_file"]].merge(winner, on=key + ["_file"], how="left", indicator=True)
+    keep = (hit["_merge"] == "both").to_numpy()
+    return frame.loc[keep], frame.loc[~keep]
 
 
 def coverage(days: pd.Series, files: pd.Series) -> pd.DatetimeIndex:
