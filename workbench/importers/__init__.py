@@ -96,10 +96,11 @@ def convert(found: dict[str, list[Report]], ctx: Context) -> build.Converted:
         conv.ledger = amazon.ledger(get("amazon_ledger_summary"), ctx)
         conv.sessions = amazon.business_report(get("amazon_business_report_child"), ctx)
         conv.returns, conv.returns_cover = amazon.customer_returns(get("amazon_customer_returns"), ctx)
-        ads = [amazon.advertised_products(get("amazon_sp_advertised_product"), ctx, "SP"),
-               amazon.advertised_products(get("amazon_sd_advertised_product"), ctx, "SD")]
-        ads = [a for a in ads if len(a)]
+        sp, sp_cover = amazon.advertised_products(get("amazon_sp_advertised_product"), ctx, "SP")
+        sd, sd_cover = amazon.advertised_products(get("amazon_sd_advertised_product"), ctx, "SD")
+        ads = [a for a in (sp, sd) if len(a)]
         conv.ads = pd.concat(ads, ignore_index=True) if ads else pd.DataFrame()
+        conv.ads_cover = sp_cover.union(sd_cover)
     if ctx.as_of is None:
         dated = [conv.lines["date"]] + ([conv.ledger["date"]] if len(conv.ledger) else [])
         last = pd.concat(dated).max() if any(len(d) for d in dated) else pd.NaT

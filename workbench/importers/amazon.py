@@ -161,8 +161,9 @@ def customer_returns(reports: list[Report], ctx: Context) -> tuple[pd.DataFrame,
     return kept.assign(channel=ctx.channel).reset_index(drop=True), cover
 
 
-def advertised_products(reports: list[Report], ctx: Context, ad_type: str) -> pd.DataFrame:
-    """Sponsored Products / Display advertised product reports -> ads per campaign x SKU x day (ad groups added)."""
+def advertised_products(reports: list[Report], ctx: Context, ad_type: str) -> tuple[pd.DataFrame, pd.DatetimeIndex]:
+    """Sponsored Products / Display advertised product reports -> ads per campaign x SKU x day (ad groups added),
+    and the days the downloads cover."""
     parts = []
     for rep in reports:
         pos = rep.fmt.resolve(rep.header)
@@ -183,7 +184,7 @@ def advertised_products(reports: list[Report], ctx: Context, ad_type: str) -> pd
             f = need(ctx, rep, f, col, "a number", header)
         parts.append(f)
     if not parts:
-        return pd.DataFrame()
+        return pd.DataFrame(), pd.DatetimeIndex([])
     rows = pd.concat(parts, ignore_index=True)
     rows["reach"] = rows.groupby("_file")["date"].transform("max")
     kept, older = latest_copy(rows, ["date", "campaign", "ad_group", "sku"], "reach")
@@ -192,7 +193,7 @@ def advertised_products(reports: list[Report], ctx: Context, ad_type: str) -> pd
         impressions=("impressions", "sum"), clicks=("clicks", "sum"), spend=("spend", "sum"),
         ad_orders=("ad_orders", "sum"), ad_sales=("ad_sales", "sum"), daily_budget=("budget", "max"),
         _file=("_file", "first"), _line=("_line", "first"))
-    return out.assign(channel=ctx.channel, ad_type=ad_type)
+    return out.assign(channel=ctx.channel, ad_type=ad_type), coverage(rows["date"], rows["_file"])
 
 
 def business_report(reports: list[Report], ctx: Context) -> pd.DataFrame:

@@ -31,6 +31,7 @@ class Converted:
     returns: pd.DataFrame = field(default_factory=pd.DataFrame)
     returns_cover: pd.DatetimeIndex = field(default_factory=lambda: pd.DatetimeIndex([]))
     ads: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ads_cover: pd.DatetimeIndex = field(default_factory=lambda: pd.DatetimeIndex([]))
     purchase_orders: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
@@ -233,7 +234,7 @@ def build_ads(conv: Converted, ctx: Context, skus: pd.Index) -> Table | None:
             "ad_sales", "daily_budget", "daily_budget_source"]
     rows = _text(ads[cols], money=["spend", "ad_sales", "daily_budget"], whole=["impressions", "clicks", "ad_orders"],
                  dates=["date"])
-    return Table(rows, rows[["date", "channel"]].drop_duplicates())
+    return Table(rows, pd.DataFrame({"date": conv.ads_cover.strftime("%Y-%m-%d"), "channel": ctx.channel}))
 
 
 def build_returns(conv: Converted, ctx: Context, skus: pd.Index) -> Table | None:
