@@ -145,8 +145,9 @@ def run_import(source: str, reports_dir: Path, catalog: Path | None, out: Path |
     }
     if tables["inventory"].rows.empty:
         tables["inventory"] = None
-    if tables["shipments"].rows.empty and tables["shipments"].drop_prefix is None:
-        tables["shipments"] = None
+    if tables["shipments"].rows.empty:
+        if tables["shipments"].drop_prefix is None:
+            tables["shipments"] = None
         if read_existing(Path(out), "shipments") is None:
             raise InputError(f"{reports_dir}: no purchase orders found; the dataset needs a shipments table: add a "
                              "purchase-order sheet (shipment_id, sku, supplier, mode, qty, order_date, ship_date, eta, "
