@@ -187,6 +187,15 @@ def test_shopify_orders_and_inventory_merge_beside_amazon(tmp_path, amazon_out):
     assert validate_dataset(amazon_out).ok
 
 
+def test_the_catalog_may_sit_in_the_reports_folder(tmp_path):
+    case = tmp_path / "case"
+    shutil.copytree(AMAZON / "reports", case)
+    shutil.copy(AMAZON / "catalog.csv", case / "catalog.csv")
+    out = tmp_path / "out"
+    assert main(["import", "amazon", "--reports", str(case), "--catalog", str(case / "catalog.csv"), "--out", str(out)]) == 0
+    assert "catalog.csv" not in set(_read(out, "rejects")["file"])
+
+
 def test_a_sold_sku_missing_from_the_catalog_is_an_error_naming_it(tmp_path, capsys):
     case = tmp_path / "case"
     shutil.copytree(AMAZON, case)

@@ -57,13 +57,19 @@ def _context(source: str, marketplace: str | None, as_of: str | None) -> Context
     return Context(marketplace, MARKETPLACES[marketplace][0], "FBA-" + marketplace.split("_")[1].upper(), day)
 
 
-def scan(reports_dir: Path, source: str, ctx: Context, result: ImportResult) -> dict[str, list[Report]]:
-    """Read every file of the folder; group recognised ones by format, report the others by name."""
+def scan(reports_dir: Path, source: str, ctx: Context, result: ImportResult,
+         skip: tuple[Path, ...] = ()) -> dict[str, list[Report]]:
+    """Read every file of the folder; group recognised ones by format, report the others by name.
+
+    ``skip``: the catalog and template paths, which may sit in the same folder."""
     reports_dir = Path(reports_dir)
     if not reports_dir.is_dir():
         raise InputError(f"{reports_dir}: not a folder (expected the folder of downloaded reports)")
     found: dict[str, list[Report]] = {}
+    skipped = {p.resolve() for p in skip}
     for path in sorted(p for p in reports_dir.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        if path.resolve() in skipped:
+            continue
         if path.suffix.lower() in (".xlsx", ".xls"):
             ctx.reject_file(path.name, "spreadsheet file: open it and save it as CSV (the importer reads CSV and "
                                        "tab-separated text)")
@@ -119,7 +125,8 @@ def run_import(source: str, reports_dir: Path, catalog: Path | None, out: Path |
     """Import a folder of reports into ``out`` (or, with ``template``, write a pre-filled catalog template)."""
     ctx = _context(source, marketplace, as_of)
     result = ImportResult()
-    conv = convert(scan(reports_dir, source, ctx, result), ctx)
+    skip = tuple(Path(p) for p in (catalog, template) if p is not None)
+    conv = convert(scan(reports_dir, source, ctx, result, skip), ctx)
     known = build.known_skus(conv)
     if template is not None:
         result.template_rows = sheets.write_template(Path(template), known, source, catalog)
