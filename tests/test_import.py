@@ -285,3 +285,20 @@ def test_no_purchase_orders_and_no_shipments_table_is_a_clear_error(tmp_path, ca
     (case / "reports" / "Manage_FBA_Inventory.txt").unlink()
     assert _import("amazon", case, tmp_path / "out") == 2
     assert "no purchase orders found" in capsys.readouterr().err
+
+
+def test_lines_of_another_north_american_marketplace_get_their_own_channel(tmp_path):
+    case = tmp_path / "case"
+    shutil.copytree(AMAZON, case)
+    orders = case / "reports" / "orders_download_2.txt"
+    lines = orders.read_text().splitlines()
+    assert "111-0000001-0000012" in lines[8]
+    lines[8] = lines[8].replace("Amazon.com", "Amazon.ca")
+    orders.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    assert _import("amazon", case, out) == 0
+    sales = _read(out, "sales")
+    ca = sales.loc[sales["channel"] == "amazon_ca"]
+    assert ca[["date", "sku", "units", "revenue"]].values.tolist() == [["2026-11-10", "SKU-2", "1", "10"]]
+    assert _units(sales.loc[sales["channel"] == "amazon_us"], "SKU-2") == {"2026-11-04": 3, "2026-11-05": 1,
+                                                                          "2026-11-09": 2}
