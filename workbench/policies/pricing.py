@@ -37,22 +37,22 @@ pre_stockout and stockout). Predicted effects on units and profit use the same �
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from workbench.policies.base import check_in_range
+from workbench.policies.base import Policy, check_in_range
 from workbench.policies.elasticity import (ElasticityEstimator, price_change_for_units, profit_change,
                                            units_change)
 from workbench.policies.phase import StockoutPhase, as_timestamp
 
-PRICING_COLUMNS = ["sku", "channel", "current_price", "recommended_price", "change_pct", "phase", "rule",
-                   "reason", "predicted_units_change_pct", "predicted_profit_change_pct"]
+PRICING_COLUMNS = ["sku", "channel", "current_price", "recommended_price", "change_pct", "phase", "cover_days",
+                   "sellable_cover_days", "gap_days", "gap_class", "rule", "reason", "predicted_units_change_pct",
+                   "predicted_profit_change_pct"]
 # change_pct and predicted_*_pct are percentages (7.0 = +7 %).
 EXTRA_COLUMNS = ["predicted_demand_change_pct", "reference_price", "model_price", "floor_price", "elasticity",
-                 "elasticity_source", "cover_days", "days_to_arrival", "gap_days", "gap_class", "recovery_step",
+                 "elasticity_source", "days_to_arrival", "recovery_step",
                  "next_shipment_id", "promotions_allowed", "flag"]
 
 MEDIUM_GAP_BAND = (0.05, 0.10)
@@ -145,8 +145,8 @@ def _pct(x: float) -> str:
     return f"{x * 100:+.0f}%"
 
 
-@dataclass
-class PricingPolicy:
+@dataclass(repr=False)
+class PricingPolicy(Policy):
     """Playbook pricing across the stockout cycle (see module docstring).
 
     Parameters
@@ -169,6 +169,8 @@ class PricingPolicy:
         price in ``model_price``; up to 0.10). Off by default: the constant-elasticity optimum is
         far from today's price whenever |β| is near 1, and a weekly step would compound.
     use_elasticity : size changes with the fitted elasticity (True) or use the fixed values.
+    phase : the :class:`StockoutPhase` that places each SKU × channel in the stockout cycle (its
+        parameters are tuned as ``phase__<name>``).
     """
 
     medium_gap_raise: float = 0.07
@@ -184,6 +186,7 @@ class PricingPolicy:
     take_back_share: float = 0.5
     normal_max_change: float = 0.0
     use_elasticity: bool = True
+    phase: StockoutPhase = field(default_factory=StockoutPhase)
 
     def _validate(self) -> None:
         check_in_range("medium_gap_raise", self.medium_gap_raise, *MEDIUM_GAP_BAND, closed="both")
@@ -200,13 +203,16 @@ class PricingPolicy:
         check_in_range("take_back_share", self.take_back_share, 0, 1, closed="right")
         check_in_range("normal_max_change", self.normal_max_change, 0, 0.10, closed="both")
 
-    def recommend(self, ds, as_of, restock: pd.DataFrame | None = None, phases: pd.DataFrame | None = None,
+    def recommend(self, snapshot, phases: pd.DataFrame | None = None,
                   elasticity: ElasticityEstimator | None = None) -> pd.DataFrame:
-        """One row per SKU × channel: the design's pricing columns plus the numbers behind them."""
-        self._validate()
-        as_of = as_timestamp(as_of)
+        """One row per SKU × channel: the design's pricing columns plus the numbers behind them.
+
+        ``phases``: this run's :meth:`StockoutPhase.recommend` output (computed with ``self.phase`` if not given).
+        """
+        self._validate_all()
+        ds, as_of = snapshot.ds, snapshot.as_of
         products = ds["products"]
-        ph = phases if phases is not None else StockoutPhase().classify(ds, as_of, restock)
+        ph = phases if phases is not None else self.phase.recommend(snapshot)
         est = elasticity if elasticity is not None else ElasticityEstimator().fit(
             ds["sales"], products, as_of, inventory=ds["inventory"])
         df = ph.merge(current_prices(ds["sales"], products, as_of), on=["sku", "channel"], how="left")
@@ -252,7 +258,7 @@ class PricingPolicy:
         out["promotions_allowed"] = ~out["phase"].isin(["pre_stockout", "stockout"])
         out["reason"] = [self._reason(r) for r in out.itertuples(index=False)]
         out = out[PRICING_COLUMNS + EXTRA_COLUMNS]
-        for c in ("elasticity", "cover_days", "gap_days"):
+        for c in ("elasticity", "cover_days", "sellable_cover_days", "gap_days"):
             out[c] = out[c].astype(float).round(2)
         return out.sort_values(["sku", "channel"]).reset_index(drop=True)
 
@@ -383,24 +389,3 @@ class PricingPolicy:
         if r.phase in ("pre_stockout", "stockout"):
             text += "; no promotions or deals while stock runs out"
         return text
-
-
-def _load_restock(restock):
-    if restock is None or isinstance(restock, pd.DataFrame):
-        return restock
-    return pd.read_csv(restock)
-
-
-def run_pricing(data_dir, as_of, output_path, restock=None, policy: PricingPolicy | None = None) -> pd.DataFrame:
-    """Load the dataset, recommend prices for every SKU × channel, write them atomically, return them.
-
-    ``restock`` is the restock engine's output (a frame or a CSV path); without it cover and next
-    arrival are computed here (:func:`workbench.policies.phase.stock_cover`).
-    """
-    from workbench.data import load_dataset
-    from workbench.io import write_frame
-
-    ds = load_dataset(data_dir)
-    out = (policy or PricingPolicy()).recommend(ds, as_of, _load_restock(restock))
-    write_frame(out, Path(output_path))
-    return out

@@ -1,7 +1,7 @@
 """The weekly results: computed once by the pipeline into CSVs, read by the report notebooks.
 
-``compute_weekly`` runs data → forecast → restock → pricing / ads → risk and writes one CSV per
-result; ``load_results`` reads them back (or computes them when a notebook runs on its own, e.g.
+``compute_weekly`` runs :func:`workbench.pipeline.run_pipeline` (data → history → forecast → stock
+snapshot → restock → pricing / ads → risk) and writes one CSV per result; ``load_results`` reads them back (or computes them when a notebook runs on its own, e.g.
 under nbval or in JupyterLab).
 """
 from __future__ import annotations
@@ -40,13 +40,16 @@ DATE_COLUMNS = ("ds", "date", "order_by", "as_of")
 
 # What the report tables show (the reason last); the CSVs keep every column.
 VIEWS = {
-    "restock": ["sku", "title", "status", "days_of_cover", "available", "inbound", "ads", "safety_stock", "reorder_point",
+    "restock": ["sku", "title", "status", "cover_days", "sellable_cover_days", "available", "supplier_held",
+                "inbound", "ads", "safety_stock", "reorder_point",
                 "recommended_qty", "ship_mode", "order_by", "stockout_probability", "rot_qty", "reason"],
-    "pricing": ["sku", "title", "channel", "phase", "rule", "current_price", "recommended_price", "change_pct",
+    "pricing": ["sku", "title", "channel", "phase", "cover_days", "sellable_cover_days", "rule", "current_price",
+                "recommended_price", "change_pct",
                 "predicted_units_change_pct", "predicted_profit_change_pct", "reason"],
     "ads": ["sku", "channel", "campaign", "ad_type", "phase", "action", "current_budget", "recommended_budget",
             "change_pct", "bid_change_pct", "reason"],
-    "risk": ["sku", "title", "hijack_score", "hijack_level", "monitor_every_minutes", "stockout_risk", "score_product_type",
+    "risk": ["sku", "title", "hijack_score", "hijack_level", "monitor_every_minutes", "stockout_risk", "cover_days",
+             "sellable_cover_days", "score_product_type",
              "score_margin", "score_competition", "score_brand", "score_price", "hijack_model_prob", "reason"],
     "account_health": ["channel", "metric", "latest", "target", "breach", "weeks_in_breach", "trend", "reason"],
     "classes": ["unique_id", "demand_class", "adi", "cv2", "n_obs", "model", "mase", "reason"],
@@ -61,23 +64,25 @@ def view(name: str, frame: pd.DataFrame | None) -> pd.DataFrame | None:
     return frame[[c for c in VIEWS[name] if c in frame.columns]]
 
 
-def compute_weekly(ds, as_of: str, out_dir: Path) -> list[Path]:
-    """Compute every section for ``as_of`` from a loaded dataset; write one CSV each into ``out_dir``."""
-    from workbench.policies.ads import AdBudgetPolicy
-    from workbench.policies.chain import forecast_for_restock, restock_for_dataset
-    from workbench.policies.locations import location_plan
-    from workbench.policies.pricing import PricingPolicy
-    from workbench.risk.run import risk_outputs
+def compute_weekly(ds, as_of: str, out_dir: Path, overrides=None, result=None) -> list[Path]:
+    """Run the pipeline for ``as_of`` on a loaded dataset; write one CSV per result into ``out_dir``.
+
+    ``overrides``: the analyst overrides (default: :func:`workbench.config.default_overrides`, read once
+    here); ``result``: a :class:`workbench.pipeline.PipelineResult` already computed (else one is run).
+    """
+    from workbench.config import default_overrides
+    from workbench.pipeline import run_pipeline
 
     out_dir = Path(out_dir)
-    as_of_ts = pd.Timestamp(as_of)
     written: list[Path] = []
 
     def put(name: str, frame: pd.DataFrame | None) -> None:
         if frame is not None:
             written.append(write_frame(frame, out_dir / FILES[name]))
 
-    fc = forecast_for_restock(ds, as_of_ts)
+    res = result if result is not None else run_pipeline(
+        ds, pd.Timestamp(as_of), overrides=overrides if overrides is not None else default_overrides())
+    fc = res.forecast
     put("history", history_reasons(fc.history))
     put("forecast", fc.forecast)
     put("backtest", backtest_reasons(fc.backtest))
@@ -86,14 +91,11 @@ def compute_weekly(ds, as_of: str, out_dir: Path) -> list[Path]:
                                                           on="unique_id", how="left")))
     put("lost_demand", lost_reasons(fc.lost_units[fc.lost_units["lost_units"] > 0]
                                     .sort_values("lost_units", ascending=False)))
-
-    restock = restock_for_dataset(ds, as_of_ts, fc.forecast)
-    put("restock", with_title(restock, ds["products"]))
-    put("locations", location_plan(restock, ds["inventory"], ds["shipments"], as_of_ts, products=ds["products"]))
-    put("pricing", with_title(PricingPolicy().recommend(ds, as_of_ts, restock), ds["products"]))
-    if ds.get("ads") is not None:
-        put("ads", AdBudgetPolicy().recommend(ds, as_of_ts, restock))
-    for name, frame in risk_outputs(ds, as_of_ts, restock=restock).items():
+    put("restock", with_title(res.restock, ds["products"]))
+    put("locations", res.locations)
+    put("pricing", with_title(res.pricing, ds["products"]))
+    put("ads", res.ads)
+    for name, frame in res.risk.items():
         put(name, with_title(frame, ds["products"]) if name == "risk" else frame)
     return written
 
