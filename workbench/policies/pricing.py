@@ -18,7 +18,7 @@ rule                                    what it does
 Sizing with the elasticity β (:mod:`.elasticity`), inside the playbook band:
 
 - medium gap: the raise that stretches the stock to the arrival,
-  ``c_stretch = (cover_days / days_to_arrival)^(1/β) − 1``, but no more than the raise that costs
+  ``c_stretch = (sellable_cover_days / days_to_arrival)^(1/β) − 1``, but no more than the raise that costs
   ``max_demand_drop`` (15 %) of demand, ``c_keep = (1 − 0.15)^(1/β) − 1``; then clipped to [5 %, 10 %].
   While the stock still sells out before the arrival the raise loses no units: the predicted units
   and profit are for the days until the arrival, with units capped by the stock;
@@ -276,7 +276,7 @@ class PricingPolicy(Policy):
             rule = "pre_stockout_medium_gap_raise"
             lo, hi = MEDIUM_GAP_BAND
             if self.use_elasticity and r.days_to_arrival > 0:
-                stretch = float(price_change_for_units(max(r.cover_days, 1e-3) / r.days_to_arrival, beta))
+                stretch = float(price_change_for_units(max(r.sellable_cover_days, 1e-3) / r.days_to_arrival, beta))
                 keep = float(price_change_for_units(1 - self.max_demand_drop, beta))
                 c = float(np.clip(min(stretch, keep), lo, hi))
                 if stretch <= keep and np.isclose(stretch, c):
