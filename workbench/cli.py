@@ -128,10 +128,11 @@ def _as_of(args: argparse.Namespace):
 
 
 def _cmd_what_if(args: argparse.Namespace) -> int:
+    from workbench.config import default_overrides
     from workbench.scenarios import run_what_if
 
     comparison = run_what_if(Path(args.data), args.as_of, Path(args.scenarios), Path(args.output),
-                             n_paths=args.paths, seed=args.seed)
+                             n_paths=args.paths, seed=args.seed, overrides=default_overrides())
     for reason in comparison["reason"]:
         print(reason)
     print(f"wrote {Path(args.output) / 'comparison.csv'}", file=sys.stderr)

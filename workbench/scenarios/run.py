@@ -390,18 +390,20 @@ def write_run(run: WhatIfRun, output_dir, scenarios_dir=None, meta: dict | None 
     return out
 
 
-def run_what_if(data_dir, as_of, scenarios_dir, output_dir, n_paths: int = 1000, seed: int = 0) -> pd.DataFrame:
+def run_what_if(data_dir, as_of, scenarios_dir, output_dir, n_paths: int = 1000, seed: int = 0,
+                overrides=None) -> pd.DataFrame:
     """The ``workbench what-if`` command: load, run every scenario file of ``scenarios_dir``, write to ``output_dir``.
 
     Returns the comparison (one row per scenario, with a ``reason``). Bad scenario files or data raise
-    :class:`workbench.errors.InputError` (exit code 2) before anything is written. The project's analyst
-    overrides file (:func:`workbench.config.overrides_path`) is used by the forecast when it exists.
+    :class:`workbench.errors.InputError` (exit code 2) before anything is written. ``overrides``: the
+    analyst overrides the forecast uses (the CLI passes :func:`workbench.config.default_overrides`).
     """
     from workbench.data import load_dataset
 
     scenarios = load_scenario_set(scenarios_dir)
     ds = load_dataset(data_dir)
-    run = what_if(ds, as_of, scenarios, n_paths=n_paths, seed=seed, scenario_set=Path(scenarios_dir).name)
+    run = what_if(ds, as_of, scenarios, n_paths=n_paths, seed=seed, scenario_set=Path(scenarios_dir).name,
+                  overrides=overrides)
     write_run(run, output_dir, scenarios_dir,
               meta={"data_dir": str(data_dir), "n_paths": n_paths, "seed": seed})
     return run.comparison
