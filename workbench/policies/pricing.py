@@ -264,8 +264,9 @@ class PricingPolicy(Policy):
 
     # -- one SKU × channel ---------------------------------------------------------------------
     def _one(self, r) -> dict:
-        cur, beta = float(r.current_price), float(r.elasticity)
-        flag, guard, how, model_price = "", "", "", np.nan
+        """The rule for one SKU × channel by phase, then the guard rails; the price and the texts behind it."""
+        cur = float(r.current_price)
+        how, guard, flag, model_price = "", "", "", np.nan
         if r.phase == "stockout":
             rule, new = "stockout_hold", cur
         elif r.phase == "pre_stockout" and r.gap_class == "short":
@@ -273,78 +274,105 @@ class PricingPolicy(Policy):
         elif r.phase == "pre_stockout" and r.gap_class == "long":
             rule, new, flag = "pre_stockout_long_gap_flag", cur, "planning failure: gap over a month"
         elif r.phase == "pre_stockout":
-            rule = "pre_stockout_medium_gap_raise"
-            lo, hi = MEDIUM_GAP_BAND
-            if self.use_elasticity and r.days_to_arrival > 0:
-                stretch = float(price_change_for_units(max(r.sellable_cover_days, 1e-3) / r.days_to_arrival, beta))
-                keep = float(price_change_for_units(1 - self.max_demand_drop, beta))
-                c = float(np.clip(min(stretch, keep), lo, hi))
-                if stretch <= keep and np.isclose(stretch, c):
-                    how = "sized to stretch cover to the arrival"
-                elif keep < stretch and np.isclose(keep, c):
-                    how = (f"largest raise that keeps the demand drop within {self.max_demand_drop:.0%}; "
-                           f"stretching cover to the arrival would need {stretch:+.0%}")
-                else:
-                    how = (f"stretching cover to the arrival would need {stretch:+.0%}, a {self.max_demand_drop:.0%} "
-                           f"demand drop allows {keep:+.0%}; kept in the {lo:.0%}–{hi:.0%} band")
-            else:
-                c = self.medium_gap_raise
-            if cur < self.low_price_usd and c > self.low_price_max_raise:
-                c = self.low_price_max_raise
-                guard += f"; capped at {c:+.0%} on a low-price item (< {self.low_price_usd:g} USD)"
-            base = min(cur, float(r.recent_price)) if r.recent_price == r.recent_price else cur
-            new = base * (1 + c)
-            drop = (1 - r.conv_after / r.conv_before) if (r.conv_before == r.conv_before and r.conv_before > 0
-                                                          and r.conv_after == r.conv_after) else np.nan
-            if base < cur * 0.995 and drop == drop and drop > self.take_back_conversion_drop:
-                # the playbook: conversion fell more than 10-20 % after the raise, take part of it back
-                rule = "pre_stockout_take_back_raise"
-                new = base + (cur - base) * (1 - self.take_back_share)
-                how = (f"conversion {r.conv_before:.1%} → {r.conv_after:.1%} ({-drop:+.0%}) since the raise to "
-                       f"{cur:.2f} on {r.price_since:%Y-%m-%d}; take back {self.take_back_share:.0%} of it")
-            elif new <= cur * 1.005:
-                # last week's raise is still in place: a weekly run must not stack raises
-                new = cur
-                guard += (f"; the raise is already in place (today {cur:.2f} vs {base:.2f}, the "
-                          f"{self.raise_reference_days}-day median), held")
-            elif base < cur:
-                guard += f"; measured from the {self.raise_reference_days}-day median price {base:.2f}"
+            rule, new, how, guard = self._medium_gap(r)
         elif r.phase == "recovery":
-            ref = float(r.reference_price)
-            if r.recovery_step == 1:
-                rule = "recovery_step_1_discount"
-                d = self.recovery_first_discount
-                ratio = r.pre_stockout_ads / r.recent_ads if r.recent_ads and r.recent_ads > 0 else np.nan
-                if self.use_elasticity and np.isfinite(ratio) and ratio > 1:
-                    raw = 1 - float(np.power(ratio, 1 / beta))
-                    d = float(np.clip(raw, RECOVERY_FIRST_BAND[0], self.recovery_first_discount))
-                    how = (f"sized to win back {r.pre_stockout_ads:.1f}/d" if np.isclose(raw, d) else
-                           f"winning back {r.pre_stockout_ads:.1f}/d would need {-raw:+.0%}, kept in the "
-                           f"{RECOVERY_FIRST_BAND[0]:.0%}–{self.recovery_first_discount:.0%} band")
-            else:
-                rule, d = "recovery_step_2_discount", self.recovery_second_discount
-            new = ref * (1 - d)
-            how = f"off the pre-stockout price {ref:.2f}" + (f"; {how}" if how else "")
-            if new < cur * (1 - RECOVERY_FIRST_BAND[1]):
-                new = cur * (1 - RECOVERY_FIRST_BAND[1])
-                guard += f"; never more than {RECOVERY_FIRST_BAND[1]:.0%} below today's price {cur:.2f}"
-            elif new > cur * 1.005:
-                guard += f"; today's price {cur:.2f} is already below this rung: step up to it"
+            rule, new, how, guard = self._recovery(r)
         else:
-            rule, new = "normal_hold", cur
-            own = str(r.elasticity_source).startswith("own history")
-            if self.use_elasticity and own and beta < -1:
-                opt = r.unit_cost / (1 - r.fee_rate) * beta / (1 + beta)
-                model_price = opt
-                step = float(np.clip(opt / cur - 1, -self.normal_max_change, self.normal_max_change))
-                if abs(step) >= 0.005:
-                    rule, new = "normal_model_nudge", cur * (1 + step)
-                    how = (f"profit-optimal price {opt:.2f} at elasticity {beta:.1f}, step capped at "
-                           f"±{self.normal_max_change:.0%}")
-                else:
-                    how = (f"model view: profit-optimal price {opt:.2f} at elasticity {beta:.1f}, not applied "
-                           f"(normal_max_change = {self.normal_max_change:g})")
-        # guard rails
+            rule, new, how, model_price = self._normal(r)
+        new, guard, flag = self._guard_rails(r, new, guard, flag)
+        return {"recommended_price": round(float(new), 2), "rule": rule, "how_text": how, "guard_text": guard,
+                "flag": flag, "model_price": round(float(model_price), 2)}
+
+    def _medium_gap(self, r) -> tuple:
+        """Medium gap: raise 5–10 %, sized by elasticity; no stacking; take back a raise that hurt conversion."""
+        cur, beta = float(r.current_price), float(r.elasticity)
+        how, guard = "", ""
+        rule = "pre_stockout_medium_gap_raise"
+        lo, hi = MEDIUM_GAP_BAND
+        if self.use_elasticity and r.days_to_arrival > 0:
+            stretch = float(price_change_for_units(max(r.sellable_cover_days, 1e-3) / r.days_to_arrival, beta))
+            keep = float(price_change_for_units(1 - self.max_demand_drop, beta))
+            c = float(np.clip(min(stretch, keep), lo, hi))
+            if stretch <= keep and np.isclose(stretch, c):
+                how = "sized to stretch cover to the arrival"
+            elif keep < stretch and np.isclose(keep, c):
+                how = (f"largest raise that keeps the demand drop within {self.max_demand_drop:.0%}; "
+                       f"stretching cover to the arrival would need {stretch:+.0%}")
+            else:
+                how = (f"stretching cover to the arrival would need {stretch:+.0%}, a {self.max_demand_drop:.0%} "
+                       f"demand drop allows {keep:+.0%}; kept in the {lo:.0%}–{hi:.0%} band")
+        else:
+            c = self.medium_gap_raise
+        if cur < self.low_price_usd and c > self.low_price_max_raise:
+            c = self.low_price_max_raise
+            guard += f"; capped at {c:+.0%} on a low-price item (< {self.low_price_usd:g} USD)"
+        base = min(cur, float(r.recent_price)) if r.recent_price == r.recent_price else cur
+        new = base * (1 + c)
+        drop = (1 - r.conv_after / r.conv_before) if (r.conv_before == r.conv_before and r.conv_before > 0
+                                                      and r.conv_after == r.conv_after) else np.nan
+        if base < cur * 0.995 and drop == drop and drop > self.take_back_conversion_drop:
+            # the playbook: conversion fell more than 10-20 % after the raise, take part of it back
+            rule = "pre_stockout_take_back_raise"
+            new = base + (cur - base) * (1 - self.take_back_share)
+            how = (f"conversion {r.conv_before:.1%} → {r.conv_after:.1%} ({-drop:+.0%}) since the raise to "
+                   f"{cur:.2f} on {r.price_since:%Y-%m-%d}; take back {self.take_back_share:.0%} of it")
+        elif new <= cur * 1.005:
+            # last week's raise is still in place: a weekly run must not stack raises
+            new = cur
+            guard += (f"; the raise is already in place (today {cur:.2f} vs {base:.2f}, the "
+                      f"{self.raise_reference_days}-day median), held")
+        elif base < cur:
+            guard += f"; measured from the {self.raise_reference_days}-day median price {base:.2f}"
+        return rule, new, how, guard
+
+    def _recovery(self, r) -> tuple:
+        """Recovery: step 1 20–35 % off the pre-stockout price (sized by elasticity), step 2 10 %."""
+        cur, beta = float(r.current_price), float(r.elasticity)
+        how, guard = "", ""
+        ref = float(r.reference_price)
+        if r.recovery_step == 1:
+            rule = "recovery_step_1_discount"
+            d = self.recovery_first_discount
+            ratio = r.pre_stockout_ads / r.recent_ads if r.recent_ads and r.recent_ads > 0 else np.nan
+            if self.use_elasticity and np.isfinite(ratio) and ratio > 1:
+                raw = 1 - float(np.power(ratio, 1 / beta))
+                d = float(np.clip(raw, RECOVERY_FIRST_BAND[0], self.recovery_first_discount))
+                how = (f"sized to win back {r.pre_stockout_ads:.1f}/d" if np.isclose(raw, d) else
+                       f"winning back {r.pre_stockout_ads:.1f}/d would need {-raw:+.0%}, kept in the "
+                       f"{RECOVERY_FIRST_BAND[0]:.0%}–{self.recovery_first_discount:.0%} band")
+        else:
+            rule, d = "recovery_step_2_discount", self.recovery_second_discount
+        new = ref * (1 - d)
+        how = f"off the pre-stockout price {ref:.2f}" + (f"; {how}" if how else "")
+        if new < cur * (1 - RECOVERY_FIRST_BAND[1]):
+            new = cur * (1 - RECOVERY_FIRST_BAND[1])
+            guard += f"; never more than {RECOVERY_FIRST_BAND[1]:.0%} below today's price {cur:.2f}"
+        elif new > cur * 1.005:
+            guard += f"; today's price {cur:.2f} is already below this rung: step up to it"
+        return rule, new, how, guard
+
+    def _normal(self, r) -> tuple:
+        """Healthy: hold; the constant-elasticity profit optimum is shown, applied only up to normal_max_change."""
+        cur, beta = float(r.current_price), float(r.elasticity)
+        how, model_price = "", np.nan
+        rule, new = "normal_hold", cur
+        own = str(r.elasticity_source).startswith("own history")
+        if self.use_elasticity and own and beta < -1:
+            opt = r.unit_cost / (1 - r.fee_rate) * beta / (1 + beta)
+            model_price = opt
+            step = float(np.clip(opt / cur - 1, -self.normal_max_change, self.normal_max_change))
+            if abs(step) >= 0.005:
+                rule, new = "normal_model_nudge", cur * (1 + step)
+                how = (f"profit-optimal price {opt:.2f} at elasticity {beta:.1f}, step capped at "
+                       f"±{self.normal_max_change:.0%}")
+            else:
+                how = (f"model view: profit-optimal price {opt:.2f} at elasticity {beta:.1f}, not applied "
+                       f"(normal_max_change = {self.normal_max_change:g})")
+        return rule, new, how, model_price
+
+    def _guard_rails(self, r, new: float, guard: str, flag: str) -> tuple:
+        """Buy Box premium cap, margin floor, and flags for a price already below the floor."""
+        cur = float(r.current_price)
         if new > cur and r.seller_count == r.seller_count and r.seller_count > 1 \
                 and r.lowest_competitor_price == r.lowest_competitor_price:
             cap = max(cur, r.lowest_competitor_price * (1 + self.buybox_max_premium))
@@ -360,8 +388,7 @@ class PricingPolicy(Policy):
             flag = (flag + "; " if flag else "") + f"price below margin floor {r.floor_price:.2f}"
         if r.buybox_winner == "other":
             guard += f"; Buy Box held by another seller at {r.buybox_price:.2f}"
-        return {"recommended_price": round(float(new), 2), "rule": rule, "how_text": how, "guard_text": guard,
-                "flag": flag, "model_price": round(float(model_price), 2)}
+        return new, guard, flag
 
     def _reason(self, r) -> str:
         chg = r.recommended_price / r.current_price - 1
