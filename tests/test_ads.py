@@ -14,11 +14,6 @@ from workbench.policies.base import check_policy_output
 
 
 @pytest.fixture(scope="module")
-def four(tmp_path_factory):
-    return load_dataset(write_four_sku_dataset(tmp_path_factory.mktemp("four")))
-
-
-@pytest.fixture(scope="module")
 def budgets(four):
     return AdBudgetPolicy().recommend(build_snapshot(four, AS_OF))
 

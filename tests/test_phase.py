@@ -3,16 +3,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from pricing_ads_dataset import AS_OF, four_sku_tables, load_four_sku_dataset, write_four_sku_dataset
+from pricing_ads_dataset import AS_OF, four_sku_tables, load_four_sku_dataset
 
-from workbench.data import load_dataset
 from workbench.stock import build_snapshot
 from workbench.policies.phase import StockoutPhase
-
-
-@pytest.fixture(scope="module")
-def four(tmp_path_factory):
-    return load_dataset(write_four_sku_dataset(tmp_path_factory.mktemp("four")))
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from pricing_ads_dataset import AS_OF, four_sku_tables, load_four_sku_dataset, write_four_sku_dataset
+from pricing_ads_dataset import AS_OF, four_sku_tables, load_four_sku_dataset
 
-from workbench.data import load_dataset
 from workbench.stock import build_snapshot
 from workbench.policies.base import check_policy_output
 from workbench.policies.elasticity import ElasticityEstimator
@@ -14,11 +13,6 @@ from workbench.policies.pricing import PRICING_COLUMNS, PricingPolicy
 
 def _dataset(tmp_path, **tables):
     return load_four_sku_dataset(tmp_path / "four", **tables)
-
-
-@pytest.fixture(scope="module")
-def four(tmp_path_factory):
-    return load_dataset(write_four_sku_dataset(tmp_path_factory.mktemp("four")))
 
 
 @pytest.fixture(scope="module")
