@@ -102,3 +102,11 @@ def test_an_overrides_file_passed_in_changes_the_model_of_that_sku(data, tmp_pat
 def test_an_unknown_step_is_named(data):
     with pytest.raises(ValueError, match="unknown pipeline step"):
         run_pipeline(load_dataset(data), AS_OF, steps=("restock", "shipping"))
+
+
+def test_the_weekly_results_say_how_many_days_of_data_are_missing(result):
+    from workbench.report.weekly import WeeklyResults, coverage_table
+
+    cov = coverage_table(result)
+    assert cov.loc[0, "missing_days"] == 1 and cov.loc[0, "last_observed"] == pd.Timestamp("2026-11-22")
+    assert WeeklyResults(AS_OF, {"coverage": cov}).kpis()["days of data missing before as-of"] == 1

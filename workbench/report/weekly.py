@@ -35,8 +35,9 @@ FILES = {
     "lost_demand": "forecast_lost_demand.csv",
     "history": "demand_history.csv",
     "rejects": "rejects.csv",
+    "coverage": "data_coverage.csv",
 }
-DATE_COLUMNS = ("ds", "date", "order_by", "as_of")
+DATE_COLUMNS = ("ds", "date", "order_by", "as_of", "last_observed")
 
 # What the report tables show (the reason last); the CSVs keep every column.
 VIEWS = {
@@ -91,6 +92,7 @@ def compute_weekly(ds, as_of: str, out_dir: Path, overrides=None, result=None) -
                                                           on="unique_id", how="left")))
     put("lost_demand", lost_reasons(fc.lost_units[fc.lost_units["lost_units"] > 0]
                                     .sort_values("lost_units", ascending=False)))
+    put("coverage", coverage_table(res))
     put("restock", with_title(res.restock, ds["products"]))
     put("locations", res.locations)
     put("pricing", with_title(res.pricing, ds["products"]))
@@ -98,6 +100,13 @@ def compute_weekly(ds, as_of: str, out_dir: Path, overrides=None, result=None) -
     for name, frame in res.risk.items():
         put(name, with_title(frame, ds["products"]) if name == "risk" else frame)
     return written
+
+
+def coverage_table(res) -> pd.DataFrame:
+    """One row: the as-of date, the last day with sales data and the days missing in between."""
+    last = res.snapshot.last_observed
+    return pd.DataFrame({"as_of": [res.as_of], "last_observed": [last], "missing_days": [res.missing_days],
+                         "reason": [res.data_note()]})
 
 
 def _num(s: pd.Series, fmt: str) -> pd.Series:
@@ -228,6 +237,9 @@ class WeeklyResults:
             out["high hijack risk"] = int((self.risk["hijack_level"] == "high").sum())
         if self.rejects is not None:
             out["rejected input rows"] = len(self.rejects)
+        cov = self.coverage
+        if cov is not None and len(cov) and cov["missing_days"].iloc[0] > 0:
+            out["days of data missing before as-of"] = int(cov["missing_days"].iloc[0])
         return out
 
 
