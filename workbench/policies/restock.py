@@ -1,7 +1,15 @@
 """Restock recommendations: service-level safety stock, Monte Carlo stockout risk, orderable quantities.
 
-One row per SKU (all locations summed). The model and the seller's rule of thumb
-(domain-rules.md §1) are computed side by side; ``reason`` says which rule fired and why.
+One row per SKU (the seller's own locations summed). The model and the seller's rule of thumb
+(domain-rules.md §1) are computed side by side; ``reason`` says which rule fired and why, built from
+the row's own columns (:func:`restock_reason`).
+
+Stock comes from the run's :class:`workbench.stock.StockSnapshot`: sellable ``available`` (supplier-held
+dropship stock is ``supplier_held`` and never counted), ``inbound``, ``cover_days`` /
+``sellable_cover_days``, ``ads`` (the snapshot's daily demand; ``days_of_cover`` = ``cover_days``),
+the demand matrices and the stockout probability. :meth:`RestockPolicy.recommend` runs named steps:
+stock → lead times → demand → targets → stockout → peak events → new products → turnover →
+quantities → order_by → rule of thumb → status.
 
 Demand model. The forecast frame (``unique_id, ds, model, yhat, yhat_lo_80, yhat_hi_80, yhat_lo_95,
 yhat_hi_95``) gives, per SKU and day, a mean ``yhat`` and prediction intervals. Daily demand is taken
