@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from restock_helpers import seasonal_naive_forecast  # noqa: E402
 from workbench.data.generate import GeneratorConfig, generate_dataset  # noqa: E402
 from workbench.policies.restock import RestockPolicy  # noqa: E402
+from workbench.stock import build_snapshot  # noqa: E402
 
 MODES = ("sea", "air", "rail", "truck", "express")
 FREIGHT_SHARE = {"sea": 0.06, "air": 0.30, "rail": 0.12, "truck": 0.04, "express": 0.45}
@@ -134,8 +135,9 @@ def replay(name, decide, tables, truth, skus, weeks, seed, sampler, log_every=13
         inv_view = pd.concat(snaps, ignore_index=True)
         fc = (forecaster or seasonal_naive_forecast)(sales_view, skus, as_of, 120)
         t0 = time.perf_counter()
-        out = RestockPolicy(**{"n_paths": 300, "seed": seed, **(params or {})}).recommend(
-            prod, inv_view, ship_view, fc, as_of, sales=sales_view, events=events)
+        snap = build_snapshot({"products": prod, "inventory": inv_view, "shipments": ship_view, "sales": sales_view,
+                               "events": events}, as_of, forecast=fc)
+        out = RestockPolicy(**{"n_paths": 300, "seed": seed, **(params or {})}).recommend(snap)
         t_policy += time.perf_counter() - t0
         if trace is not None:
             trace.append(out.assign(week=w))

@@ -4,7 +4,7 @@
 
 Data: ``write_sample_dataset(GeneratorConfig(n_skus=500, years=2, seed=3))`` into benchmarks/.cache
 (generation not timed). Timed, as `workbench what-if` runs it: load, the one forecast
-(``forecast_for_restock``: backtest, model choice, intervals), then five scenarios (baseline,
+(``Pipeline.forecast``: backtest, model choice, intervals), then five scenarios (baseline,
 Q4 demand +60%, sea +15 d, price −10%, ad budget +50%) each planned with the restock policy and
 simulated (SKUs × paths × days), then the atomic writes. Reference in the same process: the baseline
 scenario with 100 paths (so the ratio shows how the Monte Carlo scales with paths) and the policy's
@@ -25,6 +25,7 @@ from _common import CACHE, peak_rss_mb, write_result  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from workbench.data import load_dataset  # noqa: E402
+from workbench.stock import build_snapshot  # noqa: E402
 from workbench.data.generate import GeneratorConfig, write_sample_dataset  # noqa: E402
 from workbench.scenarios import Scenario, prepare, run_scenario  # noqa: E402
 from workbench.scenarios.run import compare, write_run, WhatIfRun  # noqa: E402
@@ -76,8 +77,7 @@ def main() -> None:
     run_scenario(base, SCENARIOS[0], n_paths=max(args.paths // 10, 1), seed=0)
     t_ref = time.perf_counter() - t0
     t0 = time.perf_counter()
-    base.policy.recommend(base.products, ds["inventory"], base.shipments, base.forecast, base.as_of,
-                          sales=ds["sales"], events=ds.get("events"), lead_times=base.lead_times)
+    base.policy.recommend(build_snapshot(ds, base.as_of, forecast=base.forecast, lead_times=base.lead_times))
     t_rec = time.perf_counter() - t0
 
     c = run.comparison

@@ -52,3 +52,23 @@ def edit_line(path: Path, line_no: int, old: str, new: str) -> None:
     assert old in lines[line_no - 1], (old, lines[line_no - 1])
     lines[line_no - 1] = lines[line_no - 1].replace(old, new, 1)
     path.write_text("".join(lines))
+
+
+@pytest.fixture(scope="module")
+def four(tmp_path_factory):
+    """The four-SKU pricing / ads / phase dataset (tests/pricing_ads_dataset.py), loaded."""
+    from pricing_ads_dataset import write_four_sku_dataset
+
+    from workbench.data import load_dataset
+
+    return load_dataset(write_four_sku_dataset(tmp_path_factory.mktemp("four")))
+
+
+@pytest.fixture(scope="module")
+def four_snapshot(four):
+    """The stock snapshot of the four-SKU dataset at its as-of date (no forecast: demand is ads_blend)."""
+    from pricing_ads_dataset import AS_OF
+
+    from workbench.stock import build_snapshot
+
+    return build_snapshot(four, AS_OF)

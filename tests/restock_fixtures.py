@@ -71,3 +71,11 @@ def recent_mean_forecast(sales: pd.DataFrame, skus, as_of, horizon=90, window=28
     daily = daily[daily["in_stock"]]
     level = daily.groupby(level=0)["units"].mean().reindex(pd.Index(skus, dtype=str)).fillna(0.0)
     return flat_forecast(list(level.index), list(level.to_numpy()), as_of=as_of, horizon=horizon, sigma=None)
+
+
+def snap(products, inventory, shipments, forecast, as_of, sales=None, events=None, lead_times=None):
+    """The run's stock snapshot from hand-made frames (what the pipeline builds from a dataset)."""
+    from workbench.stock import build_snapshot
+
+    tables = {"products": products, "inventory": inventory, "shipments": shipments, "sales": sales, "events": events}
+    return build_snapshot(tables, as_of, forecast=forecast, lead_times=lead_times)

@@ -7,19 +7,15 @@ import pytest
 from pricing_ads_dataset import AS_OF, four_sku_tables, write_four_sku_dataset
 
 from workbench.data import load_dataset
-from workbench.policies.ads import (ADS_COLUMNS, AdBudgetPolicy, allocate_spend, fit_response_curves, run_ads,
+from workbench.stock import build_snapshot
+from workbench.policies.ads import (ADS_COLUMNS, AdBudgetPolicy, allocate_spend, fit_response_curves,
                                     saturating_sales)
 from workbench.policies.base import check_policy_output
 
 
 @pytest.fixture(scope="module")
-def four(tmp_path_factory):
-    return load_dataset(write_four_sku_dataset(tmp_path_factory.mktemp("four")))
-
-
-@pytest.fixture(scope="module")
 def budgets(four):
-    return AdBudgetPolicy().recommend(four, AS_OF)
+    return AdBudgetPolicy().recommend(build_snapshot(four, AS_OF))
 
 
 def _sku(budgets, sku):
@@ -52,7 +48,7 @@ def test_out_of_stock_sku_pauses_sponsored_brands_and_display(budgets):
 
 
 def test_a_token_brand_budget_can_be_kept_during_a_stockout(four):
-    out = AdBudgetPolicy(stockout_token_budget_usd=2.0).recommend(four, AS_OF)
+    out = AdBudgetPolicy(stockout_token_budget_usd=2.0).recommend(build_snapshot(four, AS_OF))
     g = _sku(out, "OOS")
     assert g.loc["OOS SB brand", "recommended_budget"] == 2.0
     assert g.loc["OOS SD retargeting", "recommended_budget"] == 0.0
@@ -86,14 +82,14 @@ def test_never_switch_all_ads_off(tmp_path):
     ads.loc[ads["sku"] == "GAP-10D", "ad_sales"] = 1.0  # both left are hopeless: ACoS far above break-even
     folder = write_four_sku_dataset(tmp_path / "d")
     ads.to_csv(folder / "ads.csv", index=False, date_format="%Y-%m-%d")
-    g = _sku(AdBudgetPolicy().recommend(load_dataset(folder), AS_OF), "GAP-10D")
+    g = _sku(AdBudgetPolicy().recommend(build_snapshot(load_dataset(folder), AS_OF)), "GAP-10D")
     assert g["recommended_budget"].sum() > 0
     assert "never switch all ads off" in " ".join(g["reason"])
 
 
 def test_a_bad_parameter_is_named_with_its_value(four):
     with pytest.raises(ValueError, match=r"`pre_stockout_cut` must be in \[0.3, 0.4\], got 0.5"):
-        AdBudgetPolicy(pre_stockout_cut=0.5).recommend(four, AS_OF)
+        AdBudgetPolicy(pre_stockout_cut=0.5).recommend(build_snapshot(four, AS_OF))
 
 
 def test_equal_curves_split_equally():
@@ -119,30 +115,20 @@ def test_response_curves_are_recovered_and_their_allocation_beats_an_equal_split
     assert score(fitted) > 1.05 * score(equal)
 
 
-def test_run_ads_writes_the_file_and_handles_a_dataset_without_ads(tmp_path):
-    data = write_four_sku_dataset(tmp_path / "data")
-    out = run_ads(data, AS_OF, tmp_path / "out" / "ads.csv")
-    back = pd.read_csv(tmp_path / "out" / "ads.csv")
-    assert len(back) == len(out) == 20 and back["reason"].str.len().gt(0).all()
-    (data / "ads.csv").unlink()
-    empty = run_ads(data, AS_OF, tmp_path / "out" / "ads2.csv")
-    assert empty.empty and list(pd.read_csv(tmp_path / "out" / "ads2.csv").columns[:len(ADS_COLUMNS)]) == ADS_COLUMNS
-
-
 def test_the_same_input_gives_the_same_budgets(four, budgets):
-    pd.testing.assert_frame_equal(AdBudgetPolicy().recommend(four, AS_OF), budgets)
+    pd.testing.assert_frame_equal(AdBudgetPolicy().recommend(build_snapshot(four, AS_OF)), budgets)
 
 
 def test_last_weeks_cut_is_not_cut_again(tmp_path):
     t = four_sku_tables()
     ads = t["ads"]
-    first = AdBudgetPolicy().recommend(load_dataset(write_four_sku_dataset(tmp_path / "a")), AS_OF)
+    first = AdBudgetPolicy().recommend(build_snapshot(load_dataset(write_four_sku_dataset(tmp_path / "a")), AS_OF))
     cut = first.loc[first["sku"] == "GAP-10D"].set_index("campaign")["recommended_budget"]
     # last week's run was applied on 03-25: budgets since then are the cut ones
     since = (ads["sku"] == "GAP-10D") & (ads["date"] >= "2026-03-25")
     ads.loc[since, "daily_budget"] = ads.loc[since, "campaign"].map(cut)
     folder = write_four_sku_dataset(tmp_path / "b")
     ads.to_csv(folder / "ads.csv", index=False, date_format="%Y-%m-%d")
-    g = _sku(AdBudgetPolicy().recommend(load_dataset(folder), AS_OF), "GAP-10D")
+    g = _sku(AdBudgetPolicy().recommend(build_snapshot(load_dataset(folder), AS_OF)), "GAP-10D")
     assert g["recommended_budget"].sum() == pytest.approx(55.25, abs=0.02)  # still 35 % below 85, not 35 % below 55
     assert "28-day high" in g["reason"].iloc[0]

@@ -3,20 +3,15 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from pricing_ads_dataset import AS_OF, four_sku_tables, load_four_sku_dataset, write_four_sku_dataset
+from pricing_ads_dataset import AS_OF, four_sku_tables, load_four_sku_dataset
 
-from workbench.data import load_dataset
-from workbench.policies.phase import StockoutPhase, blended_ads, stock_cover
-
-
-@pytest.fixture(scope="module")
-def four(tmp_path_factory):
-    return load_dataset(write_four_sku_dataset(tmp_path_factory.mktemp("four")))
+from workbench.stock import build_snapshot
+from workbench.policies.phase import StockoutPhase
 
 
 @pytest.fixture(scope="module")
 def phases(four):
-    return StockoutPhase().classify(four, AS_OF).set_index("sku")
+    return StockoutPhase().recommend(build_snapshot(four, AS_OF)).set_index("sku")
 
 
 def test_the_four_cases_get_their_phase(phases):
@@ -26,11 +21,13 @@ def test_the_four_cases_get_their_phase(phases):
 
 def test_a_10_day_gap_is_medium_and_the_reason_names_the_shipment(phases):
     gap = phases.loc["GAP-10D"]
-    # 40 available / 10 a day = 4.0 days of cover; PO-118 lands in 14 days: 10 days with nothing to sell
-    assert (gap["cover_days"], gap["days_to_arrival"], gap["gap_days"]) == (4.0, 14.0, 10.0)
+    # 40 sellable / 10 a day = 4.0 days of cover; PO-118's ETA is in 14 days, and sea shipments land
+    # 3.2 days after their ETA on average (workbench.leadtime): expected in 17 days, a 13-day gap
+    assert (gap["sellable_cover_days"], gap["days_to_arrival"], gap["gap_days"]) == (4.0, 17.0, 13.0)
+    assert gap["cover_days"] == 64.0  # (40 sellable + 600 in transit) / 10, the snapshot's playbook cover
     assert gap["gap_class"] == "medium"
-    assert gap["phase_reason"] == ("cover 4.0 d < 14 d to next arrival (PO-118 sea, ETA 2026-04-14): "
-                                   "medium gap of 10.0 d")
+    assert gap["phase_reason"] == ("sellable cover 4.0 d < 17 d to next arrival (PO-118 sea, expected 2026-04-17): "
+                                   "medium gap of 13.0 d")
 
 
 def test_just_restocked_after_15_days_out_is_recovery_step_1(phases):
@@ -51,35 +48,17 @@ def test_gap_classes_have_parameter_boundaries():
 
 def test_a_bad_parameter_is_named_with_its_value(four):
     with pytest.raises(ValueError, match=r"`medium_gap_max_days` must be in \(7, 365\], got 5"):
-        StockoutPhase(medium_gap_max_days=5).classify(four, AS_OF)
-
-
-def test_ads_blends_7_14_30_days_over_in_stock_days_only(four):
-    ads = blended_ads(four["sales"], AS_OF).set_index("sku")["ads"]
-    assert ads["HEALTHY"] == 10.0
-    # OOS is out since 03-26: its in-stock days still sold 8 a day
-    assert ads["OOS"] == 8.0
-    # RESTOCKED: 7 d and 14 d windows see 3 in-stock days (14/3); 30 d adds 12 days at 12 → (158/15)
-    assert round(ads["RESTOCKED"], 3) == round((14 / 3 + 14 / 3 + 158 / 15) / 3, 3)
-
-
-def test_restock_results_replace_our_cover_and_arrival(four):
-    restock = pd.DataFrame({"sku": ["GAP-10D"], "on_hand": [60], "inbound": [600], "ads": [12.0],
-                            "days_of_cover": [55.0], "next_arrival": ["2026-04-20"]})
-    cov = stock_cover(four, AS_OF, restock).set_index("sku")
-    assert cov.loc["GAP-10D", "cover_days"] == 5.0  # 60 / 12, not the (on hand + inbound) days_of_cover
-    assert cov.loc["GAP-10D", "days_to_arrival"] == 20.0
-    assert cov.loc["HEALTHY", "cover_days"] == 90.0  # SKUs missing from the restock frame keep ours
+        StockoutPhase(medium_gap_max_days=5).recommend(build_snapshot(four, AS_OF))
 
 
 def test_short_and_long_gaps(tmp_path):
     t = four_sku_tables()
     sh = t["shipments"]
-    sh.loc[sh["sku"] == "GAP-10D", "eta"] = "2026-04-08"  # 8 days away, cover 4 → 4-day gap
-    sh.loc[sh["sku"] == "HEALTHY", "received_date"] = "2026-03-30"  # nothing inbound for HEALTHY
+    sh.loc[sh["sku"] == "GAP-10D", "eta"] = "2026-04-08"  # expected 11 days away (ETA + 3 d), cover 4 → 7-day gap
+    sh = sh[sh["sku"] != "HEALTHY"]  # nothing inbound for HEALTHY
     inv = t["inventory"]
     inv.loc[inv["sku"] == "HEALTHY", "on_hand"] = 305  # 300 available: 30 days, nothing coming
-    ph = StockoutPhase().classify(load_four_sku_dataset(tmp_path / "four", shipments=sh, inventory=inv), AS_OF).set_index("sku")
+    ph = StockoutPhase().recommend(build_snapshot(load_four_sku_dataset(tmp_path / "four", shipments=sh, inventory=inv), AS_OF)).set_index("sku")
     assert (ph.loc["GAP-10D", "phase"], ph.loc["GAP-10D", "gap_class"]) == ("pre_stockout", "short")
     assert (ph.loc["HEALTHY", "phase"], ph.loc["HEALTHY", "gap_class"]) == ("pre_stockout", "long")
     assert "no inbound shipment" in ph.loc["HEALTHY", "phase_reason"]
@@ -97,10 +76,10 @@ def test_recovery_moves_to_step_2_and_back_to_normal(tmp_path):
     s.loc[out, ["units", "in_stock"]] = [0, False]
     s.loc[back, "units"] = 9  # 75 % of the 12 a day before
     s["revenue"] = (s["units"] * s["price"]).round(2)
-    ph = StockoutPhase().classify(load_four_sku_dataset(tmp_path / "four", sales=s, keyword_ranks=kr.iloc[:0], inventory=inv), AS_OF)
+    ph = StockoutPhase().recommend(build_snapshot(load_four_sku_dataset(tmp_path / "four", sales=s, keyword_ranks=kr.iloc[:0], inventory=inv), AS_OF))
     row = ph.set_index("sku").loc["RESTOCKED"]
     assert (row["phase"], row["recovery_step"]) == ("recovery", 2)
     s.loc[back, "units"] = 12  # sales back to the pre-stockout level and no rank data: recovered
     s["revenue"] = (s["units"] * s["price"]).round(2)
-    ph = StockoutPhase().classify(load_four_sku_dataset(tmp_path / "four", sales=s, keyword_ranks=kr.iloc[:0], inventory=inv), AS_OF)
+    ph = StockoutPhase().recommend(build_snapshot(load_four_sku_dataset(tmp_path / "four", sales=s, keyword_ranks=kr.iloc[:0], inventory=inv), AS_OF))
     assert ph.set_index("sku").loc["RESTOCKED", "phase"] == "normal"

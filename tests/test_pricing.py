@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from pricing_ads_dataset import AS_OF, four_sku_tables, load_four_sku_dataset, write_four_sku_dataset
+from pricing_ads_dataset import AS_OF, four_sku_tables, load_four_sku_dataset
 
-from workbench.data import load_dataset
+from workbench.stock import build_snapshot
 from workbench.policies.base import check_policy_output
 from workbench.policies.elasticity import ElasticityEstimator
-from workbench.policies.pricing import PRICING_COLUMNS, PricingPolicy, run_pricing
+from workbench.policies.pricing import PRICING_COLUMNS, PricingPolicy
 
 
 def _dataset(tmp_path, **tables):
@@ -16,13 +16,8 @@ def _dataset(tmp_path, **tables):
 
 
 @pytest.fixture(scope="module")
-def four(tmp_path_factory):
-    return load_dataset(write_four_sku_dataset(tmp_path_factory.mktemp("four")))
-
-
-@pytest.fixture(scope="module")
 def prices(four):
-    return PricingPolicy().recommend(four, AS_OF).set_index("sku")
+    return PricingPolicy().recommend(build_snapshot(four, AS_OF)).set_index("sku")
 
 
 def test_the_four_cases(prices):
@@ -46,11 +41,13 @@ def test_every_row_meets_the_policy_contract(prices):
 def test_the_gap_reason_reads_like_the_playbook(prices):
     gap = prices.loc["GAP-10D"]
     # no own price moves: the prior elasticity −1.5; 24.99 → 27.49 (+10 %) cuts demand 13 % but the 40 units
-    # still sell out before PO-118 lands, so units sold stay and profit per unit rises
+    # still sell out before PO-118 lands (expected 2026-04-17: ETA + the usual 3 d sea lateness), so units
+    # sold stay and profit per unit rises
     assert (gap["current_price"], gap["recommended_price"], gap["change_pct"]) == (24.99, 27.49, 10.0)
     assert gap["predicted_units_change_pct"] == 0.0
-    assert gap["reason"].startswith("cover 4.0 d < 14 d to next arrival (PO-118 sea, ETA 2026-04-14): "
-                                    "medium gap of 10.0 d: raise +10%")
+    assert gap["reason"].startswith("sellable cover 4.0 d < 17 d to next arrival (PO-118 sea, expected 2026-04-17): "
+                                    "medium gap of 13.0 d: raise +10%")
+    assert (gap["cover_days"], gap["sellable_cover_days"]) == (64.0, 4.0)
     assert "elasticity -1.5 → -13% demand" in gap["reason"]
     assert "no promotions" in gap["reason"] and not gap["promotions_allowed"]
 
@@ -65,10 +62,10 @@ def test_recovery_starts_25_percent_off_the_pre_stockout_price(prices):
 def test_a_more_elastic_product_gets_a_smaller_raise(four):
     # at elasticity −2.5 a raise above (0.85^(1/−2.5) − 1) = +6.7 % would lose more than 15 % of demand
     est = ElasticityEstimator(prior_elasticity=-2.5).fit(four["sales"], four["products"], AS_OF)
-    out = PricingPolicy().recommend(four, AS_OF, elasticity=est).set_index("sku")
+    out = PricingPolicy().recommend(build_snapshot(four, AS_OF), elasticity=est).set_index("sku")
     assert out.loc["GAP-10D", "recommended_price"] == round(24.99 * 0.85 ** (1 / -2.5), 2)
     # without elasticity sizing the playbook's fixed +7 % applies
-    fixed = PricingPolicy(use_elasticity=False).recommend(four, AS_OF).set_index("sku")
+    fixed = PricingPolicy(use_elasticity=False).recommend(build_snapshot(four, AS_OF)).set_index("sku")
     assert fixed.loc["GAP-10D", "recommended_price"] == round(24.99 * 1.07, 2)
 
 
@@ -78,7 +75,7 @@ def test_a_low_price_item_never_jumps(tmp_path):
     p.loc[p["sku"] == "GAP-10D", ["price", "unit_cost"]] = [7.99, 2.00]
     s.loc[s["sku"] == "GAP-10D", "price"] = 7.99
     s["revenue"] = (s["units"] * s["price"]).round(2)
-    out = PricingPolicy().recommend(_dataset(tmp_path, products=p, sales=s), AS_OF).set_index("sku")
+    out = PricingPolicy().recommend(build_snapshot(_dataset(tmp_path, products=p, sales=s), AS_OF)).set_index("sku")
     assert out.loc["GAP-10D", "recommended_price"] == round(7.99 * 1.05, 2)  # 8.39, not 8.79
     assert "low-price item" in out.loc["GAP-10D", "reason"]
 
@@ -89,19 +86,19 @@ def test_short_gap_holds_and_long_gap_is_flagged(tmp_path):
     sh.loc[sh["sku"] == "GAP-10D", "eta"] = "2026-04-08"
     sh.loc[sh["sku"] == "HEALTHY", "eta"] = "2026-06-30"
     inv = t["inventory"]
-    inv.loc[inv["sku"] == "HEALTHY", "on_hand"] = 305  # 300 / 10 a day = 30 d; PO-160 lands in 91 d: a 61-day gap
-    out = PricingPolicy().recommend(_dataset(tmp_path, shipments=sh, inventory=inv), AS_OF).set_index("sku")
+    inv.loc[inv["sku"] == "HEALTHY", "on_hand"] = 305  # 300 / 10 a day = 30 d; PO-160 expected in 94 d: a 64-day gap
+    out = PricingPolicy().recommend(build_snapshot(_dataset(tmp_path, shipments=sh, inventory=inv), AS_OF)).set_index("sku")
     assert out.loc["GAP-10D", "rule"] == "pre_stockout_short_gap_hold" and out.loc["GAP-10D", "change_pct"] == 0
     assert out.loc["HEALTHY", "rule"] == "pre_stockout_long_gap_flag" and out.loc["HEALTHY", "change_pct"] == 0
     assert out.loc["HEALTHY", "flag"].startswith("planning failure")
-    assert "long gap of 61.0 d: a planning failure to fix" in out.loc["HEALTHY", "reason"]
+    assert "long gap of 64.0 d: a planning failure to fix" in out.loc["HEALTHY", "reason"]
 
 
 def test_recovery_discount_never_breaks_the_margin_floor(tmp_path):
     t = four_sku_tables()
     p = t["products"]
     p.loc[p["sku"] == "RESTOCKED", "unit_cost"] = 20.0  # floor 20 / (1 − 0.15 − 0.05) = 25.00
-    out = PricingPolicy().recommend(_dataset(tmp_path, products=p), AS_OF).set_index("sku")
+    out = PricingPolicy().recommend(build_snapshot(_dataset(tmp_path, products=p), AS_OF)).set_index("sku")
     assert out.loc["RESTOCKED", "recommended_price"] == 25.0
     assert "margin floor 25.00" in out.loc["RESTOCKED", "reason"]
 
@@ -110,27 +107,18 @@ def test_a_raise_stays_close_to_the_lowest_competitor(tmp_path):
     t = four_sku_tables()
     o = t["offers"]
     o.loc[o["sku"] == "GAP-10D", ["seller_count", "lowest_competitor_price"]] = [4, 25.50]
-    out = PricingPolicy().recommend(_dataset(tmp_path, offers=o), AS_OF).set_index("sku")
+    out = PricingPolicy().recommend(build_snapshot(_dataset(tmp_path, offers=o), AS_OF)).set_index("sku")
     assert out.loc["GAP-10D", "recommended_price"] == round(25.50 * 1.05, 2)  # 26.78 instead of 27.49
     assert "lowest competitor" in out.loc["GAP-10D", "reason"]
 
 
 def test_a_bad_parameter_is_named_with_its_value(four):
     with pytest.raises(ValueError, match=r"`recovery_first_discount` must be in \[0.2, 0.35\], got 0.5"):
-        PricingPolicy(recovery_first_discount=0.5).recommend(four, AS_OF)
-
-
-def test_run_pricing_writes_the_file_and_returns_the_frame(tmp_path):
-    data = write_four_sku_dataset(tmp_path / "data")
-    out = run_pricing(data, AS_OF, tmp_path / "out" / "pricing.csv")
-    back = pd.read_csv(tmp_path / "out" / "pricing.csv")
-    assert list(back.columns[:len(PRICING_COLUMNS)]) == PRICING_COLUMNS
-    assert len(back) == len(out) == 4 and back["reason"].str.len().gt(0).all()
-    assert not list((tmp_path / "out").glob(".*tmp"))  # the atomic write left no temporary file
+        PricingPolicy(recovery_first_discount=0.5).recommend(build_snapshot(four, AS_OF))
 
 
 def test_the_same_input_gives_the_same_prices(four, prices):
-    again = PricingPolicy().recommend(four, AS_OF).set_index("sku")
+    again = PricingPolicy().recommend(build_snapshot(four, AS_OF)).set_index("sku")
     pd.testing.assert_frame_equal(again, prices)
 
 
@@ -140,7 +128,7 @@ def test_a_raise_already_in_place_is_not_raised_again(tmp_path):
     last_week = (s["sku"] == "GAP-10D") & (s["date"] >= "2026-03-25")
     s.loc[last_week, "price"] = 27.49  # last week's run already raised 24.99 → 27.49
     s["revenue"] = (s["units"] * s["price"]).round(2)
-    out = PricingPolicy().recommend(_dataset(tmp_path, sales=s), AS_OF).set_index("sku")
+    out = PricingPolicy().recommend(build_snapshot(_dataset(tmp_path, sales=s), AS_OF)).set_index("sku")
     assert out.loc["GAP-10D", "recommended_price"] == 27.49  # not 27.49 × 1.10
     assert "already in place" in out.loc["GAP-10D", "reason"]
 
@@ -153,7 +141,7 @@ def test_a_raise_that_hurt_conversion_is_partly_taken_back(tmp_path):
     since = gap & (s["date"] >= "2026-03-25")
     s.loc[since, ["price", "units"]] = [27.49, 8]  # raised on 03-25; conversion 10 % → 8 %: −20 %
     s["revenue"] = (s["units"] * s["price"]).round(2)
-    out = PricingPolicy().recommend(_dataset(tmp_path, sales=s), AS_OF).set_index("sku")
+    out = PricingPolicy().recommend(build_snapshot(_dataset(tmp_path, sales=s), AS_OF)).set_index("sku")
     gap_row = out.loc["GAP-10D"]
     assert gap_row["rule"] == "pre_stockout_take_back_raise"
     assert gap_row["recommended_price"] == round(24.99 + (27.49 - 24.99) / 2, 2)  # half the raise back: 26.24
@@ -165,5 +153,5 @@ def test_missing_session_counts_do_not_break_the_conversion_check(tmp_path):
     s = four_sku_tables()["sales"].copy()
     s["sessions"] = (s["units"] * 20).astype("float64")
     s.loc[s.index[::3], "sessions"] = float("nan")
-    out = PricingPolicy().recommend(_dataset(tmp_path, sales=s), AS_OF)
+    out = PricingPolicy().recommend(build_snapshot(_dataset(tmp_path, sales=s), AS_OF))
     assert len(out) == 4 and out["reason"].str.len().gt(0).all()

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from restock_fixtures import recent_mean_forecast
+from restock_fixtures import recent_mean_forecast, snap
 from workbench.leadtime import in_transit_arrivals, lead_time_distributions
 from workbench.policies.base import check_policy_output
 from workbench.policies.restock import RESTOCK_COLUMNS, RESTOCK_NUMERIC, RestockPolicy
@@ -22,8 +22,8 @@ def result(request, generated):
     t, _ = generated
     as_of = pd.Timestamp(request.param)
     fc = recent_mean_forecast(t["sales"], t["products"]["sku"], as_of)
-    out = RestockPolicy(n_paths=500).recommend(t["products"], t["inventory"], t["shipments"], fc, as_of,
-                                               sales=t["sales"], events=t["events"])
+    out = RestockPolicy(n_paths=500).recommend(snap(t["products"], t["inventory"], t["shipments"], fc, as_of,
+                                               sales=t["sales"], events=t["events"]))
     return t, as_of, out
 
 
@@ -52,7 +52,7 @@ def test_in_transit_is_counted_as_inbound_and_cover_follows_the_definition(resul
     assert (out["inbound"].to_numpy() == expected).all()
     assert expected.sum() > 0
     pos = out["ads"] > 0
-    cover = (out["on_hand"] + out["inbound"]) / out["ads"]
+    cover = (out["available"] + out["inbound"]) / out["ads"]  # sellable + in transit (supplier-held left out)
     assert np.allclose(out.loc[pos, "days_of_cover"], np.minimum(cover[pos], 999), atol=0.006)
 
 
@@ -68,9 +68,10 @@ def test_statuses_differ_by_situation_and_probabilities_are_probabilities(result
     assert out["status"].nunique() >= 4
     assert out["stockout_probability"].between(0, 1).all()
     assert out["stockout_probability_air"].between(0, 1).all()
-    # Low cover means more risk, on average.
-    low = out["days_of_cover"] < 45
-    high = out["days_of_cover"] > 90
+    # Low sellable cover means more risk, on average (the probability is about the sellable stock
+    # running out before an order arrives; inbound that lands late does not protect it).
+    low = out["sellable_cover_days"] < 45
+    high = out["sellable_cover_days"] > 90
     assert low.any() and high.any()
     assert out.loc[low, "stockout_probability"].mean() > out.loc[high, "stockout_probability"].mean()
 

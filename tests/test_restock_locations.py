@@ -152,10 +152,12 @@ def test_generated_dataset_plan_meets_the_contract():
     t, _ = generate_dataset(GeneratorConfig(n_skus=20, years=1, seed=3))
     as_of = pd.Timestamp("2026-07-05")  # a date on which one SKU of this dataset gets a transfer
     fc = recent_mean_forecast(t["sales"], t["products"]["sku"], as_of)
-    rs = RestockPolicy(n_paths=200).recommend(t["products"], t["inventory"], t["shipments"], fc, as_of,
-                                              sales=t["sales"], events=t["events"])
+    from restock_fixtures import snap
+
+    s = snap(t["products"], t["inventory"], t["shipments"], fc, as_of, sales=t["sales"], events=t["events"])
+    rs = RestockPolicy(n_paths=200).recommend(s)
     policy = LocationPolicy()
-    out = location_plan(rs, t["inventory"], t["shipments"], as_of, policy=policy, products=t["products"])
+    out = policy.recommend(s, rs)
     check_policy_output(out, LOCATION_COLUMNS, LOCATION_NUMERIC)
 
     inv = t["inventory"][(t["inventory"]["as_of"] <= as_of) & (t["inventory"]["location"] != "SUPPLIER-DROPSHIP")]

@@ -3,9 +3,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from restock_fixtures import AS_OF, flat_forecast, inventory, products, received, shipments
+from restock_fixtures import AS_OF, flat_forecast, inventory, products, received, shipments, snap
 from workbench.policies.base import check_policy_output
-from workbench.policies.restock import RESTOCK_COLUMNS, RESTOCK_NUMERIC, RestockPolicy, run_restock
+from workbench.policies.restock import RESTOCK_COLUMNS, RESTOCK_NUMERIC, RestockPolicy
 
 # Sea history for supplier S1: lead times 40..49 (mean 44.5), all SKUs share it.
 HISTORY = received("S1", "sea", list(range(40, 50)), sku="A")
@@ -17,17 +17,17 @@ def sea_shipments(extra=()):
 
 def one(policy=None, on_hand=300, yhat=10.0, extra_ships=(), events=None, sales=None, **prod):
     p = products(**prod)
-    out = (policy or RestockPolicy(n_paths=500)).recommend(
+    out = (policy or RestockPolicy(n_paths=500)).recommend(snap(
         p, inventory(sku=list(p["sku"]), on_hand=on_hand), sea_shipments(extra_ships),
-        flat_forecast(list(p["sku"]), yhat), AS_OF, sales=sales, events=events)
+        flat_forecast(list(p["sku"]), yhat), AS_OF, sales=sales, events=events))
     return out
 
 
 def test_output_meets_the_policy_contract_and_every_sku_has_a_row():
     p = products(sku=["A", "B", "C"])
     # C has no inventory row and no forecast: it still gets a row, with a reason.
-    out = RestockPolicy(n_paths=200).recommend(p, inventory(sku=["A", "B"], on_hand=[50, 900]), sea_shipments(),
-                                               flat_forecast(["A", "B"], 10.0), AS_OF)
+    out = RestockPolicy(n_paths=200).recommend(snap(p, inventory(sku=["A", "B"], on_hand=[50, 900]), sea_shipments(),
+                                               flat_forecast(["A", "B"], 10.0), AS_OF))
     check_policy_output(out, RESTOCK_COLUMNS, RESTOCK_NUMERIC)
     assert list(out["sku"]) == ["A", "B", "C"]
     assert out["stockout_probability"].between(0, 1).all()
@@ -67,14 +67,16 @@ def test_in_transit_stock_counts_as_inbound_and_prevents_a_double_order():
     with_transit = one(on_hand=300, extra_ships=[transit]).iloc[0]
     assert with_transit["inbound"] == 600
     assert with_transit["days_of_cover"] == pytest.approx((300 + 600) / with_transit["ads"], abs=0.01)
+    assert with_transit["cover_days"] == with_transit["days_of_cover"]
+    assert with_transit["sellable_cover_days"] == pytest.approx(300 / with_transit["ads"], abs=0.01)
     assert without["recommended_qty"] > 0 and with_transit["recommended_qty"] == 0
     assert "600 in transit" in with_transit["reason"]
 
 
 def test_key_items_carry_more_safety_stock():
-    out = RestockPolicy(n_paths=200).recommend(
+    out = RestockPolicy(n_paths=200).recommend(snap(
         products(sku=["K", "R"], is_key_item=[True, False]), inventory(sku=["K", "R"], on_hand=2000),
-        sea_shipments(), flat_forecast(["K", "R"], 10.0), AS_OF).set_index("sku")
+        sea_shipments(), flat_forecast(["K", "R"], 10.0), AS_OF)).set_index("sku")
     assert out.loc["K", "service_level"] == 0.98 and out.loc["R", "service_level"] == 0.95
     assert out.loc["K", "safety_stock"] > out.loc["R", "safety_stock"]
 
@@ -82,9 +84,9 @@ def test_key_items_carry_more_safety_stock():
 def test_status_follows_the_playbook_cover_bands():
     skus = ["alert", "air", "order", "soon", "fine", "over"]
     on_hand = [50, 150, 460, 700, 1000, 3000]  # 10/day → cover 5, 15, 46, 70, 100, 300 d
-    out = RestockPolicy(n_paths=300).recommend(
+    out = RestockPolicy(n_paths=300).recommend(snap(
         products(sku=skus), inventory(sku=skus, on_hand=on_hand), sea_shipments(),
-        flat_forecast(skus, 10.0), AS_OF).set_index("sku")
+        flat_forecast(skus, 10.0), AS_OF)).set_index("sku")
     assert out.loc["alert", "status"] == "alert_under_7d"
     assert out.loc["air", "status"] == "consider_air"
     assert out.loc["order", "status"] == "order_now"
@@ -179,14 +181,14 @@ def test_bad_parameters_are_named_in_the_error(param, value, msg):
         one(RestockPolicy(**{param: value}))
 
 
-def test_run_restock_writes_the_output_file(tiny_dataset, tmp_path):
+def test_restock_on_a_loaded_dataset_snapshot(tiny_dataset):
+    from workbench.data import load_dataset
+    from workbench.stock import build_snapshot
+
     fc = flat_forecast(["SKU-1", "SKU-2"], 3.0, as_of=pd.Timestamp("2026-01-02"))
-    out_path = tmp_path / "out" / "restock.csv"
-    df = run_restock(tiny_dataset, "2026-01-02", out_path, fc, RestockPolicy(n_paths=100))
-    back = pd.read_csv(out_path)
-    assert list(back["sku"]) == ["SKU-1", "SKU-2"] and len(df) == 2
-    check_policy_output(back, RESTOCK_COLUMNS, RESTOCK_NUMERIC)
-    assert not list(out_path.parent.glob(".*.tmp"))
+    df = RestockPolicy(n_paths=100).recommend(build_snapshot(load_dataset(tiny_dataset), "2026-01-02", forecast=fc))
+    assert list(df["sku"]) == ["SKU-1", "SKU-2"]
+    check_policy_output(df, RESTOCK_COLUMNS, RESTOCK_NUMERIC)
     assert df.set_index("sku").loc["SKU-1", "inbound"] == 100  # PO-2 air, not yet received
 
 

@@ -78,27 +78,22 @@ def test_bad_arguments_get_clear_errors(dataset, tmp_path):
         run_risk(tmp_path / "nope", AS_OF, tmp_path / "risk.csv")
 
 
-def test_restock_engine_probability_is_used_when_given(dataset, tmp_path):
-    products = pd.read_csv(dataset / "products.csv")
-    sp = pd.DataFrame({"sku": products["sku"], "stockout_probability": 0.25})
-    r = run_risk(dataset, AS_OF, tmp_path / "risk.csv", stockout_probability=sp)
-    risk = pd.read_csv(r["paths"]["risk"])
-    assert (risk["stockout_risk"] == 0.25).all() and (risk["stockout_source"] == "restock engine").all()
-
-
 def test_same_data_same_output(dataset, result, tmp_path):
     again = run_risk(dataset, AS_OF, tmp_path / "risk.csv")
     for name in ["risk", "model", "account_health", "alerts"]:
         pd.testing.assert_frame_equal(pd.read_csv(result["paths"][name]), pd.read_csv(again["paths"][name]))
 
 
-def test_weekly_pipeline_entry_point_uses_the_restock_probability(dataset):
+def test_risk_outputs_use_the_restock_probability_and_the_snapshot_covers(dataset):
     from workbench.data.load import load_dataset
     from workbench.risk import risk_outputs
+    from workbench.stock import build_snapshot
 
-    ds = load_dataset(dataset)
-    restock = pd.DataFrame({"sku": ds["products"]["sku"], "stockout_probability": 0.5, "reason": "x"})
-    frames = risk_outputs(ds, AS_OF, restock=restock)
+    snap = build_snapshot(load_dataset(dataset), AS_OF)
+    restock = pd.DataFrame({"sku": snap.products["sku"], "stockout_probability": 0.5, "lead_time_days": 30.0})
+    frames = risk_outputs(snap, restock)
     assert set(frames) == {"risk", "account_health", "alerts", "feed", "returns", "new_products"}
     assert (frames["risk"]["stockout_risk"] == 0.5).all()
-    assert "model" in risk_outputs(ds, AS_OF, include_model=True)
+    covers = frames["risk"].set_index("sku")[["cover_days", "sellable_cover_days"]].sort_index()
+    pd.testing.assert_frame_equal(covers, snap.covers().set_index("sku").sort_index())
+    assert "model" in risk_outputs(snap, restock, include_model=True)

@@ -73,14 +73,6 @@ def _load(args: argparse.Namespace):
     return ds
 
 
-def _restock_arg(args: argparse.Namespace):
-    if not args.restock:
-        return None
-    import pandas as pd
-
-    return pd.read_csv(args.restock, parse_dates=["order_by"])
-
-
 def _write(frame, args: argparse.Namespace, what: str) -> int:
     from workbench.io import write_frame
 
@@ -89,32 +81,41 @@ def _write(frame, args: argparse.Namespace, what: str) -> int:
     return 0
 
 
-def _cmd_restock(args: argparse.Namespace) -> int:
-    from workbench.io import write_frame
-    from workbench.policies.chain import restock_for_dataset
-    from workbench.policies.locations import location_plan
+def _pipeline(args: argparse.Namespace, steps: tuple):
+    """Load the dataset and run the one pipeline up to ``steps`` (overrides read once, here)."""
+    from workbench.config import default_overrides
+    from workbench.pipeline import run_pipeline
 
     ds = _load(args)
-    restock = restock_for_dataset(ds, _as_of(args))
+    res = run_pipeline(ds, _as_of(args), overrides=default_overrides(), steps=steps)
+    if res.missing_days:
+        print(f"note: {res.data_note()}", file=sys.stderr)
+    return res
+
+
+def _cmd_restock(args: argparse.Namespace) -> int:
+    from workbench.io import write_frame
+
+    res = _pipeline(args, ("restock",))
     out = Path(args.output)
-    plan = location_plan(restock, ds["inventory"], ds["shipments"], _as_of(args), products=ds["products"])
-    side = write_frame(plan, out.with_name(f"{out.stem}_locations.csv"))
-    print(f"wrote {side} ({len(plan)} SKU x location rows for SKUs held in several locations)", file=sys.stderr)
-    return _write(restock, args, "SKUs")
+    side = write_frame(res.locations, out.with_name(f"{out.stem}_locations.csv"))
+    print(f"wrote {side} ({len(res.locations)} SKU x location rows for SKUs held in several locations)",
+          file=sys.stderr)
+    return _write(res.restock, args, "SKUs")
 
 
 def _cmd_pricing(args: argparse.Namespace) -> int:
-    from workbench.policies.pricing import PricingPolicy
-
-    ds = _load(args)
-    return _write(PricingPolicy().recommend(ds, _as_of(args), _restock_arg(args)), args, "listings")
+    return _write(_pipeline(args, ("pricing",)).pricing, args, "listings")
 
 
 def _cmd_ads(args: argparse.Namespace) -> int:
-    from workbench.policies.ads import AdBudgetPolicy
+    from workbench.policies.ads import ADS_COLUMNS, EXTRA_COLUMNS
 
-    ds = _load(args)
-    return _write(AdBudgetPolicy().recommend(ds, _as_of(args), _restock_arg(args)), args, "campaigns")
+    ads = _pipeline(args, ("ads",)).ads
+    if ads is None:  # no ads table: an empty file with the columns
+        import pandas as pd
+        ads = pd.DataFrame(columns=ADS_COLUMNS + EXTRA_COLUMNS)
+    return _write(ads, args, "campaigns")
 
 
 def _as_of(args: argparse.Namespace):
@@ -127,10 +128,11 @@ def _as_of(args: argparse.Namespace):
 
 
 def _cmd_what_if(args: argparse.Namespace) -> int:
+    from workbench.config import default_overrides
     from workbench.scenarios import run_what_if
 
     comparison = run_what_if(Path(args.data), args.as_of, Path(args.scenarios), Path(args.output),
-                             n_paths=args.paths, seed=args.seed)
+                             n_paths=args.paths, seed=args.seed, overrides=default_overrides())
     for reason in comparison["reason"]:
         print(reason)
     print(f"wrote {Path(args.output) / 'comparison.csv'}", file=sys.stderr)
@@ -138,9 +140,10 @@ def _cmd_what_if(args: argparse.Namespace) -> int:
 
 
 def _cmd_risk(args: argparse.Namespace) -> int:
+    from workbench.config import default_overrides
     from workbench.risk import run_risk
 
-    res = run_risk(Path(args.data), args.as_of, Path(args.output))
+    res = run_risk(Path(args.data), args.as_of, Path(args.output), overrides=default_overrides())
     for name, path in res["paths"].items():
         print(f"wrote {path} ({res['counts'][name]} rows)", file=sys.stderr)
     print(res["model_verdict"], file=sys.stderr)
@@ -200,9 +203,6 @@ def build_parser() -> argparse.ArgumentParser:
                              ("ads", _cmd_ads, "ad-budget recommendations, one row per campaign")):
         s = sub.add_parser(name, help=what)
         _data_args(s)
-        s.add_argument("--restock", default=None,
-                       help="a restock CSV from `workbench restock` for cover and next arrival "
-                            "(default: computed here from inventory, sales and shipments)")
         s.set_defaults(func=func)
 
     s = sub.add_parser("risk", help="SKU risk table (hijack, stockout) with account health, alerts, feed, returns beside it")

@@ -23,6 +23,15 @@ def overrides_path(environ: dict | None = None) -> Path:
     return Path(value) if value else PROJECT_ROOT / "overrides.yaml"
 
 
+def default_overrides(environ: dict | None = None) -> Path | None:
+    """The overrides file a run should use: :func:`overrides_path` when it exists, else None.
+
+    Entry points (CLI, weekly run, what-if) call this once and pass the result into the pipeline.
+    """
+    path = overrides_path(environ)
+    return path if path.is_file() else None
+
+
 def _flag(value: str | None, default: bool) -> bool:
     if value is None or value.strip() == "":
         return default

@@ -20,3 +20,10 @@ class InputError(WorkbenchError):
     def __str__(self) -> str:
         head = super().__str__()
         return "\n".join([head, *self.problems]) if self.problems else head
+
+
+class ParameterError(InputError, ValueError):
+    """A policy or model parameter out of its allowed range; the message names the parameter (exit code 2).
+
+    The one error type for bad parameters: a ``ValueError`` for library callers, an ``InputError`` for the CLI.
+    """

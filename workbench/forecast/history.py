@@ -86,7 +86,8 @@ def demand_history(dataset_tables: dict, as_of=None, by_channel: bool = False, f
     """Long frame ``unique_id, ds, y, in_stock`` (``channel`` too when ``by_channel``) from a dataset's tables.
 
     ``sales`` (date, sku, channel, units, optional in_stock) is summed per SKU (and channel on request)
-    and day, up to and including ``as_of``. A day is out of stock when every sales row of it says
+    and day, up to and including ``as_of``, on a daily grid that ends at the last day with data (never a
+    fabricated zero-sales day between the data's end and ``as_of``). A day is out of stock when every sales row of it says
     ``in_stock == False`` or, without that column, when the latest ``inventory`` snapshot on or before
     the day has ``on_hand - reserved <= 0`` summed over locations. Days with no sales row are zero sales.
     ``freq='W'`` sums days into weeks ending Sunday; a week is out of stock when more than half its days are.
@@ -106,8 +107,10 @@ def demand_history(dataset_tables: dict, as_of=None, by_channel: bool = False, f
         ).astype(bool)
         agg["in_stock"] = ("in_stock", "any")
     daily = sales.groupby(keys + ["date"], sort=True).agg(**agg).reset_index()
-    end = pd.Timestamp(as_of) if as_of is not None else daily["date"].max()
-    # complete daily grid per key from its first sale to as_of
+    # The history ends at the last observed day (on or before as_of): an as-of date after the data
+    # adds no unobserved zero-sales day; the pipeline reports how many days are missing.
+    end = daily["date"].max()
+    # complete daily grid per key from its first sale to the last observed day
     first = daily.groupby(keys)["date"].min().rename("first").reset_index()
     n = ((end - first["first"]).dt.days + 1).clip(lower=1).to_numpy()
     grid = first.loc[first.index.repeat(n), keys].reset_index(drop=True)

@@ -35,15 +35,14 @@ spend / budget ratio.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from workbench.policies.base import check_in_range
+from workbench.policies.base import Policy, check_in_range
 from workbench.policies.phase import StockoutPhase, as_timestamp, in_stock_flags
-from workbench.policies.pricing import _load_restock, current_prices
+from workbench.policies.pricing import current_prices
 
 ADS_COLUMNS = ["sku", "channel", "campaign", "ad_type", "current_budget", "recommended_budget", "change_pct",
                "bid_change_pct", "phase", "action", "reason"]
@@ -162,8 +161,8 @@ def profit_optimal_spend(a, b, margin) -> np.ndarray:
 # the policy
 # --------------------------------------------------------------------------------------------------
 
-@dataclass
-class AdBudgetPolicy:
+@dataclass(repr=False)
+class AdBudgetPolicy(Policy):
     """Playbook ad budgets across the stockout cycle, response-curve allocation when healthy.
 
     Parameters
@@ -178,6 +177,7 @@ class AdBudgetPolicy:
     fit_window_days : days of history the response curves are fitted on (365; budgets that moved
         over a longer span pin the curve's bend down better).
     pre_window_days : days before a stockout whose mean budget is the pre-stockout budget (14).
+    phase : the :class:`StockoutPhase` (tuned as ``phase__<name>``).
     """
 
     pre_stockout_cut: float = 0.35
@@ -189,6 +189,7 @@ class AdBudgetPolicy:
     perf_window_days: int = 14
     fit_window_days: int = 365
     pre_window_days: int = 14
+    phase: StockoutPhase = field(default_factory=StockoutPhase)
 
     def _validate(self) -> None:
         check_in_range("pre_stockout_cut", self.pre_stockout_cut, 0.30, 0.40, closed="both")
@@ -248,14 +249,16 @@ class AdBudgetPolicy:
             (camp["acos"] > camp["breakeven_acos"]) | ((camp["spend_14d"] > 0) & (camp["ad_sales_14d"] <= 0)))
         return camp
 
-    def recommend(self, ds, as_of, restock: pd.DataFrame | None = None,
-                  phases: pd.DataFrame | None = None) -> pd.DataFrame:
-        """One row per live campaign with the design's ads columns (plus rule and the numbers behind it)."""
-        self._validate()
-        as_of = as_timestamp(as_of)
+    def recommend(self, snapshot, phases: pd.DataFrame | None = None) -> pd.DataFrame:
+        """One row per live campaign with the design's ads columns (plus rule and the numbers behind it).
+
+        ``phases``: this run's :meth:`StockoutPhase.recommend` output (computed with ``self.phase`` if not given).
+        """
+        self._validate_all()
+        ds, as_of = snapshot.ds, snapshot.as_of
         if ds.get("ads") is None or ds.get("ads").empty:
             return pd.DataFrame(columns=ADS_COLUMNS + EXTRA_COLUMNS)
-        ph = phases if phases is not None else StockoutPhase().classify(ds, as_of, restock)
+        ph = phases if phases is not None else self.phase.recommend(snapshot)
         camp = self.campaign_table(ds, as_of, ph)
         if camp.empty:  # no campaign ran in the 30 days up to as_of
             return pd.DataFrame(columns=ADS_COLUMNS + EXTRA_COLUMNS)
@@ -427,17 +430,3 @@ class AdBudgetPolicy:
         if r.detail:
             text += f"; {r.detail}"
         return text
-
-
-def run_ads(data_dir, as_of, output_path, restock=None, policy: AdBudgetPolicy | None = None) -> pd.DataFrame:
-    """Load the dataset, recommend a budget for every live campaign, write atomically, return the frame.
-
-    A dataset without an ``ads`` table gives an empty frame with the columns (and an empty file).
-    """
-    from workbench.data import load_dataset
-    from workbench.io import write_frame
-
-    ds = load_dataset(data_dir)
-    out = (policy or AdBudgetPolicy()).recommend(ds, as_of, _load_restock(restock))
-    write_frame(out, Path(output_path))
-    return out

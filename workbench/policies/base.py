@@ -1,10 +1,14 @@
-"""The contract every policy output meets (restock, pricing, ads, risk).
+"""The contract every policy meets (restock, phase, pricing, ads, locations).
 
-A policy is a plain object, scikit-learn style: ``__init__`` only stores parameters (playbook
-defaults from ``shared/docs/domain-rules.md``); validation happens when it is used, with messages
-that name the parameter, the value and what is allowed. Its output is a frame with the design's
-columns and a non-empty ``reason`` on every row. :func:`check_policy_output` asserts that, so every
-policy can share one contract test.
+A policy subclasses :class:`Policy`, a scikit-learn ``BaseEstimator``: ``__init__`` only stores
+parameters (playbook defaults from ``shared/docs/domain-rules.md``), so ``get_params`` /
+``set_params`` / ``clone`` work, and a policy that uses another takes it as a parameter
+(``PricingPolicy(phase=StockoutPhase(...))``, tuned as ``phase__medium_gap_max_days``). Validation
+happens when it is used and raises :class:`workbench.errors.ParameterError` naming the parameter,
+the value and what is allowed. The one verb is ``recommend(snapshot, ...)`` on a
+:class:`workbench.stock.StockSnapshot`. Its output is a frame with the design's columns and a
+non-empty ``reason`` on every row; :func:`check_policy_output` asserts that, so every policy shares
+one contract test (tests/test_policy_contract.py).
 """
 from __future__ import annotations
 
@@ -12,6 +16,26 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
+
+from workbench.errors import ParameterError
+
+
+class Policy(BaseEstimator):
+    """Base of every policy: parameters in ``__init__`` only, ``_validate()`` then ``recommend(snapshot, ...)``."""
+
+    def _validate(self) -> None:  # overridden where there is something to check
+        return None
+
+    def _validate_all(self) -> None:
+        """Validate this policy and every sub-policy passed as a parameter."""
+        for value in self.get_params(deep=False).values():
+            if isinstance(value, Policy):
+                value._validate_all()
+        self._validate()
+
+    def recommend(self, snapshot, **kwargs) -> pd.DataFrame:  # pragma: no cover - abstract
+        raise NotImplementedError
 
 
 def check_policy_output(
@@ -52,4 +76,4 @@ def check_in_range(name: str, value, low: float, high: float, *, closed: str = "
     if not ok:
         lb = "[" if closed in ("left", "both") else "("
         rb = "]" if closed in ("right", "both") else ")"
-        raise ValueError(f"`{name}` must be in {lb}{low:g}, {high:g}{rb}, got {value!r}")
+        raise ParameterError(f"`{name}` must be in {lb}{low:g}, {high:g}{rb}, got {value!r}")

@@ -38,6 +38,7 @@ import pandas as pd
 from sklearn.linear_model import PoissonRegressor
 
 from workbench.policies.base import check_in_range
+from workbench.errors import ParameterError
 from workbench.policies.phase import as_timestamp, in_stock_flags
 
 
@@ -140,7 +141,7 @@ class ElasticityEstimator:
         check_in_range("max_skus_per_category", self.max_skus_per_category, 2, 1e6, closed="both")
         lo, hi = self.bounds
         if not (lo < hi <= 0):
-            raise ValueError(f"`bounds` must be (low, high) with low < high <= 0, got {self.bounds!r}")
+            raise ParameterError(f"`bounds` must be (low, high) with low < high <= 0, got {self.bounds!r}")
 
     def fit(self, sales: pd.DataFrame, products: pd.DataFrame, as_of=None,
             inventory: pd.DataFrame | None = None) -> "ElasticityEstimator":

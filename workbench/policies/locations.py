@@ -37,8 +37,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbench.policies.base import check_in_range
-from workbench.policies.restock import MAX_COVER_DAYS, _plain_keys
+from workbench.errors import ParameterError
+from workbench.policies.base import Policy, check_in_range
+from workbench.stock import MAX_COVER_DAYS
+from workbench.stock import plain_keys as _plain_keys
 
 LOCATION_COLUMNS = [
     "sku", "location", "role", "on_hand", "reserved", "available", "inbound", "demand_share", "share_source",
@@ -52,7 +54,7 @@ LOCATION_NUMERIC = [
 RULE = "multi-warehouse rebalance rule"
 
 
-class LocationPolicy:
+class LocationPolicy(Policy):
     """Thresholds of the per-location plan (playbook defaults; see the module docstring for the steps).
 
     ``min_cover_days`` 14: below it a location gets a transfer if another holds surplus (the
@@ -77,21 +79,30 @@ class LocationPolicy:
         self.demand_window_days = demand_window_days
         self.exclude_locations = exclude_locations
 
-    def get_params(self) -> dict:
-        return {k: getattr(self, k) for k in self.__init__.__code__.co_varnames[1:self.__init__.__code__.co_argcount]}
-
     def _validate(self) -> None:
         for name in ("min_cover_days", "target_cover_days", "surplus_cover_days"):
             check_in_range(name, getattr(self, name), 0, np.inf, closed="left")
         if not (self.min_cover_days <= self.target_cover_days <= self.surplus_cover_days):
-            raise ValueError("cover thresholds must satisfy min_cover_days <= target_cover_days <= surplus_cover_days, "
+            raise ParameterError("cover thresholds must satisfy min_cover_days <= target_cover_days <= surplus_cover_days, "
                              f"got {self.min_cover_days}, {self.target_cover_days}, {self.surplus_cover_days}")
         w = self.demand_window_days
         if isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 1:
-            raise ValueError(f"`demand_window_days` must be a whole number of days >= 1, got {w!r}")
+            raise ParameterError(f"`demand_window_days` must be a whole number of days >= 1, got {w!r}")
         if isinstance(self.exclude_locations, str):
-            raise ValueError("`exclude_locations` must be a list or tuple of location names, "
-                             f"got the string {self.exclude_locations!r}")
+            raise ParameterError("`exclude_locations` must be a list or tuple of location names, "
+                                 f"got the string {self.exclude_locations!r}")
+
+    def recommend(self, snapshot, restock: pd.DataFrame) -> pd.DataFrame:
+        """The per-location plan for the SKUs of ``restock`` (this run's restock output).
+
+        Supplier-held locations of the snapshot are left out as well as ``exclude_locations``.
+        """
+        held = tuple(snapshot.locations.loc[snapshot.locations["supplier_held"], "location"].astype(str).unique())
+        from sklearn.base import clone
+
+        policy = clone(self).set_params(exclude_locations=tuple(dict.fromkeys([*(self.exclude_locations or ()), *held])))
+        return location_plan(restock, snapshot["inventory"], snapshot["shipments"], snapshot.as_of, policy=policy,
+                             products=snapshot.products)
 
 
 def _pct(x: float) -> str:

@@ -4,11 +4,11 @@ Phases:
 
 - ``stockout``: nothing available to sell (available stock ≤ 0, or the channel's latest sales day
   is marked not in stock);
-- ``pre_stockout``: in stock, but the stock runs out before the next arrival::
+- ``pre_stockout``: in stock, but the sellable stock runs out before the next arrival::
 
-      cover_days     = available / ADS
-      days_to_arrival = next arrival − as_of
-      gap_days       = days_to_arrival − cover_days   (> 0: days with nothing to sell)
+      sellable_cover_days = sellable available / daily demand      (the run's StockSnapshot)
+      days_to_arrival     = next expected arrival − as_of           (the snapshot, from leadtime)
+      gap_days            = days_to_arrival − sellable_cover_days   (> 0: days with nothing to sell)
 
   The gap is classed ``short`` (≤ ``short_gap_max_days``, default 7), ``medium``
   (≤ ``medium_gap_max_days``, default 30) or ``long`` (more, or no inbound shipment at all). The
@@ -25,8 +25,8 @@ Phases:
 ``pre_stockout`` wins over ``recovery``: a SKU that was restocked with too little stock to reach the
 next arrival is treated as running out (no recovery discount while stock runs out).
 
-Cover and next arrival come from :func:`stock_cover`, a small function the restock engine's numbers
-can replace: pass its frame as ``restock``.
+Stock, daily demand, covers and the next arrival come from the run's
+:class:`workbench.stock.StockSnapshot`; nothing here recomputes them.
 """
 from __future__ import annotations
 
@@ -35,12 +35,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from workbench.policies.base import check_in_range
+from workbench.policies.base import Policy, check_in_range
 
 PHASES = ("normal", "pre_stockout", "stockout", "recovery")
-
-# Order → arrival days when an in-transit shipment has no ETA (rough playbook transit times).
-DEFAULT_TRANSIT_DAYS = {"sea": 45, "rail": 35, "truck": 10, "air": 12, "express": 7}
+STOCK_COLUMNS = ["sku", "on_hand", "available", "supplier_held", "inbound", "ads", "cover_days", "sellable_cover_days",
+                 "next_arrival", "next_shipment_id", "next_mode", "arrival_note", "days_to_arrival"]
 
 
 def as_timestamp(as_of) -> pd.Timestamp:
@@ -68,107 +67,10 @@ def in_stock_flags(sales: pd.DataFrame, inventory: pd.DataFrame | None = None) -
     return flags.fillna(True).astype(bool)
 
 
-def blended_ads(sales: pd.DataFrame, as_of, windows=(7, 14, 30), by=("sku", "channel"),
-                inventory: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Average daily sales (ADS): the mean of the per-window averages over in-stock days.
-
-    ``ADS = mean_w( units on in-stock days in (as_of − w, as_of] / number of those days )`` for
-    w in ``windows`` (domain-rules.md §1: sellers blend the last 7, 14 and 30 days). Out-of-stock
-    days are left out so a stockout does not drag the rate down (censored demand). Windows with no
-    in-stock day are skipped; no in-stock day at all gives ADS 0.
-    """
-    as_of = as_timestamp(as_of)
-    by = list(by)
-    s = sales.loc[(sales["date"] <= as_of) & (sales["date"] > as_of - pd.Timedelta(days=max(windows)))]
-    s = s.assign(_ok=in_stock_flags(s, inventory))
-    s = s.loc[s["_ok"]]
-    parts = []
-    for w in windows:
-        sw = s.loc[s["date"] > as_of - pd.Timedelta(days=w)]
-        # units per in-stock day: the number of distinct days, summed over channels when by=sku
-        g = sw.groupby(by).agg(units=("units", "sum"), days=("date", "nunique"))
-        parts.append((g["units"] / g["days"]).rename(f"ads_{w}d"))
-    out = pd.concat(parts, axis=1) if parts else pd.DataFrame()
-    out["ads"] = out.mean(axis=1, skipna=True).fillna(0.0)
-    return out.reset_index()
-
-
-def latest_available(inventory: pd.DataFrame, as_of) -> pd.DataFrame:
-    """Available units per SKU: latest snapshot per location on or before as_of, summed over locations."""
-    as_of = as_timestamp(as_of)
-    inv = inventory.loc[inventory["as_of"] <= as_of]
-    inv = inv.sort_values("as_of").groupby(["sku", "location"], as_index=False).last()
-    inv = inv.assign(available=(inv["on_hand"] - inv["reserved"]).clip(lower=0))
-    return inv.groupby("sku", as_index=False).agg(available=("available", "sum"), on_hand=("on_hand", "sum"))
-
-
-def next_arrivals(shipments: pd.DataFrame, as_of, overdue_days: int = 7) -> pd.DataFrame:
-    """Earliest expected arrival per SKU among in-transit shipments (``received_date`` empty).
-
-    The expected arrival is the ETA; without an ETA, ``ship_date`` (else ``order_date``) plus
-    :data:`DEFAULT_TRANSIT_DAYS` for the mode. An ETA already passed is assumed ``overdue_days``
-    after as_of (the shipment is late, not here).
-    """
-    as_of = as_timestamp(as_of)
-    s = shipments.loc[shipments["received_date"].isna() & (shipments["order_date"] <= as_of)].copy()
-    cols = ["sku", "next_arrival", "next_shipment_id", "next_mode", "inbound", "arrival_note"]
-    if s.empty:
-        return pd.DataFrame(columns=cols)
-    base = s["ship_date"].fillna(s["order_date"])
-    fallback = base + pd.to_timedelta(s["mode"].map(DEFAULT_TRANSIT_DAYS).fillna(45), unit="D")
-    s["next_arrival"] = s["eta"].fillna(fallback)
-    s["arrival_note"] = np.where(s["eta"].isna(), "no ETA, estimated from mode", "ETA")
-    overdue = s["next_arrival"] < as_of
-    s.loc[overdue, "next_arrival"] = as_of + pd.Timedelta(days=overdue_days)
-    s.loc[overdue, "arrival_note"] = f"ETA passed, assumed +{overdue_days} d"
-    inbound = s.groupby("sku")["qty"].sum().rename("inbound")
-    first = s.sort_values(["next_arrival", "shipment_id"]).groupby("sku").first()
-    out = first.rename(columns={"shipment_id": "next_shipment_id", "mode": "next_mode"})
-    out = out.join(inbound).reset_index()
-    return out[cols]
-
-
-def stock_cover(ds, as_of, restock: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per SKU: available, ADS, cover_days, next arrival, days_to_arrival, gap_days.
-
-    ``cover_days = available / ADS`` (ADS summed over channels, :func:`blended_ads`);
-    ``gap_days = (next_arrival − as_of) − cover_days``. With a ``restock`` frame (one row per SKU
-    from the restock engine) its ``ads`` and ``available`` (else ``on_hand``) replace ours, and its
-    ``next_arrival`` / ``next_shipment_id`` / ``next_mode`` columns when present.
-    """
-    as_of = as_timestamp(as_of)
-    products = ds["products"][["sku"]]
-    avail = latest_available(ds["inventory"], as_of)
-    ads = blended_ads(ds["sales"], as_of, by=("sku",), inventory=ds["inventory"])[["sku", "ads"]]
-    arr = next_arrivals(ds["shipments"], as_of)
-    out = products.merge(avail, on="sku", how="left").merge(ads, on="sku", how="left")
-    out = out.merge(arr, on="sku", how="left")
-    out["source"] = "workbench.policies.phase.stock_cover"
-    if restock is not None and len(restock):
-        r = restock.drop_duplicates("sku").set_index("sku")
-        idx = out.set_index("sku").index
-        if "ads" in r.columns:
-            out["ads"] = r["ads"].reindex(idx).fillna(pd.Series(out["ads"].to_numpy(), index=idx)).to_numpy()
-        stock_col = "available" if "available" in r.columns else ("on_hand" if "on_hand" in r.columns else None)
-        if stock_col:
-            out["available"] = r[stock_col].reindex(idx).fillna(pd.Series(out["available"].to_numpy(), index=idx)).to_numpy()
-        for c in ("next_arrival", "next_shipment_id", "next_mode"):
-            if c in r.columns:
-                vals = r[c].reindex(idx)
-                if c == "next_arrival":
-                    vals = pd.to_datetime(vals)
-                keep = vals.notna().to_numpy()
-                out.loc[keep, c] = vals.to_numpy()[keep]
-        out["source"] = "restock results"
-    out["available"] = out["available"].fillna(0).astype(float)
-    out["ads"] = out["ads"].fillna(0.0).astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cover = np.where(out["ads"] > 0, out["available"] / out["ads"].where(out["ads"] > 0, 1), np.inf)
-    out["cover_days"] = np.where(out["available"] <= 0, 0.0, cover)
-    out["next_arrival"] = pd.to_datetime(out["next_arrival"])
-    out["days_to_arrival"] = (out["next_arrival"] - as_of).dt.days.astype(float)
-    out["gap_days"] = out["days_to_arrival"] - out["cover_days"]
-    out["inbound"] = pd.to_numeric(out["inbound"], errors="coerce").fillna(0)
+def stock_columns(snapshot) -> pd.DataFrame:
+    """Per SKU from the snapshot: stock, ``ads`` (the snapshot's daily demand), both covers, next arrival, gap."""
+    out = snapshot.skus.rename(columns={"daily_demand": "ads"})[STOCK_COLUMNS].copy()
+    out["gap_days"] = out["days_to_arrival"] - out["sellable_cover_days"]
     return out
 
 
@@ -183,8 +85,8 @@ def _runs(df: pd.DataFrame) -> pd.DataFrame:
         days=lambda r: (r["end"] - r["start"]).dt.days + 1)
 
 
-@dataclass
-class StockoutPhase:
+@dataclass(repr=False)
+class StockoutPhase(Policy):
     """Classify every SKU × channel into normal / pre_stockout / stockout / recovery.
 
     Parameters (playbook defaults, domain-rules.md §2)
@@ -229,11 +131,11 @@ class StockoutPhase:
         return np.where(g <= self.short_gap_max_days, "short",
                         np.where(g <= self.medium_gap_max_days, "medium", "long"))
 
-    def classify(self, ds, as_of, restock: pd.DataFrame | None = None) -> pd.DataFrame:
+    def recommend(self, snapshot) -> pd.DataFrame:
         """One row per SKU × channel (channels seen in sales) with the phase and the numbers behind it."""
-        self._validate()
-        as_of = as_timestamp(as_of)
-        cover = stock_cover(ds, as_of, restock)
+        self._validate_all()
+        ds, as_of = snapshot.ds, snapshot.as_of
+        cover = stock_columns(snapshot)
         sales = ds["sales"]
         sales = sales.loc[sales["date"] <= as_of]
         sales = sales.assign(_ok=in_stock_flags(sales, ds["inventory"]))
@@ -270,7 +172,7 @@ class StockoutPhase:
         stockout_now = (out["available"] <= 0) | (out["last_in_stock"] == False)  # noqa: E712
         ongoing = out["stockout_end"].notna() & (out["stockout_end"] >= out["last_sale_date"])
         stockout_now = stockout_now | ongoing
-        pre = (~stockout_now) & (out["cover_days"] <= self.lookahead_days) & (
+        pre = (~stockout_now) & (out["sellable_cover_days"] <= self.lookahead_days) & (
             out["next_arrival"].isna() | (out["gap_days"] > 0))
         recent = (out["stockout_end"].notna()
                   & (out["stockout_end"] >= as_of - pd.Timedelta(days=self.recovery_lookback_days)))
@@ -284,6 +186,7 @@ class StockoutPhase:
         step1 = young | (out["sales_ratio"].fillna(0) < self.second_step_sales_ratio)
         out["recovery_step"] = np.where(out["phase"] == "recovery", np.where(step1, 1, 2), 0)
         out["phase_reason"] = [self._explain(r) for r in out.itertuples(index=False)]
+        out["reason"] = out["phase_reason"]
         return out.sort_values(["sku", "channel"]).reset_index(drop=True)
 
     def _ranks(self, ds, as_of, out: pd.DataFrame) -> pd.DataFrame:
@@ -312,9 +215,9 @@ class StockoutPhase:
             return f"out of stock (available {r.available:.0f}); {arrival}"
         if r.phase == "pre_stockout":
             if pd.isna(r.next_arrival):
-                return (f"cover {r.cover_days:.1f} d and no inbound shipment: long gap "
+                return (f"sellable cover {r.sellable_cover_days:.1f} d and no inbound shipment: long gap "
                         f"(> {self.medium_gap_max_days:g} d)")
-            return (f"cover {r.cover_days:.1f} d < {r.days_to_arrival:.0f} d to next arrival ({arrival}): "
+            return (f"sellable cover {r.sellable_cover_days:.1f} d < {r.days_to_arrival:.0f} d to next arrival ({arrival}): "
                     f"{r.gap_class} gap of {r.gap_days:.1f} d")
         if r.phase == "recovery":
             txt = f"back in stock {r.days_since_restock:.0f} d after a {r.stockout_days:.0f}-day stockout, "
@@ -325,18 +228,13 @@ class StockoutPhase:
             if not pd.isna(r.rank_ratio):
                 txt += f", keyword rank {r.current_rank:.0f} vs {r.pre_rank:.0f} before"
             return txt + f": recovery step {r.recovery_step}"
-        cover = "no sales" if not np.isfinite(r.cover_days) else f"cover {r.cover_days:.1f} d"
+        cover = ("no sales" if r.ads <= 0 else
+                 f"cover {r.cover_days:.1f} d (sellable {r.sellable_cover_days:.1f} d)")
         return f"{cover}, next arrival {arrival}" if not pd.isna(r.next_arrival) else f"{cover}, {arrival}"
 
 
 def _arrival_text(r) -> str:
     if pd.isna(r.next_arrival):
         return "no inbound shipment"
-    note = "" if getattr(r, "arrival_note", "ETA") in ("ETA", None) or pd.isna(getattr(r, "arrival_note", None)) \
-        else f", {r.arrival_note}"
-    return f"{r.next_shipment_id} {r.next_mode}, ETA {r.next_arrival:%Y-%m-%d}{note}"
-
-
-def classify_phases(ds, as_of, restock: pd.DataFrame | None = None, **params) -> pd.DataFrame:
-    """Shortcut: ``StockoutPhase(**params).classify(ds, as_of, restock)``."""
-    return StockoutPhase(**params).classify(ds, as_of, restock)
+    late = ", overdue: chase" if "overdue" in str(r.arrival_note) else ""
+    return f"{r.next_shipment_id} {r.next_mode}, expected {r.next_arrival:%Y-%m-%d}{late}"

@@ -18,7 +18,7 @@ rule                                    what it does
 Sizing with the elasticity β (:mod:`.elasticity`), inside the playbook band:
 
 - medium gap: the raise that stretches the stock to the arrival,
-  ``c_stretch = (cover_days / days_to_arrival)^(1/β) − 1``, but no more than the raise that costs
+  ``c_stretch = (sellable_cover_days / days_to_arrival)^(1/β) − 1``, but no more than the raise that costs
   ``max_demand_drop`` (15 %) of demand, ``c_keep = (1 − 0.15)^(1/β) − 1``; then clipped to [5 %, 10 %].
   While the stock still sells out before the arrival the raise loses no units: the predicted units
   and profit are for the days until the arrival, with units capped by the stock;
@@ -37,22 +37,22 @@ pre_stockout and stockout). Predicted effects on units and profit use the same �
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from workbench.policies.base import check_in_range
+from workbench.policies.base import Policy, check_in_range
 from workbench.policies.elasticity import (ElasticityEstimator, price_change_for_units, profit_change,
                                            units_change)
 from workbench.policies.phase import StockoutPhase, as_timestamp
 
-PRICING_COLUMNS = ["sku", "channel", "current_price", "recommended_price", "change_pct", "phase", "rule",
-                   "reason", "predicted_units_change_pct", "predicted_profit_change_pct"]
+PRICING_COLUMNS = ["sku", "channel", "current_price", "recommended_price", "change_pct", "phase", "cover_days",
+                   "sellable_cover_days", "gap_days", "gap_class", "rule", "reason", "predicted_units_change_pct",
+                   "predicted_profit_change_pct"]
 # change_pct and predicted_*_pct are percentages (7.0 = +7 %).
 EXTRA_COLUMNS = ["predicted_demand_change_pct", "reference_price", "model_price", "floor_price", "elasticity",
-                 "elasticity_source", "cover_days", "days_to_arrival", "gap_days", "gap_class", "recovery_step",
+                 "elasticity_source", "days_to_arrival", "recovery_step",
                  "next_shipment_id", "promotions_allowed", "flag"]
 
 MEDIUM_GAP_BAND = (0.05, 0.10)
@@ -145,8 +145,8 @@ def _pct(x: float) -> str:
     return f"{x * 100:+.0f}%"
 
 
-@dataclass
-class PricingPolicy:
+@dataclass(repr=False)
+class PricingPolicy(Policy):
     """Playbook pricing across the stockout cycle (see module docstring).
 
     Parameters
@@ -169,6 +169,8 @@ class PricingPolicy:
         price in ``model_price``; up to 0.10). Off by default: the constant-elasticity optimum is
         far from today's price whenever |β| is near 1, and a weekly step would compound.
     use_elasticity : size changes with the fitted elasticity (True) or use the fixed values.
+    phase : the :class:`StockoutPhase` that places each SKU × channel in the stockout cycle (its
+        parameters are tuned as ``phase__<name>``).
     """
 
     medium_gap_raise: float = 0.07
@@ -184,6 +186,7 @@ class PricingPolicy:
     take_back_share: float = 0.5
     normal_max_change: float = 0.0
     use_elasticity: bool = True
+    phase: StockoutPhase = field(default_factory=StockoutPhase)
 
     def _validate(self) -> None:
         check_in_range("medium_gap_raise", self.medium_gap_raise, *MEDIUM_GAP_BAND, closed="both")
@@ -200,13 +203,16 @@ class PricingPolicy:
         check_in_range("take_back_share", self.take_back_share, 0, 1, closed="right")
         check_in_range("normal_max_change", self.normal_max_change, 0, 0.10, closed="both")
 
-    def recommend(self, ds, as_of, restock: pd.DataFrame | None = None, phases: pd.DataFrame | None = None,
+    def recommend(self, snapshot, phases: pd.DataFrame | None = None,
                   elasticity: ElasticityEstimator | None = None) -> pd.DataFrame:
-        """One row per SKU × channel: the design's pricing columns plus the numbers behind them."""
-        self._validate()
-        as_of = as_timestamp(as_of)
+        """One row per SKU × channel: the design's pricing columns plus the numbers behind them.
+
+        ``phases``: this run's :meth:`StockoutPhase.recommend` output (computed with ``self.phase`` if not given).
+        """
+        self._validate_all()
+        ds, as_of = snapshot.ds, snapshot.as_of
         products = ds["products"]
-        ph = phases if phases is not None else StockoutPhase().classify(ds, as_of, restock)
+        ph = phases if phases is not None else self.phase.recommend(snapshot)
         est = elasticity if elasticity is not None else ElasticityEstimator().fit(
             ds["sales"], products, as_of, inventory=ds["inventory"])
         df = ph.merge(current_prices(ds["sales"], products, as_of), on=["sku", "channel"], how="left")
@@ -252,14 +258,15 @@ class PricingPolicy:
         out["promotions_allowed"] = ~out["phase"].isin(["pre_stockout", "stockout"])
         out["reason"] = [self._reason(r) for r in out.itertuples(index=False)]
         out = out[PRICING_COLUMNS + EXTRA_COLUMNS]
-        for c in ("elasticity", "cover_days", "gap_days"):
+        for c in ("elasticity", "cover_days", "sellable_cover_days", "gap_days"):
             out[c] = out[c].astype(float).round(2)
         return out.sort_values(["sku", "channel"]).reset_index(drop=True)
 
     # -- one SKU × channel ---------------------------------------------------------------------
     def _one(self, r) -> dict:
-        cur, beta = float(r.current_price), float(r.elasticity)
-        flag, guard, how, model_price = "", "", "", np.nan
+        """The rule for one SKU × channel by phase, then the guard rails; the price and the texts behind it."""
+        cur = float(r.current_price)
+        how, guard, flag, model_price = "", "", "", np.nan
         if r.phase == "stockout":
             rule, new = "stockout_hold", cur
         elif r.phase == "pre_stockout" and r.gap_class == "short":
@@ -267,78 +274,105 @@ class PricingPolicy:
         elif r.phase == "pre_stockout" and r.gap_class == "long":
             rule, new, flag = "pre_stockout_long_gap_flag", cur, "planning failure: gap over a month"
         elif r.phase == "pre_stockout":
-            rule = "pre_stockout_medium_gap_raise"
-            lo, hi = MEDIUM_GAP_BAND
-            if self.use_elasticity and r.days_to_arrival > 0:
-                stretch = float(price_change_for_units(max(r.cover_days, 1e-3) / r.days_to_arrival, beta))
-                keep = float(price_change_for_units(1 - self.max_demand_drop, beta))
-                c = float(np.clip(min(stretch, keep), lo, hi))
-                if stretch <= keep and np.isclose(stretch, c):
-                    how = "sized to stretch cover to the arrival"
-                elif keep < stretch and np.isclose(keep, c):
-                    how = (f"largest raise that keeps the demand drop within {self.max_demand_drop:.0%}; "
-                           f"stretching cover to the arrival would need {stretch:+.0%}")
-                else:
-                    how = (f"stretching cover to the arrival would need {stretch:+.0%}, a {self.max_demand_drop:.0%} "
-                           f"demand drop allows {keep:+.0%}; kept in the {lo:.0%}–{hi:.0%} band")
-            else:
-                c = self.medium_gap_raise
-            if cur < self.low_price_usd and c > self.low_price_max_raise:
-                c = self.low_price_max_raise
-                guard += f"; capped at {c:+.0%} on a low-price item (< {self.low_price_usd:g} USD)"
-            base = min(cur, float(r.recent_price)) if r.recent_price == r.recent_price else cur
-            new = base * (1 + c)
-            drop = (1 - r.conv_after / r.conv_before) if (r.conv_before == r.conv_before and r.conv_before > 0
-                                                          and r.conv_after == r.conv_after) else np.nan
-            if base < cur * 0.995 and drop == drop and drop > self.take_back_conversion_drop:
-                # the playbook: conversion fell more than 10-20 % after the raise, take part of it back
-                rule = "pre_stockout_take_back_raise"
-                new = base + (cur - base) * (1 - self.take_back_share)
-                how = (f"conversion {r.conv_before:.1%} → {r.conv_after:.1%} ({-drop:+.0%}) since the raise to "
-                       f"{cur:.2f} on {r.price_since:%Y-%m-%d}; take back {self.take_back_share:.0%} of it")
-            elif new <= cur * 1.005:
-                # last week's raise is still in place: a weekly run must not stack raises
-                new = cur
-                guard += (f"; the raise is already in place (today {cur:.2f} vs {base:.2f}, the "
-                          f"{self.raise_reference_days}-day median), held")
-            elif base < cur:
-                guard += f"; measured from the {self.raise_reference_days}-day median price {base:.2f}"
+            rule, new, how, guard = self._medium_gap(r)
         elif r.phase == "recovery":
-            ref = float(r.reference_price)
-            if r.recovery_step == 1:
-                rule = "recovery_step_1_discount"
-                d = self.recovery_first_discount
-                ratio = r.pre_stockout_ads / r.recent_ads if r.recent_ads and r.recent_ads > 0 else np.nan
-                if self.use_elasticity and np.isfinite(ratio) and ratio > 1:
-                    raw = 1 - float(np.power(ratio, 1 / beta))
-                    d = float(np.clip(raw, RECOVERY_FIRST_BAND[0], self.recovery_first_discount))
-                    how = (f"sized to win back {r.pre_stockout_ads:.1f}/d" if np.isclose(raw, d) else
-                           f"winning back {r.pre_stockout_ads:.1f}/d would need {-raw:+.0%}, kept in the "
-                           f"{RECOVERY_FIRST_BAND[0]:.0%}–{self.recovery_first_discount:.0%} band")
-            else:
-                rule, d = "recovery_step_2_discount", self.recovery_second_discount
-            new = ref * (1 - d)
-            how = f"off the pre-stockout price {ref:.2f}" + (f"; {how}" if how else "")
-            if new < cur * (1 - RECOVERY_FIRST_BAND[1]):
-                new = cur * (1 - RECOVERY_FIRST_BAND[1])
-                guard += f"; never more than {RECOVERY_FIRST_BAND[1]:.0%} below today's price {cur:.2f}"
-            elif new > cur * 1.005:
-                guard += f"; today's price {cur:.2f} is already below this rung: step up to it"
+            rule, new, how, guard = self._recovery(r)
         else:
-            rule, new = "normal_hold", cur
-            own = str(r.elasticity_source).startswith("own history")
-            if self.use_elasticity and own and beta < -1:
-                opt = r.unit_cost / (1 - r.fee_rate) * beta / (1 + beta)
-                model_price = opt
-                step = float(np.clip(opt / cur - 1, -self.normal_max_change, self.normal_max_change))
-                if abs(step) >= 0.005:
-                    rule, new = "normal_model_nudge", cur * (1 + step)
-                    how = (f"profit-optimal price {opt:.2f} at elasticity {beta:.1f}, step capped at "
-                           f"±{self.normal_max_change:.0%}")
-                else:
-                    how = (f"model view: profit-optimal price {opt:.2f} at elasticity {beta:.1f}, not applied "
-                           f"(normal_max_change = {self.normal_max_change:g})")
-        # guard rails
+            rule, new, how, model_price = self._normal(r)
+        new, guard, flag = self._guard_rails(r, new, guard, flag)
+        return {"recommended_price": round(float(new), 2), "rule": rule, "how_text": how, "guard_text": guard,
+                "flag": flag, "model_price": round(float(model_price), 2)}
+
+    def _medium_gap(self, r) -> tuple:
+        """Medium gap: raise 5–10 %, sized by elasticity; no stacking; take back a raise that hurt conversion."""
+        cur, beta = float(r.current_price), float(r.elasticity)
+        how, guard = "", ""
+        rule = "pre_stockout_medium_gap_raise"
+        lo, hi = MEDIUM_GAP_BAND
+        if self.use_elasticity and r.days_to_arrival > 0:
+            stretch = float(price_change_for_units(max(r.sellable_cover_days, 1e-3) / r.days_to_arrival, beta))
+            keep = float(price_change_for_units(1 - self.max_demand_drop, beta))
+            c = float(np.clip(min(stretch, keep), lo, hi))
+            if stretch <= keep and np.isclose(stretch, c):
+                how = "sized to stretch cover to the arrival"
+            elif keep < stretch and np.isclose(keep, c):
+                how = (f"largest raise that keeps the demand drop within {self.max_demand_drop:.0%}; "
+                       f"stretching cover to the arrival would need {stretch:+.0%}")
+            else:
+                how = (f"stretching cover to the arrival would need {stretch:+.0%}, a {self.max_demand_drop:.0%} "
+                       f"demand drop allows {keep:+.0%}; kept in the {lo:.0%}–{hi:.0%} band")
+        else:
+            c = self.medium_gap_raise
+        if cur < self.low_price_usd and c > self.low_price_max_raise:
+            c = self.low_price_max_raise
+            guard += f"; capped at {c:+.0%} on a low-price item (< {self.low_price_usd:g} USD)"
+        base = min(cur, float(r.recent_price)) if r.recent_price == r.recent_price else cur
+        new = base * (1 + c)
+        drop = (1 - r.conv_after / r.conv_before) if (r.conv_before == r.conv_before and r.conv_before > 0
+                                                      and r.conv_after == r.conv_after) else np.nan
+        if base < cur * 0.995 and drop == drop and drop > self.take_back_conversion_drop:
+            # the playbook: conversion fell more than 10-20 % after the raise, take part of it back
+            rule = "pre_stockout_take_back_raise"
+            new = base + (cur - base) * (1 - self.take_back_share)
+            how = (f"conversion {r.conv_before:.1%} → {r.conv_after:.1%} ({-drop:+.0%}) since the raise to "
+                   f"{cur:.2f} on {r.price_since:%Y-%m-%d}; take back {self.take_back_share:.0%} of it")
+        elif new <= cur * 1.005:
+            # last week's raise is still in place: a weekly run must not stack raises
+            new = cur
+            guard += (f"; the raise is already in place (today {cur:.2f} vs {base:.2f}, the "
+                      f"{self.raise_reference_days}-day median), held")
+        elif base < cur:
+            guard += f"; measured from the {self.raise_reference_days}-day median price {base:.2f}"
+        return rule, new, how, guard
+
+    def _recovery(self, r) -> tuple:
+        """Recovery: step 1 20–35 % off the pre-stockout price (sized by elasticity), step 2 10 %."""
+        cur, beta = float(r.current_price), float(r.elasticity)
+        how, guard = "", ""
+        ref = float(r.reference_price)
+        if r.recovery_step == 1:
+            rule = "recovery_step_1_discount"
+            d = self.recovery_first_discount
+            ratio = r.pre_stockout_ads / r.recent_ads if r.recent_ads and r.recent_ads > 0 else np.nan
+            if self.use_elasticity and np.isfinite(ratio) and ratio > 1:
+                raw = 1 - float(np.power(ratio, 1 / beta))
+                d = float(np.clip(raw, RECOVERY_FIRST_BAND[0], self.recovery_first_discount))
+                how = (f"sized to win back {r.pre_stockout_ads:.1f}/d" if np.isclose(raw, d) else
+                       f"winning back {r.pre_stockout_ads:.1f}/d would need {-raw:+.0%}, kept in the "
+                       f"{RECOVERY_FIRST_BAND[0]:.0%}–{self.recovery_first_discount:.0%} band")
+        else:
+            rule, d = "recovery_step_2_discount", self.recovery_second_discount
+        new = ref * (1 - d)
+        how = f"off the pre-stockout price {ref:.2f}" + (f"; {how}" if how else "")
+        if new < cur * (1 - RECOVERY_FIRST_BAND[1]):
+            new = cur * (1 - RECOVERY_FIRST_BAND[1])
+            guard += f"; never more than {RECOVERY_FIRST_BAND[1]:.0%} below today's price {cur:.2f}"
+        elif new > cur * 1.005:
+            guard += f"; today's price {cur:.2f} is already below this rung: step up to it"
+        return rule, new, how, guard
+
+    def _normal(self, r) -> tuple:
+        """Healthy: hold; the constant-elasticity profit optimum is shown, applied only up to normal_max_change."""
+        cur, beta = float(r.current_price), float(r.elasticity)
+        how, model_price = "", np.nan
+        rule, new = "normal_hold", cur
+        own = str(r.elasticity_source).startswith("own history")
+        if self.use_elasticity and own and beta < -1:
+            opt = r.unit_cost / (1 - r.fee_rate) * beta / (1 + beta)
+            model_price = opt
+            step = float(np.clip(opt / cur - 1, -self.normal_max_change, self.normal_max_change))
+            if abs(step) >= 0.005:
+                rule, new = "normal_model_nudge", cur * (1 + step)
+                how = (f"profit-optimal price {opt:.2f} at elasticity {beta:.1f}, step capped at "
+                       f"±{self.normal_max_change:.0%}")
+            else:
+                how = (f"model view: profit-optimal price {opt:.2f} at elasticity {beta:.1f}, not applied "
+                       f"(normal_max_change = {self.normal_max_change:g})")
+        return rule, new, how, model_price
+
+    def _guard_rails(self, r, new: float, guard: str, flag: str) -> tuple:
+        """Buy Box premium cap, margin floor, and flags for a price already below the floor."""
+        cur = float(r.current_price)
         if new > cur and r.seller_count == r.seller_count and r.seller_count > 1 \
                 and r.lowest_competitor_price == r.lowest_competitor_price:
             cap = max(cur, r.lowest_competitor_price * (1 + self.buybox_max_premium))
@@ -354,8 +388,7 @@ class PricingPolicy:
             flag = (flag + "; " if flag else "") + f"price below margin floor {r.floor_price:.2f}"
         if r.buybox_winner == "other":
             guard += f"; Buy Box held by another seller at {r.buybox_price:.2f}"
-        return {"recommended_price": round(float(new), 2), "rule": rule, "how_text": how, "guard_text": guard,
-                "flag": flag, "model_price": round(float(model_price), 2)}
+        return new, guard, flag
 
     def _reason(self, r) -> str:
         chg = r.recommended_price / r.current_price - 1
@@ -383,24 +416,3 @@ class PricingPolicy:
         if r.phase in ("pre_stockout", "stockout"):
             text += "; no promotions or deals while stock runs out"
         return text
-
-
-def _load_restock(restock):
-    if restock is None or isinstance(restock, pd.DataFrame):
-        return restock
-    return pd.read_csv(restock)
-
-
-def run_pricing(data_dir, as_of, output_path, restock=None, policy: PricingPolicy | None = None) -> pd.DataFrame:
-    """Load the dataset, recommend prices for every SKU × channel, write them atomically, return them.
-
-    ``restock`` is the restock engine's output (a frame or a CSV path); without it cover and next
-    arrival are computed here (:func:`workbench.policies.phase.stock_cover`).
-    """
-    from workbench.data import load_dataset
-    from workbench.io import write_frame
-
-    ds = load_dataset(data_dir)
-    out = (policy or PricingPolicy()).recommend(ds, as_of, _load_restock(restock))
-    write_frame(out, Path(output_path))
-    return out

@@ -1,7 +1,15 @@
 """Restock recommendations: service-level safety stock, Monte Carlo stockout risk, orderable quantities.
 
-One row per SKU (all locations summed). The model and the seller's rule of thumb
-(domain-rules.md §1) are computed side by side; ``reason`` says which rule fired and why.
+One row per SKU (the seller's own locations summed). The model and the seller's rule of thumb
+(domain-rules.md §1) are computed side by side; ``reason`` says which rule fired and why, built from
+the row's own columns (:func:`restock_reason`).
+
+Stock comes from the run's :class:`workbench.stock.StockSnapshot`: sellable ``available`` (supplier-held
+dropship stock is ``supplier_held`` and never counted), ``inbound``, ``cover_days`` /
+``sellable_cover_days``, ``ads`` (the snapshot's daily demand; ``days_of_cover`` = ``cover_days``),
+the demand matrices and the stockout probability. :meth:`RestockPolicy.recommend` runs named steps:
+stock → lead times → demand → targets → stockout → peak events → new products → turnover →
+quantities → order_by → rule of thumb → status.
 
 Demand model. The forecast frame (``unique_id, ds, model, yhat, yhat_lo_80, yhat_hi_80, yhat_lo_95,
 yhat_hi_95``) gives, per SKU and day, a mean ``yhat`` and prediction intervals. Daily demand is taken
@@ -20,20 +28,23 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from workbench.io import write_frame
-from workbench.leadtime import in_transit_arrivals, lead_time_distributions, lookup_lead_times, transit_slots
-from workbench.policies.base import check_in_range
+from types import SimpleNamespace
+
+from workbench.errors import ParameterError
+from workbench.leadtime import lookup_lead_times
+from workbench.policies.base import Policy, check_in_range
+from workbench.stock import (MAX_COVER_DAYS, StockSnapshot, blended_ads, daily_sigma_from_intervals,  # noqa: F401
+                             forecast_matrix, lognormal_params, plain_keys, simulate_stockout_probability)
 
 RESTOCK_COLUMNS = [
-    "sku", "on_hand", "inbound", "ads", "days_of_cover", "lead_time_days", "lead_time_std", "safety_stock",
+    "sku", "on_hand", "inbound", "supplier_held", "ads", "days_of_cover", "cover_days", "sellable_cover_days", "lead_time_days", "lead_time_std", "safety_stock",
     "reorder_point", "recommended_qty", "ship_mode", "order_by", "stockout_probability", "status", "reason",
 ]
 RESTOCK_NUMERIC = [
-    "on_hand", "inbound", "ads", "days_of_cover", "lead_time_days", "lead_time_std", "safety_stock",
+    "on_hand", "inbound", "supplier_held", "ads", "days_of_cover", "cover_days", "sellable_cover_days", "lead_time_days", "lead_time_std", "safety_stock",
     "reorder_point", "recommended_qty", "stockout_probability",
 ]
 STATUSES = ("alert_under_7d", "consider_air", "order_now", "new_product", "order_by_sea_soon", "ok", "overstock")
-MAX_COVER_DAYS = 999.0  # days_of_cover when nothing is expected to sell
 PEAK_PATTERN = re.compile(r"black.?friday|cyber|christmas|xmas|prime.?day|peak|holiday|singles|11\.11|boxing", re.I)
 # Freight per unit as a share of unit cost, when shipments carry no freight_cost (workbench default).
 DEFAULT_FREIGHT_SHARE = {"sea": 0.05, "rail": 0.08, "truck": 0.06, "air": 0.30, "express": 0.45}
@@ -112,31 +123,6 @@ def round_order_qty(qty, moq, case_pack):
     return np.where(q > 0, out, 0.0).astype("int64")
 
 
-def daily_sigma_from_intervals(forecast: pd.DataFrame) -> np.ndarray:
-    """Daily demand std from the forecast's prediction intervals (normal approximation).
-
-        σ = mean over levels L of (hi_L − lo_L) / (2 · z_{(1 + L/100)/2})
-
-    e.g. an 80% interval [6, 14] → 8 / (2·1.2816) = 3.12; a 95% interval [2, 18] → 16/3.92 = 4.08.
-    Where the lower bound is clipped at 0 the upper half-width is used: σ = (hi_L − yhat) / z.
-    Falls back to sqrt(max(yhat, 0)) (Poisson) when the frame has no interval columns.
-    """
-    sig = []
-    for col in forecast.columns:
-        m = re.fullmatch(r"yhat_lo_(\d+(?:\.\d+)?)", col)
-        if m and f"yhat_hi_{m.group(1)}" in forecast.columns:
-            level = float(m.group(1)) / 100.0
-            z = stats.norm.ppf(0.5 + level / 2)
-            hi = forecast[f"yhat_hi_{m.group(1)}"].to_numpy(float)
-            lo = forecast[col].to_numpy(float)
-            yhat = forecast["yhat"].to_numpy(float)
-            # A lower bound clipped at 0 would shrink the width: use the upper half-width there.
-            sig.append(np.where(lo <= 0, np.maximum(hi - yhat, 0.0) / z, np.maximum(hi - lo, 0.0) / (2 * z)))
-    if not sig:
-        return np.sqrt(np.maximum(forecast["yhat"].to_numpy(float), 0.0))
-    return np.nanmean(np.vstack(sig), axis=0)
-
-
 def first_order_after_test_qty(test_ads, transit_days, multiplier: float = 3.0):
     """First order after a successful test (domain-rules.md §1), units:
 
@@ -148,183 +134,9 @@ def first_order_after_test_qty(test_ads, transit_days, multiplier: float = 3.0):
     return a * multiplier + a * np.asarray(transit_days, dtype=float)
 
 
-def lognormal_params(mean, std):
-    """(μ, σ) of a lognormal with the given mean and std: σ² = ln(1 + s²/m²), μ = ln m − σ²/2."""
-    m = np.maximum(np.asarray(mean, dtype=float), 1e-6)
-    s = np.maximum(np.asarray(std, dtype=float), 1e-6)
-    sig2 = np.log1p((s / m) ** 2)
-    return np.log(m) - sig2 / 2, np.sqrt(sig2)
-
-
-def simulate_stockout_probability(
-    demand_mean: np.ndarray,
-    demand_std: np.ndarray,
-    available: np.ndarray,
-    lead_time_mean: np.ndarray,
-    lead_time_std: np.ndarray,
-    arrival_day: np.ndarray | None = None,
-    arrival_std: np.ndarray | None = None,
-    arrival_qty: np.ndarray | None = None,
-    *,
-    n_paths: int = 1000,
-    seed: int = 0,
-    chunk_size: int = 128,
-    demand_correlation: float = 0.0,
-) -> np.ndarray:
-    """P(stock runs out before an order placed today arrives), per SKU and per lead time, by Monte Carlo.
-
-    Shapes: ``demand_mean``/``demand_std`` (n, H) for days 1..H after as-of; ``available`` (n,);
-    ``lead_time_mean``/``lead_time_std`` (n, M), one column per candidate ship mode; in-transit
-    shipments ``arrival_day``/``arrival_std``/``arrival_qty`` (n, K), qty 0 for padding. Returns (n, M).
-
-    Per path: daily demand D_t ~ max(N(μ_t, σ_t), 0), days equicorrelated with ``demand_correlation``
-    ρ (D_t = μ_t + σ_t(√(1−ρ)·ε_t + √ρ·η), η shared by the path; ρ = 0: independent days); in-transit shipment k arrives
-    on day round(N(a_k, s_k)) ≥ 1; lead time L ~ lognormal(mean, std). A stockout is a day t < L with
-    ``available + Σ_k q_k·1[arrived by t] − Σ_{u≤t} D_u < 0`` (some demand unmet). The probability is
-    the share of paths with one. Vectorized over SKUs × paths × days in chunks of SKUs; float32;
-    deterministic for a seed. Days past H are not simulated (a lead time beyond H counts as H).
-    """
-    mu = np.asarray(demand_mean, dtype=np.float32)
-    sd = np.asarray(demand_std, dtype=np.float32)
-    n, H = mu.shape
-    avail = np.asarray(available, dtype=np.float32).reshape(n)
-    ltm = np.asarray(lead_time_mean, dtype=float).reshape(n, -1)
-    lts = np.asarray(lead_time_std, dtype=float).reshape(n, -1)
-    M = ltm.shape[1]
-    if arrival_qty is None or np.size(arrival_qty) == 0:
-        arrival_day = np.zeros((n, 0)); arrival_std = np.zeros((n, 0)); arrival_qty = np.zeros((n, 0))
-    a_day = np.asarray(arrival_day, dtype=float).reshape(n, -1)
-    a_sd = np.asarray(arrival_std, dtype=float).reshape(n, -1)
-    a_q = np.asarray(arrival_qty, dtype=np.float32).reshape(n, -1)
-    K = a_q.shape[1]
-    rng = np.random.default_rng(seed)
-    mu_l, sig_l = lognormal_params(ltm, lts)
-    out = np.zeros((n, M))
-    for start in range(0, n, chunk_size):
-        sl = slice(start, min(start + chunk_size, n))
-        c = sl.stop - sl.start
-        # Lead-time samples decide how many days need simulating in this chunk.
-        L = np.exp(mu_l[sl][:, None, :] + sig_l[sl][:, None, :] * rng.standard_normal((c, n_paths, M)))
-        h = int(min(H, max(1, np.ceil(L.max()))))
-        z = rng.standard_normal((c, n_paths, h), dtype=np.float32)
-        if demand_correlation > 0:  # a shared level error per path (equicorrelated days)
-            common = rng.standard_normal((c, n_paths, 1), dtype=np.float32)
-            z *= np.float32(np.sqrt(1 - demand_correlation))
-            z += np.float32(np.sqrt(demand_correlation)) * common
-        z *= sd[sl, None, :h]
-        z += mu[sl, None, :h]
-        np.maximum(z, 0.0, out=z)
-        np.cumsum(z, axis=2, out=z)  # z is now cumulative demand
-        z -= avail[sl, None, None]
-        for k in range(K):
-            q = a_q[sl, k]
-            if not np.any(q > 0):
-                continue
-            day = np.rint(a_day[sl, k][:, None] + a_sd[sl, k][:, None] * rng.standard_normal((c, n_paths)))
-            day = np.clip(day, 1, h + 1).astype(np.int32)  # day h+1 = after the simulated window
-            arrived = np.arange(1, h + 1, dtype=np.int32)[None, None, :] >= day[:, :, None]
-            z -= arrived * q[:, None, None]
-        short = z > 1e-4
-        any_short = short.any(axis=2)
-        first = np.where(any_short, short.argmax(axis=2) + 1, np.inf)  # first day with unmet demand
-        out[sl] = (first[:, :, None] < L).mean(axis=1)
-    return out
-
-
 # ----------------------------------------------------------------------------------------------
 # Inputs → per-SKU arrays
 # ----------------------------------------------------------------------------------------------
-
-def blended_ads(sales: pd.DataFrame, skus, as_of, weights=(0.2, 0.3, 0.3, 0.2), growth_clip=(0.5, 2.0)) -> pd.DataFrame:
-    """The seller's ADS blend (domain-rules.md §1): last 7, 14, 30 days and last year's next 30 days.
-
-        ADS = w7·a7 + w14·a14 + w30·a30 + wLY·aLY·g,   g = clip(a30 / a30 a year ago, 0.5, 2)
-
-    aLY is the mean of the 30 days starting one year (364 d, same weekday) after as-of − 1 year, i.e.
-    what sold a year ago in the coming month; g is year-over-year growth. When a SKU has no sales a
-    year ago the LY term is dropped and the weights renormalized. Days without a sales row count as 0.
-    Channels are summed. Returns sku, ads_7, ads_14, ads_30, ads_ly, yoy_growth, ads_blend.
-    """
-    as_of = pd.Timestamp(as_of)
-    skus = pd.Index(skus)
-    start = as_of - pd.Timedelta(days=364 + 60)
-    s = sales[(sales["date"] > start) & (sales["date"] <= as_of)]
-    s = s[s["sku"].isin(skus)]
-    n_days = 364 + 60 + 1
-    mat = np.zeros((len(skus), n_days))
-    if len(s):
-        idx = skus.get_indexer(s["sku"])
-        day = (s["date"] - start).dt.days.to_numpy()
-        ok = (day >= 0) & (day < n_days) & (idx >= 0)
-        np.add.at(mat, (idx[ok], day[ok]), s["units"].to_numpy(float)[ok])
-    t = (as_of - start).days  # column of as_of
-    a7 = mat[:, t - 6:t + 1].mean(1)
-    a14 = mat[:, t - 13:t + 1].mean(1)
-    a30 = mat[:, t - 29:t + 1].mean(1)
-    ly_t = t - 364
-    ly_next = mat[:, ly_t + 1:ly_t + 31].mean(1)
-    ly_prev = mat[:, ly_t - 29:ly_t + 1].mean(1)
-    first_sale = s.groupby("sku")["date"].min().reindex(skus)
-    has_ly = (first_sale <= as_of - pd.Timedelta(days=364 + 29)).to_numpy() & (ly_prev > 0)
-    growth = np.clip(np.divide(a30, ly_prev, out=np.ones_like(a30), where=ly_prev > 0), *growth_clip)
-    w7, w14, w30, wly = weights
-    wly_eff = np.where(has_ly, wly, 0.0)
-    blend = (w7 * a7 + w14 * a14 + w30 * a30 + wly_eff * ly_next * growth) / (w7 + w14 + w30 + wly_eff)
-    return pd.DataFrame({"sku": skus, "ads_7": a7, "ads_14": a14, "ads_30": a30,
-                         "ads_ly": np.where(has_ly, ly_next, np.nan), "yoy_growth": np.where(has_ly, growth, np.nan),
-                         "ads_blend": blend})
-
-
-def forecast_matrix(forecast: pd.DataFrame, skus, as_of, horizon_days: int, model: str | None = None):
-    """Daily mean and std of demand, (n_skus, horizon_days), for days as_of+1 … as_of+horizon.
-
-    Model choice: ``model`` if given; else rows with a true ``selected`` / ``is_selected`` column if
-    present; else the first model listed for each SKU. Days beyond the forecast's horizon repeat the
-    mean of its last 28 days (sigma too). Returns (mean, std, has_forecast (n,), model_used (n,)).
-    """
-    as_of = pd.Timestamp(as_of)
-    skus = pd.Index(skus)
-    n = len(skus)
-    f = forecast
-    if model is not None and "model" in f.columns:
-        f = f[f["model"] == model]
-    elif "model" in f.columns:
-        sel = next((c for c in ("selected", "is_selected") if c in f.columns), None)
-        if sel is not None:
-            f = f[f[sel].astype(bool)]
-        elif f["model"].nunique() > 1:
-            first = f.drop_duplicates("unique_id")[["unique_id", "model"]]
-            f = f.merge(first, on=["unique_id", "model"], how="inner")
-    f = f[f["ds"] > as_of]
-    mean = np.full((n, horizon_days), np.nan)
-    std = np.full((n, horizon_days), np.nan)
-    idx = skus.get_indexer(f["unique_id"].astype(str))
-    day = (f["ds"] - as_of).dt.days.to_numpy() - 1
-    ok = (idx >= 0) & (day >= 0) & (day < horizon_days)
-    yhat = np.maximum(f["yhat"].to_numpy(float), 0.0)
-    sig = daily_sigma_from_intervals(f)
-    mean[idx[ok], day[ok]] = yhat[ok]
-    std[idx[ok], day[ok]] = sig[ok]
-    has = ~np.isnan(mean).all(axis=1)
-    # Fill gaps past the forecast's last day with the mean of its last 28 days.
-    last = np.where(~np.isnan(mean), np.arange(horizon_days)[None, :], -1).max(axis=1)
-    for i in np.flatnonzero(has & (last < horizon_days - 1)):
-        lo = max(0, last[i] - 27)
-        mean[i, last[i] + 1:] = np.nanmean(mean[i, lo:last[i] + 1])
-        std[i, last[i] + 1:] = np.nanmean(std[i, lo:last[i] + 1])
-    model_used = np.full(n, "", dtype=object)
-    if "model" in f.columns and len(f):
-        mu = f.drop_duplicates("unique_id").set_index("unique_id")["model"]
-        model_used = mu.reindex(skus).fillna("").to_numpy(dtype=object)
-    # Interior gaps (missing days) are filled with the row mean.
-    if np.isnan(mean[has]).any():
-        rows = np.flatnonzero(has)
-        rm = np.nanmean(mean[rows], axis=1, keepdims=True)
-        rs = np.nanmean(std[rows], axis=1, keepdims=True)
-        mean[rows] = np.where(np.isnan(mean[rows]), rm, mean[rows])
-        std[rows] = np.where(np.isnan(std[rows]), rs, std[rows])
-    return mean, np.nan_to_num(std), has, model_used
-
 
 def projected_stock(demand_mean: np.ndarray, available: np.ndarray, arrivals: np.ndarray):
     """Deterministic stock path with lost sales, no new orders.
@@ -369,15 +181,6 @@ def air_bridge_qty(demand_mean, stock, arrivals, air_days, main_days) -> np.ndar
     return np.where(np.isfinite(q), np.maximum(q, 0.0), 0.0)
 
 
-def _plain_keys(df: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Categorical key columns (the generator writes some) become plain strings: groupbys stay observed."""
-    if df is None:
-        return None
-    cat = [c for c in ("sku", "unique_id", "mode", "supplier", "location") if c in df.columns
-           and isinstance(df[c].dtype, pd.CategoricalDtype)]
-    return df.assign(**{c: df[c].astype(str) for c in cat}) if cat else df
-
-
 def _interp_cum(cum: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Cumulative demand at fractional day x (cum[:, 0] = 0, cum[:, t] = demand on days 1..t)."""
     H = cum.shape[1] - 1
@@ -397,7 +200,7 @@ def _window_mean_sq(std: np.ndarray, days: np.ndarray) -> np.ndarray:
     return c2[np.arange(std.shape[0]), k] / k
 
 
-class RestockPolicy:
+class RestockPolicy(Policy):
     """Restock policy: weekly periodic review, order-up-to with service-level safety stock (model) beside
     the seller's rule of thumb (domain-rules.md §1). All thresholds are parameters with playbook defaults.
 
@@ -444,7 +247,6 @@ class RestockPolicy:
         alert_cover_days: float = 7.0,
         overstock_cover_days: float = 180.0,
         rot_safety_days: float = 14.0,
-        ads_weights: tuple = (0.2, 0.3, 0.3, 0.2),
         peak_window_days: float = 150.0,
         peak_advance_days: float = 60.0,
         peak_stock_uplift: float = 0.5,
@@ -456,7 +258,6 @@ class RestockPolicy:
         new_product_days: float = 60.0,
         test_batch_multiplier: float = 3.0,
         freight_cost_share: dict | None = None,
-        lt_prior_shipments: float = 5.0,
         n_paths: int = 1000,
         seed: int = 0,
         model: str | None = None,
@@ -474,7 +275,6 @@ class RestockPolicy:
         self.alert_cover_days = alert_cover_days
         self.overstock_cover_days = overstock_cover_days
         self.rot_safety_days = rot_safety_days
-        self.ads_weights = ads_weights
         self.peak_window_days = peak_window_days
         self.peak_advance_days = peak_advance_days
         self.peak_stock_uplift = peak_stock_uplift
@@ -486,13 +286,9 @@ class RestockPolicy:
         self.new_product_days = new_product_days
         self.test_batch_multiplier = test_batch_multiplier
         self.freight_cost_share = freight_cost_share
-        self.lt_prior_shipments = lt_prior_shipments
         self.n_paths = n_paths
         self.seed = seed
         self.model = model
-
-    def get_params(self) -> dict:
-        return {k: getattr(self, k) for k in self.__init__.__code__.co_varnames[1:self.__init__.__code__.co_argcount]}
 
     def _validate(self) -> None:
         from workbench.leadtime import MODES
@@ -501,296 +297,252 @@ class RestockPolicy:
         for name in ("review_period_days", "order_sea_cover_days", "consider_air_cover_days", "alert_cover_days",
                      "overstock_cover_days", "rot_safety_days", "peak_window_days", "peak_advance_days",
                      "new_product_days", "test_batch_multiplier", "turnover_fast_per_month",
-                     "turnover_slow_per_month", "peak_stock_uplift", "turnover_fast_raise", "lt_prior_shipments"):
+                     "turnover_slow_per_month", "peak_stock_uplift", "turnover_fast_raise"):
             check_in_range(name, getattr(self, name), 0, np.inf, closed="left")
         check_in_range("turnover_slow_cut", self.turnover_slow_cut, 0, 1, closed="left")
         check_in_range("demand_correlation", self.demand_correlation, 0, 1, closed="both")
         check_in_range("peak_min_event_uplift", self.peak_min_event_uplift, -1, np.inf, closed="left")
         if self.order_policy not in ("order_up_to", "reorder_point"):
-            raise ValueError(f"`order_policy` must be 'order_up_to' or 'reorder_point', got {self.order_policy!r}")
+            raise ParameterError(f"`order_policy` must be 'order_up_to' or 'reorder_point', got {self.order_policy!r}")
         if self.service_measure not in ("cycle", "fill_rate"):
-            raise ValueError(f"`service_measure` must be 'cycle' or 'fill_rate', got {self.service_measure!r}")
+            raise ParameterError(f"`service_measure` must be 'cycle' or 'fill_rate', got {self.service_measure!r}")
         for name in ("default_mode", "urgent_mode"):
             if getattr(self, name) not in MODES:
-                raise ValueError(f"`{name}` must be one of {MODES}, got {getattr(self, name)!r}")
+                raise ParameterError(f"`{name}` must be one of {MODES}, got {getattr(self, name)!r}")
         if not (isinstance(self.n_paths, (int, np.integer)) and self.n_paths >= 1):
-            raise ValueError(f"`n_paths` must be a whole number >= 1, got {self.n_paths!r}")
-        w = np.asarray(self.ads_weights, dtype=float)
-        if w.shape != (4,) or (w < 0).any() or w[:3].sum() <= 0:
-            raise ValueError(f"`ads_weights` must be 4 non-negative weights (7 d, 14 d, 30 d, last year) "
-                             f"with some weight on the recent windows, got {self.ads_weights!r}")
+            raise ParameterError(f"`n_paths` must be a whole number >= 1, got {self.n_paths!r}")
         if self.alert_cover_days > self.consider_air_cover_days or self.consider_air_cover_days > self.order_sea_cover_days:
-            raise ValueError("cover thresholds must satisfy alert_cover_days <= consider_air_cover_days <= "
+            raise ParameterError("cover thresholds must satisfy alert_cover_days <= consider_air_cover_days <= "
                              f"order_sea_cover_days, got {self.alert_cover_days}, {self.consider_air_cover_days}, "
                              f"{self.order_sea_cover_days}")
 
     # ------------------------------------------------------------------------------------------
-    def recommend(
-        self,
-        products: pd.DataFrame,
-        inventory: pd.DataFrame,
-        shipments: pd.DataFrame,
-        forecast: pd.DataFrame,
-        as_of,
-        sales: pd.DataFrame | None = None,
-        events: pd.DataFrame | None = None,
-        lead_times: pd.DataFrame | None = None,
-    ) -> pd.DataFrame:
-        """One restock row per SKU in ``products`` (columns :data:`RESTOCK_COLUMNS` and more)."""
-        self._validate()
-        as_of = pd.Timestamp(as_of).normalize()
-        inventory, shipments, sales, forecast = (_plain_keys(f) for f in (inventory, shipments, sales, forecast))
-        prod = products.drop_duplicates("sku").reset_index(drop=True)
-        skus = pd.Index(prod["sku"].astype(str))
-        n = len(skus)
+    def recommend(self, snapshot: StockSnapshot) -> pd.DataFrame:
+        """One restock row per SKU of the snapshot (columns :data:`RESTOCK_COLUMNS` and more).
 
-        # --- stock: latest snapshot per SKU × location at or before as_of ---------------------
-        inv = inventory[inventory["as_of"] <= as_of]
-        latest = inv.sort_values("as_of").drop_duplicates(["sku", "location"], keep="last")
-        per_sku = latest.groupby("sku")[["on_hand", "reserved"]].sum()
-        on_hand = per_sku["on_hand"].reindex(skus).fillna(0).to_numpy(float)
-        reserved = per_sku["reserved"].reindex(skus).fillna(0).to_numpy(float)
-        n_locations = latest.groupby("sku")["location"].nunique().reindex(skus).fillna(0).astype(int).to_numpy()
-        available = np.maximum(on_hand - reserved, 0.0)
-        recent = inv[inv["as_of"] > as_of - pd.Timedelta(days=30)]
-        avg_on_hand = (recent.groupby(["sku", "as_of"])["on_hand"].sum().groupby("sku").mean()
-                       .reindex(skus).to_numpy(float))
-        avg_on_hand = np.where(np.isnan(avg_on_hand), on_hand, avg_on_hand)
+        Each step below is one named method; every number comes from the snapshot or an earlier step.
+        """
+        self._validate_all()
+        w = SimpleNamespace(snap=snapshot, as_of=snapshot.as_of, prod=snapshot.products, n=len(snapshot.products))
+        for step in (self._stock, self._lead_times, self._demand, self._targets, self._stockout, self._peak_events,
+                     self._new_products, self._turnover, self._quantities, self._order_by, self._rule_of_thumb,
+                     self._status):
+            step(w)
+        out = self._frame(w)
+        out["reason"] = [restock_reason(r, self) for r in out.itertuples(index=False)]
+        return out
 
-        # --- lead times & in transit ----------------------------------------------------------
-        ships = shipments[shipments["order_date"] <= as_of]
-        lt_table = lead_times if lead_times is not None else lead_time_distributions(
-            ships, as_of, prior_shipments=self.lt_prior_shipments)
-        transit = in_transit_arrivals(ships, as_of, lt_table)
-        transit = transit[transit["sku"].isin(skus)]
-        inbound = transit.groupby("sku")["qty"].sum().reindex(skus).fillna(0).to_numpy(float)
-        n_overdue = transit.groupby("sku")["overdue"].sum().reindex(skus).fillna(0).astype(int).to_numpy()
+    # --- stock: every quantity from the snapshot -------------------------------------------------
+    def _stock(self, w) -> None:
+        s = w.snap
+        w.on_hand = s.column("on_hand").astype(float)
+        w.available = s.column("available").astype(float)
+        w.inbound = s.column("inbound").astype(float)
+        w.ads_blend = s.column("ads_blend").astype(float)
+        w.cover = s.column("cover_days").astype(float)
+        w.ip = w.available + w.inbound  # inventory position: sellable stock + in transit
 
-        usual = (ships.groupby(["sku", "mode"]).size().rename("n").reset_index()
-                 .sort_values(["sku", "n"], ascending=[True, False]).drop_duplicates("sku")
-                 .set_index("sku")["mode"])
-        main_mode = usual.reindex(skus).fillna(self.default_mode).to_numpy(dtype=object)
-        urgent = np.full(n, self.urgent_mode, dtype=object)
-        supplier = prod["supplier"].astype(str).to_numpy(dtype=object)
-        lt_main = lookup_lead_times(lt_table, supplier, main_mode, as_of)
-        lt_urg = lookup_lead_times(lt_table, supplier, urgent, as_of)
-        L = np.maximum(lt_main["lead_time_days"].to_numpy(), 1.0)
-        sL = lt_main["lead_time_std"].to_numpy()
-        L90 = np.maximum(lt_main["p90_days"].to_numpy(), L)
-        La = np.maximum(lt_urg["lead_time_days"].to_numpy(), 1.0)
-        sLa = lt_urg["lead_time_std"].to_numpy()
-        R = float(self.review_period_days)
+    # --- lead times: the SKU's usual mode, supplier × mode distribution ----------------------------
+    def _lead_times(self, w) -> None:
+        ships = w.snap["shipments"]
+        ships = ships[ships["order_date"] <= w.as_of]
+        skus = w.snap.sku_index
+        usual = (ships.assign(sku=ships["sku"].astype(str), mode=ships["mode"].astype(str))
+                 .groupby(["sku", "mode"]).size().rename("k").reset_index()
+                 .sort_values(["sku", "k"], ascending=[True, False]).drop_duplicates("sku").set_index("sku")["mode"])
+        w.main_mode = usual.reindex(skus).fillna(self.default_mode).to_numpy(dtype=object)
+        w.urgent = np.full(w.n, self.urgent_mode, dtype=object)
+        supplier = w.prod["supplier"].astype(str).to_numpy(dtype=object)
+        w.lt_main = lookup_lead_times(w.snap.lead_times, supplier, w.main_mode, w.as_of)
+        lt_urg = lookup_lead_times(w.snap.lead_times, supplier, w.urgent, w.as_of)
+        w.L = np.maximum(w.lt_main["lead_time_days"].to_numpy(), 1.0)
+        w.sL = w.lt_main["lead_time_std"].to_numpy()
+        w.L90 = np.maximum(w.lt_main["p90_days"].to_numpy(), w.L)
+        w.La = np.maximum(lt_urg["lead_time_days"].to_numpy(), 1.0)
+        w.sLa = lt_urg["lead_time_std"].to_numpy()
+        w.R = float(self.review_period_days)
+        w.ships = ships
 
-        # --- demand ---------------------------------------------------------------------------
-        H = int(np.ceil(max(np.max(L + 4 * sL, initial=1), np.max(L + R, initial=1), 90))) + 1
-        if len(forecast):
-            fc_horizon = int((forecast["ds"].max() - as_of).days)
-            H = max(H, min(fc_horizon, 400))
-        mean, std, has_fc, model_used = forecast_matrix(forecast, skus, as_of, H, self.model)
-        if sales is not None:
-            blend = blended_ads(sales, skus, as_of, self.ads_weights)
-            ads_blend = blend["ads_blend"].to_numpy()
-        else:
-            blend = None
-            ads_blend = np.where(has_fc, np.nanmean(np.where(has_fc[:, None], mean[:, :30], 0.0), axis=1), 0.0)
-        # SKUs without a forecast: flat ADS blend, Poisson noise.
-        mean[~has_fc] = ads_blend[~has_fc, None]
-        std[~has_fc] = np.sqrt(ads_blend[~has_fc, None])
-        cum = np.concatenate([np.zeros((n, 1)), np.cumsum(mean, axis=1)], axis=1)
+    # --- demand over the lead time and the review period ----------------------------------------
+    def _demand(self, w) -> None:
+        H = int(np.ceil(max(np.max(w.L + 4 * w.sL, initial=1), np.max(w.L + w.R, initial=1), 90))) + 1
+        fc = w.snap.forecast
+        if fc is not None and len(fc):
+            H = max(H, min(int((fc["ds"].max() - w.as_of).days), 400))
+        w.H = H
+        w.mean, w.std, w.has_fc, w.model_used = w.snap.demand(H)
+        w.cum = np.concatenate([np.zeros((w.n, 1)), np.cumsum(w.mean, axis=1)], axis=1)
+        w.DL = _interp_cum(w.cum, w.L)
+        w.d = w.DL / w.L
+        w.var_d = _window_mean_sq(w.std, w.L)
+        w.DLR = _interp_cum(w.cum, w.L + w.R)
+        w.var_dR = _window_mean_sq(w.std, w.L + w.R)
 
-        DL = _interp_cum(cum, L)
-        d = DL / L
-        var_d = _window_mean_sq(std, L)
-        DLR = _interp_cum(cum, L + R)
-        var_dR = _window_mean_sq(std, L + R)
-        key = prod["is_key_item"].astype(bool).to_numpy()
-        sl = np.where(key, self.key_item_service_level, self.service_level)
-        case = prod["case_pack"].to_numpy(float)
-        moq = prod["moq"].to_numpy(float)
+    # --- safety stock, reorder point, order-up-to ------------------------------------------------
+    def _targets(self, w) -> None:
+        key = w.prod["is_key_item"].astype(bool).to_numpy()
+        w.sl = np.where(key, self.key_item_service_level, self.service_level)
+        w.case = w.prod["case_pack"].to_numpy(float)
+        w.moq = w.prod["moq"].to_numpy(float)
         rho = float(self.demand_correlation)
         if self.service_measure == "cycle":
-            z = service_z(sl)
-            zR = z
+            w.z = service_z(w.sl)
+            zR = w.z
         else:  # fill rate: the order size decides how often a cycle is exposed to a stockout
-            q_cycle = np.maximum.reduce([round_order_qty(np.maximum(d * R, 1e-9), moq, case).astype(float), d * R, case])
-            z = fill_rate_z(sl, q_cycle, safety_stock(1.0, L, d, np.sqrt(var_d), sL, rho))
-            zR = fill_rate_z(sl, q_cycle, safety_stock(1.0, L + R, d, np.sqrt(var_dR), sL, rho))
-        ss = safety_stock(z, L, d, np.sqrt(var_d), sL, rho)
-        rop = DL + ss
-        order_up_to = DLR + safety_stock(zR, L + R, d, np.sqrt(var_dR), sL, rho)
-        ip = available + inbound
-        ads_out = np.round(d, 3)  # cover is computed from the ADS as shown, so the identity holds in the output
-        cover = np.where(ads_out > 0, (on_hand + inbound) / np.where(ads_out > 0, ads_out, 1), MAX_COVER_DAYS)
-        cover = np.minimum(cover, MAX_COVER_DAYS)
+            q_cycle = np.maximum.reduce([round_order_qty(np.maximum(w.d * w.R, 1e-9), w.moq, w.case).astype(float),
+                                         w.d * w.R, w.case])
+            w.z = fill_rate_z(w.sl, q_cycle, safety_stock(1.0, w.L, w.d, np.sqrt(w.var_d), w.sL, rho))
+            zR = fill_rate_z(w.sl, q_cycle, safety_stock(1.0, w.L + w.R, w.d, np.sqrt(w.var_dR), w.sL, rho))
+        w.ss = safety_stock(w.z, w.L, w.d, np.sqrt(w.var_d), w.sL, rho)
+        w.rop = w.DL + w.ss
+        w.order_up_to = w.DLR + safety_stock(zR, w.L + w.R, w.d, np.sqrt(w.var_dR), w.sL, rho)
 
-        # --- in-transit arrival arrays; deterministic run-out day ----------------------------
-        a_day, a_sd, a_q = transit_slots(transit, skus)
+    # --- stockout probability (the snapshot's one method) and the deterministic run-out day -------
+    def _stockout(self, w) -> None:
+        a_day, _, a_q = w.snap.transit_slots()
         K = a_q.shape[1]
-        arrivals_by_day = np.zeros((n, H + 1))
-        arr_idx = np.clip(np.rint(a_day), 1, H).astype(int)
-        np.add.at(arrivals_by_day, (np.repeat(np.arange(n), K), arr_idx.ravel()), a_q.ravel())
-        stock_path, runout = projected_stock(mean, available, arrivals_by_day)
+        w.arrivals_by_day = np.zeros((w.n, w.H + 1))
+        arr_idx = np.clip(np.rint(a_day), 1, w.H).astype(int)
+        np.add.at(w.arrivals_by_day, (np.repeat(np.arange(w.n), K), arr_idx.ravel()), a_q.ravel())
+        w.stock_path, w.runout = projected_stock(w.mean, w.available, w.arrivals_by_day)
+        p = w.snap.stockout_probability(np.column_stack([w.L, w.La]), np.column_stack([w.sL, w.sLa]),
+                                        horizon_days=w.H, n_paths=self.n_paths, seed=self.seed,
+                                        demand_correlation=float(self.demand_correlation))
+        w.p_main, w.p_urg = p[:, 0], p[:, 1]
 
-        # --- Monte Carlo ----------------------------------------------------------------------
-        p = simulate_stockout_probability(mean, std, available, np.column_stack([L, La]), np.column_stack([sL, sLa]),
-                                          a_day, a_sd, a_q, n_paths=self.n_paths, seed=self.seed,
-                                          demand_correlation=float(self.demand_correlation))
-        p_main, p_urg = np.clip(p[:, 0], 0, 1), np.clip(p[:, 1], 0, 1)
-
-        # --- events: next peak per SKU --------------------------------------------------------
-        peak_date, peak_name, peak_up = self._peaks(events, prod, skus, as_of, min_days=L)
-        has_peak = ~pd.isna(peak_date)
-        peak_days = np.where(has_peak, (pd.DatetimeIndex(peak_date) - as_of).days.to_numpy(float), np.inf)
-        peak_order_by_days = peak_days - np.ceil(L90) - self.peak_advance_days
+    # --- events: next peak per SKU -----------------------------------------------------------------
+    def _peak_events(self, w) -> None:
+        w.peak_date, w.peak_name, w.peak_up = self._peaks(w.snap.get("events"), w.prod, w.snap.sku_index, w.as_of,
+                                                          min_days=w.L)
+        w.has_peak = ~pd.isna(w.peak_date)
+        peak_days = np.where(w.has_peak, (pd.DatetimeIndex(w.peak_date) - w.as_of).days.to_numpy(float), np.inf)
+        w.peak_order_by_days = peak_days - np.ceil(w.L90) - self.peak_advance_days
         # One pre-build order per peak season, in the review period when it falls due (then the
         # normal policy sees the raised position); a weekly run always hits that window once.
-        prebuild = has_peak & (peak_order_by_days <= 0) & (peak_order_by_days > -max(R, 1.0)) & (peak_days > L)
+        w.prebuild = (w.has_peak & (w.peak_order_by_days <= 0) & (w.peak_order_by_days > -max(w.R, 1.0))
+                      & (peak_days > w.L))
 
-        # --- new products ---------------------------------------------------------------------
-        is_new = np.zeros(n, dtype=bool)
-        test_ads = np.zeros(n)
-        if "launch_date" in prod.columns:
-            launch = pd.to_datetime(prod["launch_date"])
-            age = (as_of - launch).dt.days.to_numpy(float)
-            is_new = (age >= 0) & (age < self.new_product_days)
-            if sales is not None and is_new.any():
-                since = sales.merge(prod[["sku", "launch_date"]], on="sku")
-                since = since[(since["date"] >= since["launch_date"]) & (since["date"] <= as_of)]
-                sold = since.groupby("sku")["units"].sum().reindex(skus).fillna(0).to_numpy(float)
-                test_ads = np.where(is_new, sold / np.maximum(age + 1, 1), 0.0)
+    # --- new products: the playbook's test-batch formula -------------------------------------------
+    def _new_products(self, w) -> None:
+        w.is_new = np.zeros(w.n, dtype=bool)
+        test_ads = np.zeros(w.n)
+        sales = w.snap.get("sales")
+        if "launch_date" in w.prod.columns:
+            launch = pd.to_datetime(w.prod["launch_date"])
+            age = (w.as_of - launch).dt.days.to_numpy(float)
+            w.is_new = (age >= 0) & (age < self.new_product_days)
+            if sales is not None and w.is_new.any():
+                since = plain_keys(sales).merge(w.prod[["sku", "launch_date"]], on="sku")
+                since = since[(since["date"] >= since["launch_date"]) & (since["date"] <= w.as_of)]
+                sold = since.groupby("sku")["units"].sum().reindex(w.snap.sku_index).fillna(0).to_numpy(float)
+                test_ads = np.where(w.is_new, sold / np.maximum(age + 1, 1), 0.0)
             else:
-                test_ads = np.where(is_new, d, 0.0)
-            is_new &= test_ads > 0
-        test_target = first_order_after_test_qty(test_ads, L, self.test_batch_multiplier)
+                test_ads = np.where(w.is_new, w.d, 0.0)
+            w.is_new &= test_ads > 0
+        w.test_target = first_order_after_test_qty(test_ads, w.L, self.test_batch_multiplier)
 
-        # --- turnover (units sold per month / average stock) ----------------------------------
+    # --- turnover (units sold per month / average stock) ------------------------------------------
+    def _turnover(self, w) -> None:
+        sales = w.snap.get("sales")
         if sales is not None:
-            s30 = sales[(sales["date"] > as_of - pd.Timedelta(days=30)) & (sales["date"] <= as_of)]
-            sold30 = s30.groupby("sku")["units"].sum().reindex(skus).fillna(0).to_numpy(float)
+            s = plain_keys(sales)
+            s30 = s[(s["date"] > w.as_of - pd.Timedelta(days=30)) & (s["date"] <= w.as_of)]
+            sold30 = s30.groupby("sku")["units"].sum().reindex(w.snap.sku_index).fillna(0).to_numpy(float)
         else:
-            sold30 = 30 * d
-        turnover = np.where(avg_on_hand > 0, sold30 / np.where(avg_on_hand > 0, avg_on_hand, 1), np.nan)
+            sold30 = 30 * w.d
+        avg = w.snap.column("avg_on_hand_30d").astype(float)
+        w.turnover = np.where(avg > 0, sold30 / np.where(avg > 0, avg, 1), np.nan)
 
-        # --- quantities -----------------------------------------------------------------------
+    # --- quantities: (R, S) order, peak pre-build, test batch, turnover, air bridge ----------------
+    def _quantities(self, w) -> None:
         # Periodic review (R, S): the next chance to order is R days away, so the protection interval is
         # L + R and any position below S is ordered up to S. ROP (L only) is the latest safe point.
-        need = (ip < order_up_to) if self.order_policy == "order_up_to" else (ip < rop)
-        base_raw = np.where(need, order_up_to - ip, 0.0)
-        peak_target = order_up_to * (1 + peak_up)  # playbook: raise stock 50–100% before a peak
-        peak_raw = np.where(prebuild, peak_target - ip, 0.0)
-        new_raw = np.where(is_new, test_target - ip, 0.0)
-        raw = np.maximum.reduce([base_raw, peak_raw, new_raw, np.zeros(n)])
-        fast = (turnover > self.turnover_fast_per_month) & (raw > 0) & ~is_new
-        slow = (turnover < self.turnover_slow_per_month) & (raw > 0) & ~is_new & ~prebuild
-        raw = np.where(fast, raw * (1 + self.turnover_fast_raise), raw)
-        floor_rop = np.maximum(rop - ip, 0.0)
-        raw = np.where(slow, np.maximum(raw * (1 - self.turnover_slow_cut), floor_rop), raw)
-
+        w.need = (w.ip < w.order_up_to) if self.order_policy == "order_up_to" else (w.ip < w.rop)
+        base_raw = np.where(w.need, w.order_up_to - w.ip, 0.0)
+        peak_raw = np.where(w.prebuild, w.order_up_to * (1 + w.peak_up) - w.ip, 0.0)  # raise stock 50–100%
+        new_raw = np.where(w.is_new, w.test_target - w.ip, 0.0)
+        raw = np.maximum.reduce([base_raw, peak_raw, new_raw, np.zeros(w.n)])
+        w.fast = (w.turnover > self.turnover_fast_per_month) & (raw > 0) & ~w.is_new
+        w.slow = (w.turnover < self.turnover_slow_per_month) & (raw > 0) & ~w.is_new & ~w.prebuild
+        raw = np.where(w.fast, raw * (1 + self.turnover_fast_raise), raw)
+        raw = np.where(w.slow, np.maximum(raw * (1 - self.turnover_slow_cut), np.maximum(w.rop - w.ip, 0.0)), raw)
         # Air bridge: sea cannot arrive before the projected run-out.
-        air_faster = La < L
-        sea_late = air_faster & (runout < L) & ((cover <= self.consider_air_cover_days) | (p_main > 1 - sl))
-        air_raw = np.where(sea_late, air_bridge_qty(mean, stock_path, arrivals_by_day, La, L), 0.0)
-        air_qty = np.where(air_raw > 0, np.ceil(np.round(air_raw / np.maximum(case, 1), 9)) * np.maximum(case, 1), 0.0)
-        total_raw = np.maximum(raw, air_qty)
-        qty = round_order_qty(total_raw, moq, case)
-        air_qty = np.minimum(air_qty, qty).astype("int64")
-        main_qty = qty - air_qty
-        ship_mode = np.where(air_qty == 0, main_mode, np.where(main_qty == 0, urgent, urgent + "+" + main_mode))
-        unit_cost = prod["unit_cost"].to_numpy(float)
-        rate_main, rate_urg = self._freight_rates(ships, main_mode, urgent, unit_cost)
-        extra_freight = np.round(air_qty * np.maximum(rate_urg - rate_main, 0.0), 2)
+        w.air_faster = w.La < w.L
+        sea_late = (w.air_faster & (w.runout < w.L)
+                    & ((w.cover <= self.consider_air_cover_days) | (w.p_main > 1 - w.sl)))
+        air_raw = np.where(sea_late, air_bridge_qty(w.mean, w.stock_path, w.arrivals_by_day, w.La, w.L), 0.0)
+        case = np.maximum(w.case, 1)
+        air_qty = np.where(air_raw > 0, np.ceil(np.round(air_raw / case, 9)) * case, 0.0)
+        w.qty = round_order_qty(np.maximum(raw, air_qty), w.moq, w.case)
+        w.air_qty = np.minimum(air_qty, w.qty).astype("int64")
+        main_qty = w.qty - w.air_qty
+        w.ship_mode = np.where(w.air_qty == 0, w.main_mode,
+                               np.where(main_qty == 0, w.urgent, w.urgent + "+" + w.main_mode))
+        rates = freight_rates(w.ships, w.prod["unit_cost"].to_numpy(float), self.freight_cost_share)
+        w.extra_freight = np.round(w.air_qty * np.maximum(rates(w.urgent) - rates(w.main_mode), 0.0), 2)
 
-        # --- order_by ---------------------------------------------------------------------------
-        # First day the projected inventory position (no new orders) drops below the reorder point.
-        proj = ip[:, None] - cum  # (n, H+1), index = day
-        below = proj < rop[:, None]
-        t_rop = np.where(below.any(axis=1), below.argmax(axis=1), H).astype(float)
-        t_order = np.where(qty > 0, 0.0, t_rop)
-        t_order = np.where(has_peak & ~prebuild, np.minimum(t_order, np.maximum(peak_order_by_days, 0)), t_order)
-        order_by = as_of + pd.to_timedelta(t_order, unit="D")
-        horizon_end = as_of + pd.Timedelta(days=H)
+    # --- order_by: first day the projected position drops below the reorder point -----------------
+    def _order_by(self, w) -> None:
+        proj = w.ip[:, None] - w.cum  # (n, H+1), index = day
+        below = proj < w.rop[:, None]
+        t_rop = np.where(below.any(axis=1), below.argmax(axis=1), w.H).astype(float)
+        t_order = np.where(w.qty > 0, 0.0, t_rop)
+        t_order = np.where(w.has_peak & ~w.prebuild, np.minimum(t_order, np.maximum(w.peak_order_by_days, 0)), t_order)
+        w.t_order = t_order
+        w.order_by = w.as_of + pd.to_timedelta(t_order, unit="D")
 
-        # --- rule of thumb --------------------------------------------------------------------
-        rot_ads = ads_blend
-        rot_cycle = L
-        rot_ss = self.rot_safety_days * rot_ads
-        rot_raw = rot_ads * rot_cycle + rot_ss - available - inbound
-        rot_qty = round_order_qty(rot_raw, moq, case)
+    # --- rule of thumb (domain-rules.md §1) --------------------------------------------------------
+    def _rule_of_thumb(self, w) -> None:
+        w.rot_ss = self.rot_safety_days * w.ads_blend
+        w.rot_qty = round_order_qty(w.ads_blend * w.L + w.rot_ss - w.available - w.inbound, w.moq, w.case)
 
-        # --- status -----------------------------------------------------------------------------
-        status = np.full(n, "ok", dtype=object)
-        status[(cover > self.overstock_cover_days) & (on_hand + inbound > 0)] = "overstock"
+    # --- status: the playbook's cover bands ---------------------------------------------------------
+    def _status(self, w) -> None:
+        d, cover = w.snap.column("daily_demand").astype(float), w.cover
+        status = np.full(w.n, "ok", dtype=object)
+        status[(cover > self.overstock_cover_days) & (w.available + w.inbound > 0)] = "overstock"
         status[(cover <= self.order_sea_cover_days) & (d > 0)] = "order_by_sea_soon"
-        status[qty > 0] = np.where(is_new[qty > 0], "new_product", "order_now")
+        status[w.qty > 0] = np.where(w.is_new[w.qty > 0], "new_product", "order_now")
         # The playbook's yellow band is about sea freight: only where the urgent mode is faster and
         # the main mode cannot make it within the cover.
-        yellow = (cover <= self.consider_air_cover_days) & (d > 0) & air_faster & (cover < L)
-        status[yellow | (air_qty > 0)] = "consider_air"
+        yellow = (cover <= self.consider_air_cover_days) & (d > 0) & w.air_faster & (cover < w.L)
+        status[yellow | (w.air_qty > 0)] = "consider_air"
         status[(cover < self.alert_cover_days) & (d > 0)] = "alert_under_7d"
+        w.status = status
+        flags = {"service_level_rop": w.need, "peak_prebuild": w.prebuild, "test_batch": w.is_new,
+                 "turnover_fast": w.fast, "turnover_slow": w.slow, "air_bridge": w.air_qty > 0}
+        w.rules = [",".join(k for k, v in flags.items() if v[i]) or "none" for i in range(w.n)]
 
-        rules = []
-        for i in range(n):
-            r = []
-            if need[i]:
-                r.append("service_level_rop")
-            if prebuild[i]:
-                r.append("peak_prebuild")
-            if is_new[i]:
-                r.append("test_batch")
-            if fast[i]:
-                r.append("turnover_fast")
-            if slow[i]:
-                r.append("turnover_slow")
-            if air_qty[i] > 0:
-                r.append("air_bridge")
-            rules.append(",".join(r) or "none")
-
-        out = pd.DataFrame({
-            "sku": skus.to_numpy(),
-            "supplier": supplier,
-            "n_locations": n_locations,
-            "on_hand": on_hand.astype("int64"),
-            "reserved": reserved.astype("int64"),
-            "available": available.astype("int64"),
-            "inbound": inbound.astype("int64"),
-            "inbound_overdue": n_overdue,
-            "ads": ads_out,
-            "ads_blend": np.round(ads_blend, 3),
-            "forecast_model": np.where(has_fc, model_used, "ads_blend (no forecast)"),
-            "days_of_cover": np.round(cover, 2),
-            "lead_time_days": np.round(L, 1),
-            "lead_time_std": np.round(sL, 2),
-            "lead_time_p90": np.round(L90, 1),
-            "lead_time_source": lt_main["source"].to_numpy(dtype=object),
-            "service_level": sl,
-            "safety_factor_z": np.round(z, 3),
-            "lead_time_demand": np.round(DL, 1),
-            "safety_stock": np.round(ss, 1),
-            "reorder_point": np.round(rop, 1),
-            "order_up_to": np.round(order_up_to, 1),
-            "review_demand": np.round(DLR, 1),
-            "inventory_position": ip.astype("int64"),
-            "recommended_qty": qty,
-            "air_qty": air_qty,
-            "ship_mode": ship_mode,
-            "extra_freight_usd": extra_freight,
-            "order_by": order_by.normalize(),
-            "stockout_probability": np.round(p_main, 4),
-            "stockout_probability_air": np.round(p_urg, 4),
-            "runout_days": np.where(np.isfinite(runout), runout, np.nan),
-            "turnover_per_month": np.round(turnover, 2),
-            "peak_event": peak_name,
-            "peak_date": pd.DatetimeIndex(peak_date),
-            "status": status,
-            "rule": rules,
-            "rot_ads": np.round(rot_ads, 3),
-            "rot_safety_stock": np.round(rot_ss, 1),
-            "rot_qty": rot_qty,
-            "qty_vs_rule": qty - rot_qty,
+    def _frame(self, w) -> pd.DataFrame:
+        s = w.snap.skus
+        return pd.DataFrame({
+            "sku": s["sku"].to_numpy(), "supplier": w.prod["supplier"].astype(str).to_numpy(dtype=object),
+            "n_locations": s["n_locations"].to_numpy(), "on_hand": s["on_hand"].to_numpy(),
+            "reserved": s["reserved"].to_numpy(), "available": s["available"].to_numpy(),
+            "supplier_held": s["supplier_held"].to_numpy(), "inbound": s["inbound"].to_numpy(),
+            "inbound_overdue": s["inbound_overdue"].to_numpy(), "next_arrival": s["next_arrival"].to_numpy(),
+            "ads": s["daily_demand"].to_numpy(), "ads_blend": s["ads_blend"].to_numpy(),
+            "demand_source": s["demand_source"].to_numpy(),
+            "forecast_model": np.where(w.has_fc, w.model_used, "ads_blend (no forecast)"),
+            "days_of_cover": s["cover_days"].to_numpy(), "cover_days": s["cover_days"].to_numpy(),
+            "sellable_cover_days": s["sellable_cover_days"].to_numpy(),
+            "lead_time_days": np.round(w.L, 1), "lead_time_std": np.round(w.sL, 2),
+            "lead_time_p90": np.round(w.L90, 1), "lead_time_source": w.lt_main["source"].to_numpy(dtype=object),
+            "main_mode": w.main_mode, "urgent_mode": w.urgent, "urgent_lead_time_days": np.round(w.La, 1),
+            "moq": w.moq, "case_pack": w.case, "service_level": w.sl, "safety_factor_z": np.round(w.z, 3),
+            "lead_time_demand": np.round(w.DL, 1), "safety_stock": np.round(w.ss, 1),
+            "reorder_point": np.round(w.rop, 1), "order_up_to": np.round(w.order_up_to, 1),
+            "review_demand": np.round(w.DLR, 1), "inventory_position": w.ip.astype("int64"),
+            "recommended_qty": w.qty, "air_qty": w.air_qty, "ship_mode": w.ship_mode,
+            "extra_freight_usd": w.extra_freight, "order_by": w.order_by.normalize(), "days_until_order": w.t_order.astype(int),
+            "planning_horizon_days": np.full(w.n, w.H),
+            "stockout_probability": np.round(w.p_main, 4), "stockout_probability_air": np.round(w.p_urg, 4),
+            "runout_days": np.where(np.isfinite(w.runout), w.runout, np.nan),
+            "turnover_per_month": np.round(w.turnover, 2), "peak_event": w.peak_name,
+            "peak_date": pd.DatetimeIndex(w.peak_date), "status": w.status, "rule": w.rules,
+            "rot_ads": np.round(w.ads_blend, 3), "rot_safety_stock": np.round(w.rot_ss, 1), "rot_qty": w.rot_qty,
+            "qty_vs_rule": w.qty - w.rot_qty,
         })
-        out["reason"] = [self._reason(out, i, main_mode[i], urgent[i], moq[i], case[i], La[i], sL[i], H, horizon_end)
-                         for i in range(n)]
-        return out
 
     # ------------------------------------------------------------------------------------------
     def _peaks(self, events, prod, skus, as_of, min_days):
@@ -840,91 +592,90 @@ class RestockPolicy:
                 peak_up[hit] = self.peak_stock_uplift
         return peak_date, peak_name, peak_up
 
-    def _freight_rates(self, ships, main_mode, urgent, unit_cost):
-        """Freight USD per unit by mode: median of freight_cost / qty in shipments, else a share of unit cost."""
-        share = {**DEFAULT_FREIGHT_SHARE, **(self.freight_cost_share or {})}
-        per_unit = {}
-        if "freight_cost" in ships.columns:
-            f = ships[ships["freight_cost"].notna() & (ships["qty"] > 0)]
-            per_unit = (f["freight_cost"] / f["qty"]).groupby(f["mode"]).median().to_dict()
 
-        def rate(modes):
-            return np.array([per_unit.get(m, share.get(m, 0.1) * c) for m, c in zip(modes, unit_cost)])
-        return rate(main_mode), rate(urgent)
+def freight_rates(ships: pd.DataFrame, unit_cost, share: dict | None = None):
+    """Freight USD per unit by mode: ``rates(modes) -> array`` aligned with ``unit_cost``.
 
-    def _reason(self, out, i, mode, urgent, moq, case, La, sL, horizon_days, horizon_end) -> str:
-        r = out.iloc[i]
-        parts = []
-        if r["ads"] <= 0:
-            parts.append("no demand forecast (ads 0)")
-        else:
-            cmp = "<" if r["days_of_cover"] < r["lead_time_days"] else "≥"
-            parts.append(f"cover {r['days_of_cover']:.1f} d {cmp} lead time {r['lead_time_days']:.0f} d "
-                         f"({mode}, p90 {r['lead_time_p90']:.0f} d, std {sL:.1f} d)")
-        measure = "fill rate" if self.service_measure == "fill_rate" else "service"
-        parts.append(f"{measure} {r['service_level']:.0%}: safety stock {r['safety_stock']:.0f}, "
-                     f"reorder point {r['reorder_point']:.0f}, order-up-to {r['order_up_to']:.0f} "
-                     f"vs position {r['inventory_position']}")
-        if r["inbound"] > 0:
-            parts.append(f"{r['inbound']} in transit" + (f" ({r['inbound_overdue']} overdue: chase)"
-                                                        if r["inbound_overdue"] else ""))
-        if r["recommended_qty"] > 0:
-            txt = f"order {r['recommended_qty']} (MOQ {moq:.0f}, case {case:.0f}) by {r['order_by'].date()}"
-            if r["air_qty"] > 0:
-                txt += (f"; {r['air_qty']} by {urgent} ({La:.0f} d) to bridge the run-out on day "
-                        f"{r['runout_days']:.0f} before {mode} arrives, +${r['extra_freight_usd']:,.0f} freight")
-            parts.append(txt)
-        else:
-            if r["order_by"] >= horizon_end:
-                parts.append(f"no order needed within {horizon_days} d (order by {r['order_by'].date()} at the latest)")
-            else:
-                parts.append(f"no order now; order by {r['order_by'].date()}")
-        if "peak_prebuild" in r["rule"]:
-            parts.append(f"peak pre-build for {r['peak_event']} {r['peak_date'].date()}")
-        elif r["peak_event"]:
-            parts.append(f"{r['peak_event']} {r['peak_date'].date()} ahead: order_by moved earlier")
-        if "test_batch" in r["rule"]:
-            parts.append("new product: test ADS×3 + ADS×transit")
-        if "turnover_fast" in r["rule"]:
-            parts.append(f"turnover {r['turnover_per_month']:.1f}×/month > {self.turnover_fast_per_month:g}: "
-                         f"+{self.turnover_fast_raise:.0%}")
-        if "turnover_slow" in r["rule"]:
-            parts.append(f"turnover {r['turnover_per_month']:.1f}×/month < {self.turnover_slow_per_month:g}: "
-                         f"−{self.turnover_slow_cut:.0%} (not below reorder point)")
-        parts.append(f"P(stockout before {mode} arrival) {r['stockout_probability']:.2f}")
-        diff = r["qty_vs_rule"]
-        rot_demand = r["rot_ads"] * r["lead_time_days"]
-        rot_target = rot_demand + r["rot_safety_stock"]
-        txt = (f"rule of thumb {r['rot_qty']} (ADS {r['rot_ads']:.1f} × {r['lead_time_days']:.0f} d + "
-               f"{self.rot_safety_days:g} d safety {r['rot_safety_stock']:.0f} − {r['available']} available − "
-               f"{r['inbound']} in transit)")
-        if diff == 0:
-            txt += ", same as model"
-        elif r["recommended_qty"] == 0:
-            txt += (f"; model orders nothing: position {r['inventory_position']} ≥ reorder point "
-                    f"{r['reorder_point']:.0f} (lead-time demand {r['lead_time_demand']:.0f} vs {rot_demand:.0f}, "
-                    f"safety stock {r['safety_stock']:.0f} vs {r['rot_safety_stock']:.0f})")
-        else:
-            txt += (f"; model {diff:+d}: target {r['order_up_to']:.0f} (demand over {r['lead_time_days']:.0f}+"
-                    f"{self.review_period_days:g} d {r['review_demand']:.0f} + safety {r['order_up_to'] - r['review_demand']:.0f}"
-                    f") vs {rot_target:.0f} (demand {rot_demand:.0f} + safety {r['rot_safety_stock']:.0f})")
-            extra = [x for x in ("peak_prebuild", "test_batch", "turnover_fast", "turnover_slow", "air_bridge")
-                     if x in r["rule"]]
-            if extra:
-                txt += f", plus {', '.join(extra)}"
-            if r["rot_qty"] > 0 or r["recommended_qty"] > 0:
-                txt += "; both rounded to MOQ and case packs"
-        parts.append(txt)
-        return "; ".join(parts)
+    The median ``freight_cost / qty`` of the mode's shipments, else the mode's share of unit cost
+    (:data:`DEFAULT_FREIGHT_SHARE`, updated by ``share``). The one freight-rate rule (restock, what-if).
+    """
+    shares = {**DEFAULT_FREIGHT_SHARE, **(share or {})}
+    per_unit = {}
+    if "freight_cost" in ships.columns:
+        f = ships[ships["freight_cost"].notna() & (ships["qty"] > 0)]
+        per_unit = (f["freight_cost"] / f["qty"]).groupby(f["mode"].astype(str)).median().to_dict()
+    cost = np.asarray(unit_cost, dtype=float)
+
+    def rates(modes) -> np.ndarray:
+        return np.array([per_unit.get(m, shares.get(m, 0.1) * c) for m, c in zip(modes, cost)])
+    return rates
 
 
-def run_restock(data_dir, as_of, output_path, forecast: pd.DataFrame, policy: RestockPolicy | None = None) -> pd.DataFrame:
-    """Load the dataset, run the restock policy on ``forecast`` and write ``output_path`` atomically."""
-    from workbench.data.load import load_dataset
+def _rule_of_thumb_text(r, p: RestockPolicy) -> str:
+    """The seller's rule of thumb beside the model, and why they differ."""
+    diff = r.qty_vs_rule
+    rot_demand = r.rot_ads * r.lead_time_days
+    rot_target = rot_demand + r.rot_safety_stock
+    txt = (f"rule of thumb {r.rot_qty} (ADS {r.rot_ads:.1f} × {r.lead_time_days:.0f} d + "
+           f"{p.rot_safety_days:g} d safety {r.rot_safety_stock:.0f} − {r.available} available − "
+           f"{r.inbound} in transit)")
+    if diff == 0:
+        return txt + ", same as model"
+    if r.recommended_qty == 0:
+        return txt + (f"; model orders nothing: position {r.inventory_position} ≥ reorder point "
+                      f"{r.reorder_point:.0f} (lead-time demand {r.lead_time_demand:.0f} vs {rot_demand:.0f}, "
+                      f"safety stock {r.safety_stock:.0f} vs {r.rot_safety_stock:.0f})")
+    txt += (f"; model {diff:+d}: target {r.order_up_to:.0f} (demand over {r.lead_time_days:.0f}+"
+            f"{p.review_period_days:g} d {r.review_demand:.0f} + safety {r.order_up_to - r.review_demand:.0f}"
+            f") vs {rot_target:.0f} (demand {rot_demand:.0f} + safety {r.rot_safety_stock:.0f})")
+    extra = [x for x in ("peak_prebuild", "test_batch", "turnover_fast", "turnover_slow", "air_bridge") if x in r.rule]
+    if extra:
+        txt += f", plus {', '.join(extra)}"
+    return txt + "; both rounded to MOQ and case packs"
 
-    ds = load_dataset(data_dir)
-    policy = policy or RestockPolicy()
-    out = policy.recommend(ds["products"], ds["inventory"], ds["shipments"], forecast, as_of,
-                           sales=ds["sales"], events=ds.get("events"))
-    write_frame(out, output_path)
-    return out
+
+def _order_text(r) -> str:
+    if r.recommended_qty > 0:
+        txt = f"order {r.recommended_qty} (MOQ {r.moq:.0f}, case {r.case_pack:.0f}) by {r.order_by.date()}"
+        if r.air_qty > 0:
+            txt += (f"; {r.air_qty} by {r.urgent_mode} ({r.urgent_lead_time_days:.0f} d) to bridge the run-out on "
+                    f"day {r.runout_days:.0f} before {r.main_mode} arrives, +${r.extra_freight_usd:,.0f} freight")
+        return txt
+    if r.days_until_order >= r.planning_horizon_days:
+        return f"no order needed within {r.planning_horizon_days} d (order by {r.order_by.date()} at the latest)"
+    return f"no order now; order by {r.order_by.date()}"
+
+
+def restock_reason(r, p: RestockPolicy) -> str:
+    """One plain sentence per restock row, built from the row's own columns."""
+    parts = []
+    if r.ads <= 0:
+        parts.append("no demand forecast (ads 0)")
+    else:
+        cmp = "<" if r.cover_days < r.lead_time_days else "≥"
+        parts.append(f"cover {r.cover_days:.1f} d ({r.available} sellable + {r.inbound} in transit at "
+                     f"{r.ads:.2f}/d; sellable alone {r.sellable_cover_days:.1f} d) {cmp} lead time "
+                     f"{r.lead_time_days:.0f} d ({r.main_mode}, p90 {r.lead_time_p90:.0f} d, std {r.lead_time_std:.1f} d)")
+    if r.supplier_held > 0:
+        parts.append(f"{r.supplier_held} held by the supplier (dropship) not counted as sellable")
+    measure = "fill rate" if p.service_measure == "fill_rate" else "service"
+    parts.append(f"{measure} {r.service_level:.0%}: safety stock {r.safety_stock:.0f}, reorder point "
+                 f"{r.reorder_point:.0f}, order-up-to {r.order_up_to:.0f} vs position {r.inventory_position}")
+    if r.inbound > 0:
+        parts.append(f"{r.inbound} in transit" + (f" ({r.inbound_overdue} overdue: chase)" if r.inbound_overdue else ""))
+    parts.append(_order_text(r))
+    if "peak_prebuild" in r.rule:
+        parts.append(f"peak pre-build for {r.peak_event} {r.peak_date.date()}")
+    elif r.peak_event:
+        parts.append(f"{r.peak_event} {r.peak_date.date()} ahead: order_by moved earlier")
+    if "test_batch" in r.rule:
+        parts.append("new product: test ADS×3 + ADS×transit")
+    if "turnover_fast" in r.rule:
+        parts.append(f"turnover {r.turnover_per_month:.1f}×/month > {p.turnover_fast_per_month:g}: "
+                     f"+{p.turnover_fast_raise:.0%}")
+    if "turnover_slow" in r.rule:
+        parts.append(f"turnover {r.turnover_per_month:.1f}×/month < {p.turnover_slow_per_month:g}: "
+                     f"−{p.turnover_slow_cut:.0%} (not below reorder point)")
+    parts.append(f"P(stockout before {r.main_mode} arrival) {r.stockout_probability:.2f}")
+    parts.append(_rule_of_thumb_text(r, p))
+    return "; ".join(parts)

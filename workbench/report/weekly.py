@@ -1,7 +1,7 @@
 """The weekly results: computed once by the pipeline into CSVs, read by the report notebooks.
 
-``compute_weekly`` runs data → forecast → restock → pricing / ads → risk and writes one CSV per
-result; ``load_results`` reads them back (or computes them when a notebook runs on its own, e.g.
+``compute_weekly`` runs :func:`workbench.pipeline.run_pipeline` (data → history → forecast → stock
+snapshot → restock → pricing / ads → risk) and writes one CSV per result; ``load_results`` reads them back (or computes them when a notebook runs on its own, e.g.
 under nbval or in JupyterLab).
 """
 from __future__ import annotations
@@ -35,18 +35,22 @@ FILES = {
     "lost_demand": "forecast_lost_demand.csv",
     "history": "demand_history.csv",
     "rejects": "rejects.csv",
+    "coverage": "data_coverage.csv",
 }
-DATE_COLUMNS = ("ds", "date", "order_by", "as_of")
+DATE_COLUMNS = ("ds", "date", "order_by", "as_of", "last_observed")
 
 # What the report tables show (the reason last); the CSVs keep every column.
 VIEWS = {
-    "restock": ["sku", "title", "status", "days_of_cover", "available", "inbound", "ads", "safety_stock", "reorder_point",
+    "restock": ["sku", "title", "status", "cover_days", "sellable_cover_days", "available", "supplier_held",
+                "inbound", "ads", "safety_stock", "reorder_point",
                 "recommended_qty", "ship_mode", "order_by", "stockout_probability", "rot_qty", "reason"],
-    "pricing": ["sku", "title", "channel", "phase", "rule", "current_price", "recommended_price", "change_pct",
+    "pricing": ["sku", "title", "channel", "phase", "cover_days", "sellable_cover_days", "rule", "current_price",
+                "recommended_price", "change_pct",
                 "predicted_units_change_pct", "predicted_profit_change_pct", "reason"],
     "ads": ["sku", "channel", "campaign", "ad_type", "phase", "action", "current_budget", "recommended_budget",
             "change_pct", "bid_change_pct", "reason"],
-    "risk": ["sku", "title", "hijack_score", "hijack_level", "monitor_every_minutes", "stockout_risk", "score_product_type",
+    "risk": ["sku", "title", "hijack_score", "hijack_level", "monitor_every_minutes", "stockout_risk", "cover_days",
+             "sellable_cover_days", "score_product_type",
              "score_margin", "score_competition", "score_brand", "score_price", "hijack_model_prob", "reason"],
     "account_health": ["channel", "metric", "latest", "target", "breach", "weeks_in_breach", "trend", "reason"],
     "classes": ["unique_id", "demand_class", "adi", "cv2", "n_obs", "model", "mase", "reason"],
@@ -61,23 +65,25 @@ def view(name: str, frame: pd.DataFrame | None) -> pd.DataFrame | None:
     return frame[[c for c in VIEWS[name] if c in frame.columns]]
 
 
-def compute_weekly(ds, as_of: str, out_dir: Path) -> list[Path]:
-    """Compute every section for ``as_of`` from a loaded dataset; write one CSV each into ``out_dir``."""
-    from workbench.policies.ads import AdBudgetPolicy
-    from workbench.policies.chain import forecast_for_restock, restock_for_dataset
-    from workbench.policies.locations import location_plan
-    from workbench.policies.pricing import PricingPolicy
-    from workbench.risk.run import risk_outputs
+def compute_weekly(ds, as_of: str, out_dir: Path, overrides=None, result=None) -> list[Path]:
+    """Run the pipeline for ``as_of`` on a loaded dataset; write one CSV per result into ``out_dir``.
+
+    ``overrides``: the analyst overrides (default: :func:`workbench.config.default_overrides`, read once
+    here); ``result``: a :class:`workbench.pipeline.PipelineResult` already computed (else one is run).
+    """
+    from workbench.config import default_overrides
+    from workbench.pipeline import run_pipeline
 
     out_dir = Path(out_dir)
-    as_of_ts = pd.Timestamp(as_of)
     written: list[Path] = []
 
     def put(name: str, frame: pd.DataFrame | None) -> None:
         if frame is not None:
             written.append(write_frame(frame, out_dir / FILES[name]))
 
-    fc = forecast_for_restock(ds, as_of_ts)
+    res = result if result is not None else run_pipeline(
+        ds, pd.Timestamp(as_of), overrides=overrides if overrides is not None else default_overrides())
+    fc = res.forecast
     put("history", history_reasons(fc.history))
     put("forecast", fc.forecast)
     put("backtest", backtest_reasons(fc.backtest))
@@ -86,16 +92,21 @@ def compute_weekly(ds, as_of: str, out_dir: Path) -> list[Path]:
                                                           on="unique_id", how="left")))
     put("lost_demand", lost_reasons(fc.lost_units[fc.lost_units["lost_units"] > 0]
                                     .sort_values("lost_units", ascending=False)))
-
-    restock = restock_for_dataset(ds, as_of_ts, fc.forecast)
-    put("restock", with_title(restock, ds["products"]))
-    put("locations", location_plan(restock, ds["inventory"], ds["shipments"], as_of_ts, products=ds["products"]))
-    put("pricing", with_title(PricingPolicy().recommend(ds, as_of_ts, restock), ds["products"]))
-    if ds.get("ads") is not None:
-        put("ads", AdBudgetPolicy().recommend(ds, as_of_ts, restock))
-    for name, frame in risk_outputs(ds, as_of_ts, restock=restock).items():
+    put("coverage", coverage_table(res))
+    put("restock", with_title(res.restock, ds["products"]))
+    put("locations", res.locations)
+    put("pricing", with_title(res.pricing, ds["products"]))
+    put("ads", res.ads)
+    for name, frame in res.risk.items():
         put(name, with_title(frame, ds["products"]) if name == "risk" else frame)
     return written
+
+
+def coverage_table(res) -> pd.DataFrame:
+    """One row: the as-of date, the last day with sales data and the days missing in between."""
+    last = res.snapshot.last_observed
+    return pd.DataFrame({"as_of": [res.as_of], "last_observed": [last], "missing_days": [res.missing_days],
+                         "reason": [res.data_note()]})
 
 
 def _num(s: pd.Series, fmt: str) -> pd.Series:
@@ -226,6 +237,9 @@ class WeeklyResults:
             out["high hijack risk"] = int((self.risk["hijack_level"] == "high").sum())
         if self.rejects is not None:
             out["rejected input rows"] = len(self.rejects)
+        cov = self.coverage
+        if cov is not None and len(cov) and cov["missing_days"].iloc[0] > 0:
+            out["days of data missing before as-of"] = int(cov["missing_days"].iloc[0])
         return out
 
 

@@ -3,12 +3,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from workbench.errors import InputError
+from workbench.errors import InputError, ParameterError  # noqa: F401  (ParameterError re-exported)
 from workbench.io import write_frame  # noqa: F401  (re-exported: atomic CSV/Parquet writes)
-
-
-class ParameterError(InputError, ValueError):
-    """A bad policy parameter: the message names the parameter, the value and what is allowed."""
 
 
 def to_date(value, name: str = "as_of") -> pd.Timestamp:

@@ -27,31 +27,34 @@ from workbench.risk.health import AccountHealthPolicy, absent_health
 from workbench.risk.hijack import HijackScorer
 from workbench.risk.learned import HijackModel, _no_comparison, holdout_compare, training_rows, verdict
 from workbench.risk.returns import NEW_PRODUCT_COLUMNS, RETURNS_COLUMNS, NewProductTestPolicy, ReturnsPolicy
-from workbench.risk.stockout import cover_stockout_estimate, from_restock_engine
+from workbench.risk.stockout import stockout_risk
 
 RISK_COLUMNS = ["sku", "hijack_score", "hijack_level", "monitor_every_minutes", "stockout_risk", "reason",
                 "score_product_type", "score_margin", "score_competition", "score_brand", "score_price",
                 "hijack_model_prob", "model_horizon_days", "channel", "offers_date", "product_type", "margin_pct",
-                "seller_count", "brand_registered", "price_vs_median_pct", "cover_days", "low_cover_points",
+                "seller_count", "brand_registered", "price_vs_median_pct", "cover_days", "sellable_cover_days",
+                "low_cover_points",
                 "extra_protection", "stockout_source", "alerts_recent", "recommended_action", "data_notes"]
 OUTPUT_SUFFIXES = (".csv", ".parquet")
 
 
-def risk_table(products: pd.DataFrame, sales: pd.DataFrame, inventory: pd.DataFrame,
-               shipments: pd.DataFrame | None, offers: pd.DataFrame | None, as_of,
-               stockout_probability: pd.DataFrame | None = None, scorer: HijackScorer | None = None,
+def risk_table(snapshot, restock: pd.DataFrame, scorer: HijackScorer | None = None,
                model: HijackModel | None = None, alerts: pd.DataFrame | None = None,
                test_fraction: float = 0.3) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Frames in, frames out: (risk table with RISK_COLUMNS, rule-vs-model holdout metrics)."""
-    as_of = to_date(as_of)
+    """(risk table with RISK_COLUMNS, rule-vs-model holdout metrics) from the run's snapshot and restock output.
+
+    ``cover_days`` and ``sellable_cover_days`` are the snapshot's; ``stockout_risk`` is the restock
+    engine's probability. Sellable cover drives hijack exposure (inbound stock does not protect the
+    listing today).
+    """
+    ds, as_of = snapshot.ds, to_date(snapshot.as_of)
+    products, sales, inventory, offers = ds["products"], ds["sales"], ds["inventory"], ds.get("offers")
     scorer = scorer if scorer is not None else HijackScorer()
     model = model if model is not None else HijackModel()
-    est = cover_stockout_estimate(products, sales, inventory, shipments, as_of)
-    stock = from_restock_engine(products, stockout_probability, est) if stockout_probability is not None else est
-    # on-hand cover drives hijack exposure (inbound stock does not protect the listing today)
-    onhand = est[["sku", "onhand_cover_days"]].rename(columns={"onhand_cover_days": "cover_days"})
-    risk = scorer.score(products, offers, as_of, cover_days=onhand)
-    risk = risk.merge(stock.drop(columns=["cover_days", "onhand_cover_days"]), on="sku", how="left")
+    stock = stockout_risk(snapshot, restock)
+    sellable = stock[["sku", "sellable_cover_days"]].rename(columns={"sellable_cover_days": "cover_days"})
+    risk = scorer.score(products, offers, as_of, cover_days=sellable).drop(columns=["cover_days"], errors="ignore")
+    risk = risk.merge(stock, on="sku", how="left")
 
     notes = []
     offers_seen = offers[offers["date"] <= as_of] if offers is not None else None
@@ -104,9 +107,10 @@ def _side_path(output: Path, name: str) -> Path:
     return output.with_name(f"{output.stem}_{name}.csv")
 
 
-def _compute(ds, as_of: pd.Timestamp, stockout_probability: pd.DataFrame | None) -> tuple[dict, list[str]]:
-    """Every risk frame for a loaded dataset: ({name: frame}, notes about missing inputs)."""
-    products, sales, inventory, shipments = ds["products"], ds["sales"], ds["inventory"], ds["shipments"]
+def _compute(snapshot, restock: pd.DataFrame) -> tuple[dict, list[str]]:
+    """Every risk frame for the run: ({name: frame}, notes about missing inputs)."""
+    ds, as_of = snapshot.ds, to_date(snapshot.as_of)
+    products, sales, inventory = ds["products"], ds["sales"], ds["inventory"]
     offers = ds.get("offers")
     notes: list[str] = []
 
@@ -116,9 +120,7 @@ def _compute(ds, as_of: pd.Timestamp, stockout_probability: pd.DataFrame | None)
         alerts = pd.DataFrame([{c: "" for c in ALERT_COLUMNS} | {
             "alert": "table_absent", "reason": "offers table absent from the dataset: no offers alerts"}])
         notes.append("offers table absent")
-    risk, metrics = risk_table(products, sales, inventory, shipments, offers, as_of,
-                               stockout_probability=stockout_probability,
-                               alerts=alerts if offers is not None else None)
+    risk, metrics = risk_table(snapshot, restock, alerts=alerts if offers is not None else None)
 
     ah = ds.get("account_health")
     health = AccountHealthPolicy().evaluate(ah, as_of) if ah is not None else absent_health()
@@ -155,45 +157,45 @@ def _compute(ds, as_of: pd.Timestamp, stockout_probability: pd.DataFrame | None)
     return frames, notes
 
 
-def _engine_probability(restock: pd.DataFrame | None) -> pd.DataFrame | None:
-    if restock is None or "stockout_probability" not in restock.columns or "sku" not in restock.columns:
-        return None
-    return restock[["sku", "stockout_probability"]]
-
-
-def risk_outputs(ds, as_of, restock: pd.DataFrame | None = None, include_model: bool = False
-                 ) -> dict[str, pd.DataFrame]:
-    """Risk frames for a loaded dataset (the weekly pipeline's entry point; nothing is written).
+def risk_outputs(snapshot, restock: pd.DataFrame, include_model: bool = False) -> dict[str, pd.DataFrame]:
+    """Risk frames for the run (the pipeline's risk step; nothing is written).
 
     Keys: risk, account_health, alerts, feed, returns, new_products (+ model when ``include_model``).
-    ``restock``: the restock policy's output; its ``stockout_probability`` becomes ``stockout_risk``.
+    ``restock``: this run's restock output; its ``stockout_probability`` becomes ``stockout_risk``.
     """
-    frames, _ = _compute(ds, to_date(as_of), _engine_probability(restock))
+    frames, _ = _compute(snapshot, restock)
     if not include_model:
         frames.pop("model")
     return frames
 
 
-def run_risk(data_dir, as_of, output_path, stockout_probability: pd.DataFrame | None = None) -> dict:
-    """Load the dataset, score every SKU, write the risk table and its side files atomically.
-
-    Returns ``{"paths": {name: Path}, "counts": {name: rows}, "notes": [...], "model_verdict": str}``.
-    Optional tables that are missing produce a file (or column note) that says so instead of failing.
-    ``stockout_probability``: the restock engine's ``sku, stockout_probability`` (else a cover estimate).
-    """
-    from workbench.data.load import load_dataset
-
-    as_of = to_date(as_of, "--as-of")
+def check_output_path(output_path) -> Path:
+    """The risk command's output file: .csv or .parquet, not a directory."""
     output = Path(output_path)
     if output.suffix.lower() not in OUTPUT_SUFFIXES:
         raise InputError(f"--output: expected a file ending in .csv or .parquet, got {str(output)!r}")
     if output.exists() and output.is_dir():
         raise InputError(f"--output: {output} is a directory; expected a file path")
+    return output
+
+
+def run_risk(data_dir, as_of, output_path, overrides=None) -> dict:
+    """`workbench risk`: run the pipeline up to risk, write the risk table and its side files atomically.
+
+    Returns ``{"paths": {name: Path}, "counts": {name: rows}, "notes": [...], "model_verdict": str}``.
+    Optional tables that are missing produce a file (or column note) that says so instead of failing.
+    """
+    from workbench.data.load import load_dataset
+    from workbench.pipeline import run_pipeline
+
+    as_of = to_date(as_of, "--as-of")
+    output = check_output_path(output_path)
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise InputError(f"--data: {data_dir} is not a directory")
     ds = load_dataset(data_dir)
-    frames, notes = _compute(ds, as_of, stockout_probability)
+    res = run_pipeline(ds, as_of, overrides=overrides, steps=("restock", "risk"), include_model=True)
+    frames, notes = res.risk, res.risk_notes
     if ds.n_rejected:
         frames["rejects"] = ds.rejects
     paths, counts = {}, {}

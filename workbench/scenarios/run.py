@@ -28,9 +28,10 @@ import pandas as pd
 
 from workbench.errors import InputError
 from workbench.io import write_frame, write_text
-from workbench.leadtime import in_transit_arrivals, lead_time_distributions, lookup_lead_times, transit_slots
-from workbench.policies.restock import DEFAULT_FREIGHT_SHARE, RestockPolicy
+from workbench.leadtime import lookup_lead_times
+from workbench.policies.restock import RestockPolicy, freight_rates
 from workbench.scenarios.simulate import SimInputs, simulate
+from workbench.stock import build_snapshot
 from workbench.scenarios.spec import Scenario, load_scenario_set
 
 QUANTILE_COLUMNS = ("yhat_lo_95", "yhat_lo_80", "yhat", "yhat_hi_80", "yhat_hi_95")
@@ -92,11 +93,6 @@ class WhatIfRun:
         t = self.results[scenario].skus
         return str(t.loc[t["lost_revenue_usd"].idxmax(), "sku"])
 
-    def fans(self, sku: str = "ALL") -> pd.DataFrame:
-        """Stock fan of one SKU (or the total) for every scenario, long: scenario, ds, p10, p50, p90."""
-        return pd.concat([r.stock_fan[r.stock_fan["sku"] == sku].assign(scenario=r.scenario.label)
-                          for r in self.results.values()], ignore_index=True)
-
     def order_plans(self, top_n: int = 30) -> pd.DataFrame:
         """The first ``top_n`` orders of every scenario, by date."""
         return pd.concat([r.order_plan.head(top_n).assign(scenario=name) for name, r in self.results.items()],
@@ -106,13 +102,13 @@ class WhatIfRun:
 # ------------------------------------------------------------------------------------------------
 def prepare(ds, as_of, forecast: pd.DataFrame | None = None, horizon_days: int | None = None,
             policy: RestockPolicy | None = None, overrides=None) -> WhatIfBase:
-    """Forecast once (unless given; ``overrides``: the analyst overrides file or dict) and lay the
-    baseline demand quantiles out as (SKU, day, quantile)."""
-    from workbench.policies.chain import forecast_for_restock
+    """Forecast once through the pipeline (unless ``forecast`` is given; ``overrides``: the analyst
+    overrides file or dict) and lay the baseline demand quantiles out as (SKU, day, quantile)."""
+    from workbench.pipeline import Pipeline
 
     as_of = pd.Timestamp(as_of).normalize()
     if forecast is None:
-        forecast = forecast_for_restock(ds, as_of, overrides=overrides).forecast
+        forecast = Pipeline().forecast(ds, as_of, overrides).forecast
     products = ds["products"].drop_duplicates("sku").reset_index(drop=True)
     fc_h = int((forecast["ds"].max() - as_of).days) if len(forecast) else 0
     H = int(min(horizon_days or fc_h, fc_h)) if fc_h > 0 else int(horizon_days or 0)
@@ -131,7 +127,7 @@ def prepare(ds, as_of, forecast: pd.DataFrame | None = None, horizon_days: int |
     ships = ds["shipments"]
     ships = ships[ships["order_date"] <= as_of]
     policy = policy or RestockPolicy()
-    lt = lead_time_distributions(ships, as_of, prior_shipments=policy.lt_prior_shipments)
+    lt = build_snapshot(ds, as_of).lead_times
     return WhatIfBase(ds=ds, as_of=as_of, products=products, forecast=forecast, quantiles=q, lead_times=lt,
                       shipments=ships, policy=policy)
 
@@ -219,15 +215,6 @@ def _lead_time_table(base: WhatIfBase, sc: Scenario) -> pd.DataFrame:
     return lt
 
 
-def _freight_rates(ships: pd.DataFrame, modes, unit_cost) -> np.ndarray:
-    """USD per unit: median freight_cost / qty of the mode's shipments, else the mode's share of unit cost."""
-    per_unit = {}
-    if "freight_cost" in ships.columns:
-        f = ships[ships["freight_cost"].notna() & (ships["qty"] > 0)]
-        per_unit = (f["freight_cost"] / f["qty"]).groupby(f["mode"]).median().to_dict()
-    return np.array([per_unit.get(m, DEFAULT_FREIGHT_SHARE.get(m, 0.1) * c) for m, c in zip(modes, unit_cost)])
-
-
 def _forecast_frame(base: WhatIfBase, q: np.ndarray) -> pd.DataFrame:
     n, H, _ = q.shape
     out = pd.DataFrame({"unique_id": np.repeat(base.skus.to_numpy(), H),
@@ -252,24 +239,21 @@ def run_scenario(base: WhatIfBase, sc: Scenario, n_paths: int = 1000, seed: int 
         ships = ships.copy()
         done = ships["sku"].isin(air_skus) & ships["received_date"].notna()
         ships.loc[done, "mode"] = base.policy.urgent_mode
-    rec = base.policy.recommend(prod, base.ds["inventory"], ships, _forecast_frame(base, q), as_of,
-                                sales=base.ds["sales"], events=base.ds.get("events"), lead_times=lt)
+    tables = {name: base.ds.get(name) for name in ("products", "inventory", "sales", "events")}
+    snap = build_snapshot({**tables, "shipments": ships}, as_of, forecast=_forecast_frame(base, q), lead_times=lt)
+    rec = base.policy.recommend(snap)
     rec = rec.set_index("sku").reindex(skus).reset_index()
-    usual = (ships.groupby(["sku", "mode"]).size().rename("k").reset_index()
-             .sort_values(["sku", "k"], ascending=[True, False]).drop_duplicates("sku").set_index("sku")["mode"])
-    main_mode = usual.reindex(skus).fillna(base.policy.default_mode).to_numpy(dtype=object)
+    main_mode = rec["main_mode"].to_numpy(dtype=object)  # the policy's usual mode per SKU
     urgent = np.full(n, base.policy.urgent_mode, dtype=object)
     supplier = prod["supplier"].astype(str).to_numpy(dtype=object)
     lt_urg = lookup_lead_times(lt, supplier, urgent, as_of)
 
-    transit = in_transit_arrivals(base.shipments, as_of, lt)
-    transit = transit[transit["sku"].isin(skus)]
-    t_day, t_sd, t_q = transit_slots(transit, skus)
+    t_day, t_sd, t_q = snap.transit_slots()
 
     unit_cost = prod["unit_cost"].to_numpy(float)
     price = prod["price"].to_numpy(float) * (1 + sc.price_change)
-    rate_main = _freight_rates(base.shipments, main_mode, unit_cost)
-    rate_urg = _freight_rates(base.shipments, urgent, unit_cost)
+    rates = freight_rates(base.shipments, unit_cost, base.policy.freight_cost_share)
+    rate_main, rate_urg = rates(main_mode), rates(urgent)
     air_qty = rec["air_qty"].to_numpy(float)
     qty0 = rec["recommended_qty"].to_numpy(float)
     inp = SimInputs(
@@ -406,18 +390,20 @@ def write_run(run: WhatIfRun, output_dir, scenarios_dir=None, meta: dict | None 
     return out
 
 
-def run_what_if(data_dir, as_of, scenarios_dir, output_dir, n_paths: int = 1000, seed: int = 0) -> pd.DataFrame:
+def run_what_if(data_dir, as_of, scenarios_dir, output_dir, n_paths: int = 1000, seed: int = 0,
+                overrides=None) -> pd.DataFrame:
     """The ``workbench what-if`` command: load, run every scenario file of ``scenarios_dir``, write to ``output_dir``.
 
     Returns the comparison (one row per scenario, with a ``reason``). Bad scenario files or data raise
-    :class:`workbench.errors.InputError` (exit code 2) before anything is written. The project's analyst
-    overrides file (:func:`workbench.config.overrides_path`) is used by the forecast when it exists.
+    :class:`workbench.errors.InputError` (exit code 2) before anything is written. ``overrides``: the
+    analyst overrides the forecast uses (the CLI passes :func:`workbench.config.default_overrides`).
     """
     from workbench.data import load_dataset
 
     scenarios = load_scenario_set(scenarios_dir)
     ds = load_dataset(data_dir)
-    run = what_if(ds, as_of, scenarios, n_paths=n_paths, seed=seed, scenario_set=Path(scenarios_dir).name)
+    run = what_if(ds, as_of, scenarios, n_paths=n_paths, seed=seed, scenario_set=Path(scenarios_dir).name,
+                  overrides=overrides)
     write_run(run, output_dir, scenarios_dir,
               meta={"data_dir": str(data_dir), "n_paths": n_paths, "seed": seed})
     return run.comparison
