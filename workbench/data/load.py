@@ -72,7 +72,7 @@ def _reject_frame(ct: CheckedTable, raw: pd.DataFrame, extra: list[tuple[np.ndar
         parts.append(pd.DataFrame({
             "table": ct.table.name,
             "file": ct.file,
-            "row": positions + ct.first_row,
+            "row": ct.row_numbers(positions),
             "column": column,
             "reason": messages.to_numpy(),
             "_pos": positions,
