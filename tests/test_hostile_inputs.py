@@ -9,6 +9,8 @@ attacks run against it too.
 from __future__ import annotations
 
 import gzip
+import io
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -200,3 +202,156 @@ def test_a_byte_order_mark_does_not_glue_to_the_first_header_and_ids_stay_text(t
     assert ds["products"]["sku"].tolist() == ["00001", "NA"]
     assert sorted(ds["sales"]["sku"].unique()) == ["00001", "NA"]
     assert ds.n_rejected == 0
+
+
+# ---- CSV formula injection (OWASP): every CSV the workbench writes goes through workbench.io.write_frame
+FORMULA_CELLS = ['=1+1', '=HYPERLINK("http://x","y")', "+1-1", '-2+3+cmd|" /C calc"!A0', "@SUM(A1)", "\t=1", "\r=1",
+                 "'=1+1", "''@x"]
+SAFE_CELLS = ["plain", "SKU-1", "00001", "NA", "null", "N/A", "-5", "+7", "-3.5", "1e5", "12%", "'quoted"]
+
+
+def test_text_cells_that_a_spreadsheet_would_run_are_defused_and_round_trip(tmp_path):
+    from workbench.io import read_frame, write_frame
+
+    cells = FORMULA_CELLS + SAFE_CELLS
+    df = pd.DataFrame({"sku": cells, "title": cells[::-1], "units": np.arange(len(cells)) - 5,
+                       "price": np.linspace(-2.5, 3.0, len(cells))})
+    path = write_frame(df, tmp_path / "restock.csv")
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for col in ("sku", "title"):
+        for original, written in zip(df[col], raw[col]):
+            if original in FORMULA_CELLS:
+                assert written == "'" + original, (original, written)
+            else:
+                assert written == original, (original, written)
+    assert raw["units"].iloc[0] == "-5" and raw["price"].iloc[0] == "-2.5", "negative numbers stay numbers"
+    back = read_frame(path)
+    pd.testing.assert_frame_equal(back, df, check_dtype=False)
+    assert back["sku"].map(type).eq(str).all()
+
+
+def test_parquet_output_keeps_values_as_they_are(tmp_path):
+    from workbench.io import read_frame, write_frame
+
+    df = pd.DataFrame({"sku": FORMULA_CELLS})
+    assert read_frame(write_frame(df, tmp_path / "x.parquet"))["sku"].tolist() == FORMULA_CELLS
+
+
+# ---- end to end: ids that look like numbers or missing values, and formulas, through `workbench weekly`
+def _hostile_world(out: Path) -> dict[str, str]:
+    """A small generated dataset whose SKUs are 00001, NA, 00003, ... and with formulas in text cells."""
+    from workbench.data.generate import GeneratorConfig, write_sample_dataset
+
+    write_sample_dataset(out, GeneratorConfig(n_skus=6, years=1.2, seed=3), include_truth=False)
+    skus = pd.read_csv(out / "products.csv", dtype=str, keep_default_na=False)["sku"].tolist()
+    rename = {s: f"{i:05d}" for i, s in enumerate(skus, start=1)} | {skus[1]: "NA"}
+    for p in out.glob("*.csv"):
+        df = pd.read_csv(p, dtype=str, keep_default_na=False)
+        if "sku" in df.columns:
+            df["sku"] = df["sku"].replace(rename)
+        if p.name == "products.csv":
+            df.loc[0, "title"] = '=HYPERLINK("http://x","y")'
+            df.loc[1, "supplier"] = "@SUM(1+1)"
+        df.to_csv(p, index=False)
+    return rename
+
+
+def test_numeric_and_na_skus_and_formulas_go_through_the_weekly_run(tmp_path, capsys, monkeypatch):
+    import email
+    import email.policy
+
+    from workbench.io import read_frame
+
+    for k in [k for k in __import__("os").environ if k.startswith("WORKBENCH_")]:
+        monkeypatch.delenv(k)
+    data = tmp_path / "data"
+    rename = _hostile_world(data)
+    code, text = _run(["weekly", "--data", str(data), "--as-of", "2026-11-23", "--reports", str(tmp_path / "r")], capsys)
+    assert code == 0, text[-3000:]
+    report = tmp_path / "r" / "2026-11-23"
+    restock = read_frame(report / "restock.csv")
+    assert set(restock["sku"]) == set(rename.values())  # "00001" and "NA" exactly, as text
+    assert restock.loc[restock["sku"] == "00001", "title"].item() == '=HYPERLINK("http://x","y")'
+    (eml,) = (report / "outbox").glob("weekly-*.eml")
+    msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    html = msg.get_body(("html",)).get_content()
+    assert ">NaN<" not in html and ">NaN<" not in (report / "weekly_report.html").read_text()
+    attached = {}
+    for part in msg.iter_attachments():  # one by one, or in reports.zip when large
+        if part.get_filename() == "reports.zip":
+            with zipfile.ZipFile(io.BytesIO(part.get_content())) as zf:
+                attached |= {n: zf.read(n).decode() for n in zf.namelist() if n.endswith(".csv")}
+        elif part.get_filename().endswith(".csv"):
+            attached[part.get_filename()] = part.get_content()
+    assert {"restock.csv", "pricing.csv", "risk.csv"} <= set(attached)
+    for name, content in attached.items():
+        cells = [cell for line in content.splitlines() for cell in line.split(",")]
+        assert not any(cell.lstrip('"').startswith(("=", "@", "+")) for cell in cells), name
+    assert '"\'=HYPERLINK(""http://x"",""y"")"' in attached["restock.csv"]
+    assert "'@SUM(1+1)" in attached["restock.csv"]
+
+
+# ---- config files: scenario sets and the analyst overrides file. Each is (file name, bytes, expected line).
+SCENARIO_ATTACKS = [
+    ("escape.yaml", b"name: ../../escaped\n", "escape.yaml:name: expected a name of letters, digits"),
+    ("absolute.yaml", b"name: /tmp/escaped-absolute\n", "absolute.yaml:name: expected a name of letters"),
+    ("my scenario.yaml", b"demand: {multiplier: 1.2}\n", "my scenario.yaml:name: expected a name of letters"),
+    ("nan.yaml", b"demand: {multiplier: .nan}\n", "nan.yaml:demand.multiplier: expected a number > 0 and <= 100, got nan"),
+    ("inf.yaml", b"demand: {multiplier: .inf}\n", "inf.yaml:demand.multiplier: expected a number > 0 and <= 100, got inf"),
+    ("huge.yaml", b"price: {change_pct: 1.0e+12}\n", "huge.yaml:price.change_pct: expected a number > -100 and <= 1000"),
+    ("late.yaml", b"lead_time: {extra_days: .inf}\n", "late.yaml:lead_time.extra_days: expected a number >= -365"),
+    ("latin1.yaml", "title: Fête des mères\n".encode("latin-1"), "latin1.yaml:-: not UTF-8 text: byte 0xea at offset 8"),
+]
+
+
+@pytest.mark.parametrize("name, content, says", SCENARIO_ATTACKS, ids=[a[0] for a in SCENARIO_ATTACKS])
+def test_a_hostile_scenario_file_is_a_file_key_error_and_nothing_is_written(name, content, says, tiny_dataset,
+                                                                           tmp_path, capsys):
+    folder = tmp_path / "deep" / "set"
+    folder.mkdir(parents=True)
+    (folder / "baseline.yaml").write_text("title: Baseline\n")
+    (folder / name).write_bytes(content)
+    out = tmp_path / "deep" / "set" / "out"
+    before = digest(tmp_path)
+    code, text = _run(["what-if", "--data", str(tiny_dataset), "--as-of", "2026-01-03", "--scenarios", str(folder),
+                       "--output", str(out)], capsys)
+    assert code == 2, text
+    assert f"{folder}/{says}" in text, text
+    assert "Traceback" not in text
+    assert digest(tmp_path) == before, "nothing written anywhere, inside or outside --output"
+    assert not Path("/tmp/escaped-absolute").exists()
+
+
+@pytest.mark.parametrize("paths", ["100000000", "0", "-3", "many"])
+def test_what_if_paths_are_bounded(paths, tiny_dataset, tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["what-if", "--data", str(tiny_dataset), "--as-of", "2026-01-03", "--scenarios", "scenarios",
+              "--output", str(tmp_path / "o"), "--paths", paths])
+    assert e.value.code == 2
+    assert "--paths: expected a whole number from 1 to 10,000" in capsys.readouterr().err
+
+
+OVERRIDES_ATTACKS = [
+    ("a-list", b"- SKU-1\n- AutoETS\n", "overrides.yaml:-: expected a mapping with keys version, overrides, history, got a list"),
+    ("bare-choice", b"SKU-1: AutoETS\n", "overrides.yaml:SKU-1: unknown key; expected one of version, overrides, history"),
+    ("entry-a-string", b"overrides:\n  SKU-1: AutoETS\n", "overrides.yaml:overrides.SKU-1: expected a mapping with model"),
+    ("negative-season", b"overrides:\n  SKU-1: {model: AutoETS, params: {season_length: -7}}\n",
+     "overrides.yaml:overrides.SKU-1.params.season_length: expected a whole number >= 1 and <= 1000, got -7"),
+    ("unknown-param", b"overrides:\n  SKU-1: {model: TSB, params: {alpha_d: .nan}}\n",
+     "overrides.yaml:overrides.SKU-1.params.alpha_d: expected a number > 0 and <= 1, got nan"),
+    ("binary", gzip.compress(b"overrides: {}\n" * 20), "overrides.yaml:-: not UTF-8 text: byte 0x8b at offset 1"),
+    ("not-yaml", b"overrides: {SKU-1: [\n", "overrides.yaml:line 2: not valid YAML"),
+]
+
+
+@pytest.mark.parametrize("content, says", [a[1:] for a in OVERRIDES_ATTACKS], ids=[a[0] for a in OVERRIDES_ATTACKS])
+def test_a_malformed_overrides_file_is_a_file_key_error(content, says, tmp_path, capsys):
+    days = pd.date_range("2026-01-01", periods=60, freq="D")
+    pd.DataFrame({"unique_id": "SKU-1", "ds": days.strftime("%Y-%m-%d"), "y": np.arange(60) % 7}).to_csv(
+        tmp_path / "long.csv", index=False)
+    (tmp_path / "overrides.yaml").write_bytes(content)
+    code, text = _run(["forecast", "--input", str(tmp_path / "long.csv"), "--horizon", "7", "--freq", "D",
+                       "--output", str(tmp_path / "fc.csv"), "--overrides", str(tmp_path / "overrides.yaml")], capsys)
+    assert code == 2, text
+    assert f"{tmp_path}/{says}" in text, text
+    assert "Traceback" not in text and not (tmp_path / "fc.csv").exists()

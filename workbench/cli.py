@@ -76,9 +76,9 @@ def _load(args: argparse.Namespace):
 def _restock_arg(args: argparse.Namespace):
     if not args.restock:
         return None
-    import pandas as pd
+    from workbench.io import read_frame
 
-    return pd.read_csv(args.restock, parse_dates=["order_by"])
+    return read_frame(args.restock, parse_dates=("order_by",))
 
 
 def _write(frame, args: argparse.Namespace, what: str) -> int:
@@ -147,6 +147,19 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     return 0
 
 
+def _paths(text: str) -> int:
+    from workbench.scenarios.spec import MAX_PATHS
+
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {MAX_PATHS:,}, got {text!r}") from None
+    if not 1 <= n <= MAX_PATHS:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {MAX_PATHS:,} (memory grows with "
+                                         f"the paths), got {n:,}")
+    return n
+
+
 def _data_args(s: argparse.ArgumentParser) -> None:
     s.add_argument("--data", required=True, help="dataset directory")
     s.add_argument("--as-of", required=True, help="decision date, YYYY-MM-DD")
@@ -204,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--as-of", required=True, help="decision date, YYYY-MM-DD")
     s.add_argument("--scenarios", required=True, help="folder of scenario YAML files (e.g. scenarios/peak-2026)")
     s.add_argument("--output", required=True, help="output folder (e.g. reports/what-if/peak-2026/2026-11-23)")
-    s.add_argument("--paths", type=int, default=1000, help="Monte Carlo paths per scenario (default 1000)")
+    s.add_argument("--paths", type=_paths, default=1000, help="Monte Carlo paths per scenario (default 1000, at most 10,000)")
     s.add_argument("--seed", type=int, default=0)
     s.set_defaults(func=_cmd_what_if)
 
