@@ -140,6 +140,8 @@ def test_a_refused_login_fails_once_and_alerts_into_the_outbox(tmp_path, tiny_bu
         assert srv.login_connections == 1, "neither the report nor the alert retries a refused login"
     (alert,) = (tmp_path / "r" / AS_OF / "outbox").glob("alert-*.eml")
     assert b"535" in alert.read_bytes()
+    # the report was published before the email (as the README says): a failed email leaves it in place
+    assert (tmp_path / "r" / AS_OF / "weekly_report.html").read_text() == "<p>report</p>"
     (run,) = RunLedger(tmp_path / "r" / "ledger.sqlite").runs(AS_OF)
     assert run["status"] == "failed" and run["mail_state"] == "failed"  # not delivered: the next run sends
 
@@ -292,3 +294,12 @@ def test_the_notebook_kernel_has_no_smtp_password_in_its_environment(tmp_path, m
     names = json.loads((tmp_path / "env.json").read_text())
     assert "PATH" in names and "WORKBENCH_SMTP_PASSWORD" not in names
     assert os.environ["WORKBENCH_SMTP_PASSWORD"] == "kernel-must-not-see-this"  # restored for this process
+
+
+def test_the_readme_says_what_the_run_does_about_replacing_reports_and_duplicate_mail():
+    from workbench.config import PROJECT_ROOT
+
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    assert "replaced only when a run fully succeeded" not in readme
+    assert "replaced only once the whole report is built" in readme and "the email is sent after that" in readme
+    assert "at most once per week, not exactly once" in readme and "delivery unknown, check the mailbox" in readme

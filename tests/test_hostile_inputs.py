@@ -355,3 +355,57 @@ def test_a_malformed_overrides_file_is_a_file_key_error(content, says, tmp_path,
     assert code == 2, text
     assert f"{tmp_path}/{says}" in text, text
     assert "Traceback" not in text and not (tmp_path / "fc.csv").exists()
+
+
+# ---- output guards: where a command may write, and which decision dates make sense
+OUTPUT_COMMANDS = {
+    "restock": lambda d, out: ["restock", "--data", str(d), "--as-of", "2026-01-03", "--output", out],
+    "pricing": lambda d, out: ["pricing", "--data", str(d), "--as-of", "2026-01-03", "--output", out],
+    "ads": lambda d, out: ["ads", "--data", str(d), "--as-of", "2026-01-03", "--output", out],
+    "risk": lambda d, out: ["risk", "--data", str(d), "--as-of", "2026-01-03", "--output", out],
+}
+OUTPUT_ATTACKS = [
+    ("inside-the-data", lambda d, t: str(d / "sales.csv"), "is inside the data directory"),
+    ("inside-a-data-subfolder", lambda d, t: str(d / "out" / "x.csv"), "is inside the data directory"),
+    ("excel-name", lambda d, t: str(t / "restock.xlsx"), "expected a .csv or .parquet file name"),
+    ("under-a-file", lambda d, t: str(d / "products.csv" / "x.csv"), "is inside the data directory"),
+    ("unwritable", lambda d, t: str(t / "a-file" / "x.csv"), "cannot write there"),
+]
+
+
+@pytest.mark.parametrize("command", OUTPUT_COMMANDS)
+@pytest.mark.parametrize("name, where, says", OUTPUT_ATTACKS, ids=[a[0] for a in OUTPUT_ATTACKS])
+def test_an_output_the_workbench_must_not_write_is_refused_before_any_work(name, where, says, command, tiny_dataset,
+                                                                           tmp_path, capsys):
+    (tmp_path / "a-file").write_text("not a folder")
+    before = digest(tiny_dataset)
+    code, text = _run(OUTPUT_COMMANDS[command](tiny_dataset, where(tiny_dataset, tmp_path)), capsys)
+    assert code == 2 and says in text and "Traceback" not in text, text
+    assert digest(tiny_dataset) == before
+
+
+def test_what_if_and_weekly_refuse_an_output_inside_the_data(tiny_dataset, capsys):
+    before = digest(tiny_dataset)
+    code, text = _run(["what-if", "--data", str(tiny_dataset), "--as-of", "2026-01-03", "--scenarios", "scenarios",
+                       "--output", str(tiny_dataset / "what-if")], capsys)
+    assert code == 2 and "is inside the data directory" in text
+    code, text = _run(["weekly", "--data", str(tiny_dataset), "--as-of", "2026-01-03", "--reports",
+                       str(tiny_dataset / "reports")], capsys)
+    assert code == 2 and "--reports" in text and "is inside the data directory" in text
+    assert digest(tiny_dataset) == before
+
+
+@pytest.mark.parametrize("command", [c for c in OUTPUT_COMMANDS if c != "risk"])  # risk loads the data itself
+def test_an_as_of_before_the_data_is_an_input_error(command, tiny_dataset, tmp_path, capsys):
+    argv = OUTPUT_COMMANDS[command](tiny_dataset, str(tmp_path / "o.csv"))
+    argv[argv.index("--as-of") + 1] = "2025-06-01"
+    code, text = _run(argv, capsys)
+    assert code == 2 and "--as-of 2025-06-01 is before the first sales date 2026-01-01" in text, text
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_an_as_of_long_after_the_data_warns_that_the_data_are_stale(tiny_dataset):
+    ds = load_dataset(tiny_dataset)
+    assert ds.check_as_of("2026-01-10") is None
+    warning = ds.check_as_of("2027-01-04")
+    assert "stale data: the last sales date in" in warning and "2026-01-02, 367 days before --as-of 2027-01-04" in warning

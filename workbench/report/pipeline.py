@@ -1,9 +1,12 @@
 """`workbench weekly`: data → recommendations → papermill notebooks → HTML → email, safely.
 
-Steps run sequentially into a staging folder beside the final one; only when every step succeeded
-is ``reports/<as-of>/`` replaced (two renames), so a failed run never destroys the last good report.
-A lock keeps two runs apart, the ledger keeps a delivered week from being sent twice, and any
-failure sends (or writes) an alert naming the failed step and the log file.
+Steps run sequentially into a staging folder beside the final one; only when the whole report is
+built (data, every notebook, every HTML export) is ``reports/<as-of>/`` replaced (two renames), so a
+failed build never destroys the last good report. The email is sent after publishing: a failed email
+leaves the new report in place (and alerts). A lock keeps two runs apart; the ledger keeps a delivered
+week from being sent twice and records the Message-ID before sending, so a delivery that may have
+happened (a lost acknowledgement, a kill) is reported as unknown and never re-sent (at most once; see
+the README). Any failure sends (or writes, or prints) an alert naming the failed step and the path.
 
 Exit codes (see :class:`WeeklyFailed`): 0 delivered or already delivered; 1 a step failed;
 2 the input data is unusable; 3 another run holds the lock.
@@ -192,6 +195,9 @@ def _build(data_dir: Path, as_of: str, staging: Path, step: _Step, notebooks_dir
     staging.mkdir(parents=True)
     step("load and validate the data")
     ds = load_dataset(data_dir)
+    stale = ds.check_as_of(as_of)  # before the data: InputError (exit 2)
+    if stale:
+        log.warning("%s", stale)
     files = [ds.write_rejects(staging / "rejects.csv")]
     log.info("%s: %s", data_dir, ds.rejects_summary())
     step("compute the recommendations")
