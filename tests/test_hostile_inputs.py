@@ -21,6 +21,7 @@ import pytest
 from conftest import digest
 
 from workbench.cli import main
+from workbench.config import PROJECT_ROOT
 from workbench.data import load_dataset
 
 
@@ -126,6 +127,8 @@ DATASET_COMMANDS = {
     "ads": lambda d, out: ["ads", "--data", str(d), "--as-of", "2026-01-03", "--output", str(out / "a.csv")],
     "risk": lambda d, out: ["risk", "--data", str(d), "--as-of", "2026-01-03", "--output", str(out / "risk.csv")],
     "weekly": lambda d, out: ["weekly", "--data", str(d), "--as-of", "2026-01-03", "--reports", str(out / "reports")],
+    "what-if": lambda d, out: ["what-if", "--data", str(d), "--as-of", "2026-01-03", "--scenarios",
+                               str(PROJECT_ROOT / "scenarios" / "peak-2026"), "--output", str(out / "what-if")],
 }
 
 
@@ -167,7 +170,7 @@ def test_every_command_refuses_every_attack_with_exit_2_and_no_traceback(attack,
     assert str(tiny_dataset) in text
     assert digest(tiny_dataset) == before
     written = {p.name for p in out.rglob("*") if p.is_file()}
-    assert not written & {"r.csv", "p.csv", "a.csv", "risk.csv", "weekly_report.html"}
+    assert not written & {"r.csv", "p.csv", "a.csv", "risk.csv", "weekly_report.html", "comparison.csv"}
 
 
 @pytest.mark.parametrize("attack", [a for a in DATA_ATTACKS if not a.fatal], ids=lambda a: a.name)

@@ -129,7 +129,8 @@ def set_override(path: Path, unique_id: str, model: str, who: str, why: str,
     if not who or not why:
         raise ValueError(f"who and why must be non-empty, got who={who!r}, why={why!r}")
     path = Path(path)
-    doc = (yaml.safe_load(path.read_text()) if path.exists() else None) or {}
+    load_overrides(path)  # a malformed file is reported (file:key), never overwritten
+    doc = (_read_doc(path) if path.exists() else None) or {}
     overrides = doc.get("overrides") or {}
     history = doc.get("history") or []
     prev = overrides.get(unique_id)
