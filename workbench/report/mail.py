@@ -17,7 +17,7 @@ import time
 import zipfile
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 
 from workbench.config import MailSettings
@@ -70,7 +70,7 @@ def build_message(settings: MailSettings, subject: str, html_body: str, text_bod
     msg["From"] = settings.mail_from
     msg["To"] = ", ".join(settings.mail_to)
     msg["Date"] = formatdate(date, localtime=False)
-    msg["Message-ID"] = make_msgid(domain=settings.mail_from.split("@")[-1] or "workbench")
+    msg["Message-ID"] = make_msgid(domain=parseaddr(settings.mail_from)[1].rpartition("@")[2] or "workbench")
     msg.set_content(text_body)
     msg.add_alternative(html_body, subtype="html")
     html_part = msg.get_payload()[1]

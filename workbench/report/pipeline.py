@@ -24,6 +24,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from email.utils import parseaddr
 from pathlib import Path
 
 from workbench.config import NOTEBOOKS, MailSettings, mail_settings
@@ -142,7 +143,7 @@ def weekly_message_id(as_of: str, settings: MailSettings, resend: int | None = N
     """The same Message-ID for the same week and recipients (a forced resend gets its own): a mail
     system that sees one message twice can tell it is a duplicate."""
     key = hashlib.sha256(("\n".join([as_of, *sorted(settings.mail_to)])).encode()).hexdigest()[:16]
-    domain = settings.mail_from.rpartition("@")[2] or "workbench"
+    domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "workbench"
     return f"<weekly-{as_of}-{key}{f'-resend{resend}' if resend else ''}@{domain}>"
 
 
