@@ -272,7 +272,7 @@ def test_a_read_only_previous_report_fails_at_publish_keeps_it_and_alerts(tmp_pa
 
 def test_a_line_break_in_the_recipients_is_an_alert_on_stderr_not_a_traceback(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("WORKBENCH_MAIL_TO", "ops@example.com\r\nBcc: attacker@example.com")
-    code = main(["weekly", "--data", str(tmp_path), "--as-of", AS_OF, "--reports", str(tmp_path / "r")])
+    code = main(["weekly", "--data", str(tmp_path / "data"), "--as-of", AS_OF, "--reports", str(tmp_path / "r")])
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
     assert "step 'read the mail settings'" in err and "WORKBENCH_MAIL_TO" in err
