@@ -72,7 +72,7 @@ def test_a_bad_value_names_the_file_and_the_key(tmp_path):
     with pytest.raises(InputError) as e:
         load_scenario_set(folder)
     assert e.value.exit_code == 2
-    assert f'{path}:demand.multiplier: expected a number > 0, got "lots"' in e.value.problems
+    assert f'{path}:demand.multiplier: expected a number > 0 and <= 100, got "lots"' in e.value.problems
 
 
 def test_every_problem_of_every_file_is_listed(tmp_path):
@@ -83,9 +83,9 @@ def test_every_problem_of_every_file_is_listed(tmp_path):
     with pytest.raises(InputError) as e:
         load_scenario_set(folder)
     text = "\n".join(e.value.problems)
-    assert f"{folder / 'a.yaml'}:demand.multiplier: expected a number > 0, got -1" in text
+    assert f"{folder / 'a.yaml'}:demand.multiplier: expected a number > 0 and <= 100, got -1" in text
     assert f'{folder / "a.yaml"}:demand.start: expected a date YYYY-MM-DD, got "soon"' in text
-    assert f"{folder / 'a.yaml'}:price.change_pct: expected a number > -100, got -150" in text
+    assert f"{folder / 'a.yaml'}:price.change_pct: expected a number > -100 and <= 1000, got -150" in text
     assert f"{folder / 'b.yaml'}:lead_time.modes: expected names from sea" in text
     assert f"{folder / 'b.yaml'}:freigt: unknown key" in text
     assert f"{folder / 'c.yaml'}:line 2: not valid YAML" in text

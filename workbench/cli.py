@@ -56,16 +56,44 @@ def _cmd_weekly(args: argparse.Namespace) -> int:
     from workbench.report.pipeline import run_weekly
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    _guard_output(args.data, args.reports, "--reports", folder=True, probe=False)
     outcome = run_weekly(Path(args.data), args.as_of, Path(args.reports), force=args.force)
     print(outcome.describe())
     return 0
+
+
+def _guard_output(data: str, output: str, flag: str = "--output", folder: bool = False, probe: bool = True) -> None:
+    """Refuse an output the workbench must not or cannot write, before any work (exit 2):
+    inside the data directory (input is never written), not .csv/.parquet, or not writable."""
+    import tempfile
+
+    out, data_dir = Path(output).resolve(), Path(data).resolve()
+    if out == data_dir or data_dir in out.parents:
+        raise InputError(f"{flag} {output} is inside the data directory {data}: input data is never written; "
+                         "choose a folder outside it")
+    if not folder and out.suffix.lower() not in (".csv", ".parquet", ".pq"):
+        raise InputError(f"{flag} {output}: expected a .csv or .parquet file name (a .csv opens in Excel), "
+                         f"got {out.suffix or 'no extension'!r}")
+    target = out if folder else out.parent
+    if not probe:  # the weekly run alerts an unwritable reports folder itself (by mail when it can)
+        return
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=target, prefix=".write-test-"):
+            pass
+    except OSError as e:
+        raise InputError(f"{flag} {output}: cannot write there ({type(e).__name__}: {e.strerror or e})") from None
 
 
 def _load(args: argparse.Namespace):
     """Load the dataset; rejected rows go beside the output as <stem>_rejects.csv, and are counted."""
     from workbench.data import load_dataset
 
+    _guard_output(args.data, args.output)
     ds = load_dataset(Path(args.data))
+    stale = ds.check_as_of(_as_of(args))
+    if stale:
+        print(stale, file=sys.stderr)
     if ds.n_rejected:
         out = Path(args.output)
         path = ds.write_rejects(out.with_name(f"{out.stem}_rejects.csv"))
@@ -131,6 +159,7 @@ def _cmd_what_if(args: argparse.Namespace) -> int:
     from workbench.config import default_overrides
     from workbench.scenarios import run_what_if
 
+    _guard_output(args.data, args.output, folder=True)
     comparison = run_what_if(Path(args.data), args.as_of, Path(args.scenarios), Path(args.output),
                              n_paths=args.paths, seed=args.seed, overrides=default_overrides())
     for reason in comparison["reason"]:
@@ -143,6 +172,7 @@ def _cmd_risk(args: argparse.Namespace) -> int:
     from workbench.config import default_overrides
     from workbench.risk import run_risk
 
+    _guard_output(args.data, args.output)
     res = run_risk(Path(args.data), args.as_of, Path(args.output), overrides=default_overrides())
     for name, path in res["paths"].items():
         print(f"wrote {path} ({res['counts'][name]} rows)", file=sys.stderr)
@@ -158,6 +188,19 @@ def _cmd_import(args: argparse.Namespace) -> int:
                         template=Path(args.catalog_template) if args.catalog_template else None)
     print(result.describe(), file=sys.stderr)
     return 0
+
+
+def _paths(text: str) -> int:
+    from workbench.scenarios.spec import MAX_PATHS
+
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {MAX_PATHS:,}, got {text!r}") from None
+    if not 1 <= n <= MAX_PATHS:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {MAX_PATHS:,} (memory grows with "
+                                         f"the paths), got {n:,}")
+    return n
 
 
 def _data_args(s: argparse.ArgumentParser) -> None:
@@ -214,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--as-of", required=True, help="decision date, YYYY-MM-DD")
     s.add_argument("--scenarios", required=True, help="folder of scenario YAML files (e.g. scenarios/peak-2026)")
     s.add_argument("--output", required=True, help="output folder (e.g. reports/what-if/peak-2026/2026-11-23)")
-    s.add_argument("--paths", type=int, default=1000, help="Monte Carlo paths per scenario (default 1000)")
+    s.add_argument("--paths", type=_paths, default=1000, help="Monte Carlo paths per scenario (default 1000, at most 10,000)")
     s.add_argument("--seed", type=int, default=0)
     s.set_defaults(func=_cmd_what_if)
 

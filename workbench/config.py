@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import os
+import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DATA = PROJECT_ROOT / "data" / "samples"
@@ -30,6 +33,24 @@ def default_overrides(environ: dict | None = None) -> Path | None:
     """
     path = overrides_path(environ)
     return path if path.is_file() else None
+
+
+# Variables no child process needs: a notebook kernel inherits the environment, so these are taken out.
+SECRET_VARIABLES = ("WORKBENCH_SMTP_PASSWORD",)
+
+
+@contextmanager
+def secrets_hidden() -> Iterator[None]:
+    """Remove the secrets from ``os.environ`` while child processes (notebook kernels) start and run.
+
+    papermill has no way to give a kernel its own environment, so the run's process environment is
+    scrubbed for the duration and restored after; the mail settings were read before.
+    """
+    saved = {k: os.environ.pop(k) for k in SECRET_VARIABLES if k in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -66,14 +87,29 @@ def mail_settings(environ: dict | None = None) -> MailSettings:
     except ValueError:
         from workbench.errors import InputError
         raise InputError(f"WORKBENCH_SMTP_PORT must be a whole number, got {port_text!r}") from None
-    to = tuple(a.strip() for a in (env.get("WORKBENCH_MAIL_TO") or "ops@example.com").split(",") if a.strip())
+    to = tuple(_address("WORKBENCH_MAIL_TO", a) for a in (env.get("WORKBENCH_MAIL_TO") or "ops@example.com").split(",")
+               if a.strip())
     return MailSettings(
         host=host,
         port=port,
         user=(env.get("WORKBENCH_SMTP_USER") or "").strip() or None,
         password=env.get("WORKBENCH_SMTP_PASSWORD") or None,
         starttls=_flag(env.get("WORKBENCH_SMTP_STARTTLS"), default=True),
-        mail_from=(env.get("WORKBENCH_MAIL_FROM") or "workbench@localhost").strip(),
+        mail_from=_address("WORKBENCH_MAIL_FROM", env.get("WORKBENCH_MAIL_FROM") or "workbench@localhost"),
         mail_to=to,
         cafile=(env.get("WORKBENCH_SMTP_CAFILE") or "").strip() or None,
     )
+
+
+_ADDRESS = re.compile(r"[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+")
+
+
+def _address(variable: str, text: str) -> str:
+    """One plain address (name@domain); a line break or a header smuggled into it is an input error."""
+    from email.utils import parseaddr
+
+    address = text.strip(" ")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in address) or not _ADDRESS.fullmatch(parseaddr(address)[1]):
+        from workbench.errors import InputError
+        raise InputError(f"{variable}: expected comma-separated addresses like name@example.com, got {address!r}")
+    return address

@@ -16,11 +16,13 @@ import numpy as np
 import pandas as pd
 
 from workbench.data.schema import TABLES
-from workbench.data.validate import CheckedTable, check_dataset
+from workbench.data.validate import CheckedTable, check_dataset, find_table_file
 from workbench.errors import InputError
 from workbench.io import write_frame
 
 REJECT_COLUMNS = ["table", "file", "row", "column", "reason", "record"]
+# Sales data older than this (days before the decision date) is warned about as stale.
+STALE_AFTER_DAYS = 14
 
 
 @dataclass
@@ -53,6 +55,24 @@ class Dataset:
         counts = self.rejects.groupby("table").size()
         return "rejected " + ", ".join(f"{n} {t} row(s)" for t, n in counts.items())
 
+    def check_as_of(self, as_of, stale_after_days: int = STALE_AFTER_DAYS) -> str | None:
+        """Compare the decision date with the sales history: before it is an :class:`InputError` (there is
+        nothing to decide on); more than ``stale_after_days`` after the last sale returns a warning."""
+        sales = self.tables.get("sales")
+        if sales is None or sales.empty:
+            return None
+        as_of = pd.Timestamp(as_of).normalize()
+        first, last = sales["date"].min(), sales["date"].max()
+        where = find_table_file(self.path, "sales") or self.path / "sales.csv"
+        if as_of < first:
+            raise InputError(f"--as-of {as_of.date()} is before the first sales date {first.date()} in {where}: "
+                             "there is no history to decide on (use a date within or after the data)")
+        gap = (as_of - last).days
+        if gap > stale_after_days:
+            return (f"warning: stale data: the last sales date in {where} is {last.date()}, {gap} days before "
+                    f"--as-of {as_of.date()}; the recommendations assume nothing sold since. Export fresh data?")
+        return None
+
     def write_rejects(self, path: Path | str) -> Path:
         """Write every rejected row with its reason (an empty file with a header when there are none)."""
         return write_frame(self.rejects, path)
@@ -72,7 +92,7 @@ def _reject_frame(ct: CheckedTable, raw: pd.DataFrame, extra: list[tuple[np.ndar
         parts.append(pd.DataFrame({
             "table": ct.table.name,
             "file": ct.file,
-            "row": positions + ct.first_row,
+            "row": ct.row_numbers(positions),
             "column": column,
             "reason": messages.to_numpy(),
             "_pos": positions,

@@ -10,6 +10,7 @@ few hundred distinct dates), so validating 10,000 SKUs x 2 years of daily sales 
 """
 from __future__ import annotations
 
+import codecs
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,9 @@ import pandas as pd
 from workbench.data.schema import FALSE_WORDS, REQUIRED_TABLES, TABLES, TRUE_WORDS, Column, Table
 from workbench.errors import InputError
 
+# Largest magnitude accepted in a number column: far above any real quantity or price, and exactly
+# representable, so 1e308 or 2**63 is an input error instead of an overflow far from the file.
+MAX_ABS = 1e12
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 _ISO_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$"
 
@@ -56,6 +60,12 @@ class CheckedTable:
     raw: pd.DataFrame | None = None  # the cells as read, for rejects
     file_problems: list[Problem] = field(default_factory=list)
     row_problems: list[RowProblems] = field(default_factory=list)
+    lines: np.ndarray | None = None  # line of each record when records span lines (quoted newlines)
+
+    def row_numbers(self, positions) -> np.ndarray:
+        """The line (CSV) or record (Parquet) number people see for 0-based row positions."""
+        positions = np.asarray(positions, dtype=np.int64)
+        return self.lines[positions] if self.lines is not None else positions + self.first_row
 
     @property
     def n_rows(self) -> int:
@@ -72,7 +82,7 @@ class CheckedTable:
             order = np.argsort(rp.positions, kind="stable")
             shown = order if max_per_column is None else order[:max_per_column]
             for i in shown:
-                out.append(Problem(self.file, int(rp.positions[i]) + self.first_row, rp.column,
+                out.append(Problem(self.file, int(self.row_numbers(rp.positions[i])), rp.column,
                                    rp.messages.iloc[i]))
             hidden = len(order) - len(shown)
             if hidden > 0:
@@ -91,28 +101,110 @@ def find_table_file(data_dir: Path, name: str) -> Path | None:
     return None
 
 
+class UnreadableFile(ValueError):
+    """The file cannot be read as a table; the message says why in plain words."""
+
+
+class HeaderProblem(ValueError):
+    """The header row is unusable (duplicate names, wrong delimiter); ``column`` names the culprit."""
+
+    def __init__(self, message: str, column: str | None = None):
+        super().__init__(message)
+        self.column = column
+
+
 def read_raw(path: Path) -> pd.DataFrame:
     """Read a table without interpreting it: CSV cells as text (empty cell = ""), Parquet as stored.
 
     CSV columns come back as pandas categoricals (Arrow dictionary-encoded while reading): a column of
     7 M cells with a few hundred distinct values is stored and checked once per distinct value.
+    A UTF-8 byte-order mark is dropped (it must not glue to the first column name). Raises
+    :class:`UnreadableFile` (not UTF-8 text, empty, not a table) or :class:`HeaderProblem`.
     """
     if path.suffix == ".parquet":
-        return pd.read_parquet(path)
+        try:
+            return pd.read_parquet(path)
+        except Exception as e:  # noqa: BLE001 - any reason a Parquet reader gives up
+            raise UnreadableFile(f"not a Parquet table ({type(e).__name__}: {e})") from None
+    header = _csv_header(path)
     try:
         import pyarrow as pa
         import pyarrow.csv as pacsv
 
-        with open(path, newline="", encoding="utf-8") as f:
-            header = next(csv.reader(f), [])
-        if len(set(header)) != len(header):
-            raise ValueError("duplicate column names")
         text = pa.dictionary(pa.int32(), pa.string())
         table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
             column_types={c: text for c in header}, strings_can_be_null=False, null_values=[]))
         return table.to_pandas()
-    except Exception:  # ragged rows, odd quoting, odd encodings: the forgiving C engine says more
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
+    except Exception:  # ragged rows, odd quoting: the forgiving C engine says more
+        try:
+            return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8-sig")
+        except Exception as e:  # noqa: BLE001
+            raise UnreadableFile(f"not a CSV table ({type(e).__name__}: {e})") from None
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The header of a CSV file, after checking the whole file is UTF-8 text and the header is usable."""
+    first = _check_utf8_text(path)
+    header = next(csv.reader([first]), [])
+    if len(header) == 1 and first.count(";") > 0:
+        raise HeaderProblem(f"the header has no commas but {first.count(';')} semicolons: the file looks "
+                            "semicolon-delimited; save it as comma-separated CSV")
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header, start=1):
+        if name in seen:
+            raise HeaderProblem(f"duplicate column name (columns {seen[name]} and {i})", column=name)
+        seen[name] = i
+    return header
+
+
+def _check_utf8_text(path: Path, chunk: int = 1 << 20) -> str:
+    """Decode the whole file as UTF-8 in chunks (constant memory); return its first line, BOM removed."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset, first, blank = 0, None, True
+    with open(path, "rb") as f:
+        while True:
+            data = f.read(chunk)
+            pending = len(decoder.getstate()[0])  # bytes of a character split across chunks
+            try:
+                text = decoder.decode(data, final=not data)
+            except UnicodeDecodeError as e:
+                at, bad = offset - pending + e.start, e.object[e.start]
+                raise UnreadableFile(f"not UTF-8 text: byte 0x{bad:02x} at offset {at} cannot be decoded "
+                                     f"({e.reason}); save the file as UTF-8 CSV") from None
+            if "\x00" in text:
+                raise UnreadableFile(f"not a text file: NUL byte near offset {offset + text.index(chr(0))}")
+            if first is None:
+                first = text.lstrip("\ufeff")
+            elif "\n" not in first:
+                first += text
+            blank = blank and not text.strip()
+            if not data:
+                break
+            offset += len(data)
+    if blank:
+        raise UnreadableFile("the file is empty (expected a header line and one line per record)")
+    return first.splitlines()[0]
+
+
+def record_lines(path: Path, n_records: int) -> np.ndarray | None:
+    """Line number of each record of a CSV file when records and lines differ (quoted newlines, blank
+    lines), else None (record i is on line i + 2)."""
+    if path.suffix == ".parquet":
+        return None
+    with open(path, "rb") as f:
+        newlines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+    if newlines in (n_records, n_records + 1):  # one line per record (last line with or without newline)
+        return None
+    lines = []
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f)
+        next(reader, None)
+        start = reader.line_num + 1
+        for rec in reader:
+            if rec:
+                lines.append(start)
+            start = reader.line_num + 1
+    return np.asarray(lines, dtype=np.int64) if len(lines) == n_records else None
 
 
 def _quote(values: pd.Series) -> pd.Series:
@@ -141,6 +233,10 @@ def _check_column(col: Column, s: pd.Series) -> tuple[pd.Series, list[tuple[np.n
     if col.kind in ("int", "float") and pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         empty = s.isna().to_numpy()
         values = s.astype("float64")
+        infinite = np.isinf(values.to_numpy())
+        if infinite.any():
+            issues.append((infinite, "expected a finite number, got " + values[infinite].map(_fmt)))
+            values = values.where(~infinite)
         bad_parse = np.zeros(len(s), dtype=bool)
         text = None
     elif col.kind in ("date", "timestamp") and pd.api.types.is_datetime64_any_dtype(s):
@@ -179,6 +275,11 @@ def _check_column(col: Column, s: pd.Series) -> tuple[pd.Series, list[tuple[np.n
             if low.any():
                 issues.append((low, f"expected a number >= {_fmt(col.min)}, got " + values[low].map(_fmt)))
             ok &= ~low
+        if col.max is None or col.max > MAX_ABS:  # 1e308, 2**63: no quantity or price is that large
+            big = ok & (np.abs(v) > MAX_ABS)
+            if big.any():
+                issues.append((big, f"expected a number <= {MAX_ABS:g}, got " + values[big].map(_fmt)))
+            ok &= ~big
         if col.max is not None:
             high = ok & (v > col.max)
             if high.any():
@@ -248,10 +349,14 @@ def check_table(table: Table, path: Path, shown_as: str | None = None) -> Checke
     first_row = 1 if path.suffix == ".parquet" else 2
     try:
         raw = read_raw(path)
-    except Exception as e:  # unreadable file: report, don't crash
+    except HeaderProblem as e:
+        return CheckedTable(table, shown, first_row, None, file_problems=[Problem(shown, 1, e.column, str(e))])
+    except UnreadableFile as e:
+        return CheckedTable(table, shown, first_row, None, file_problems=[Problem(shown, None, None, f"cannot read: {e}")])
+    except Exception as e:  # noqa: BLE001 - unreadable file (permissions, a folder, ...): report, don't crash
         return CheckedTable(table, shown, first_row, None,
-                            [Problem(shown, None, None, f"cannot read the file: {type(e).__name__}: {e}")])
-    ct = CheckedTable(table, shown, first_row, None, raw=raw)
+                            file_problems=[Problem(shown, None, None, f"cannot read: {type(e).__name__}: {e}")])
+    ct = CheckedTable(table, shown, first_row, None, raw=raw, lines=record_lines(path, len(raw)))
     header_row = 1 if path.suffix != ".parquet" else None
     raw.columns = [str(c) for c in raw.columns]
     for c in raw.columns:
@@ -311,16 +416,18 @@ def _check_key(ct: CheckedTable, raw: pd.DataFrame) -> None:
         return
     # Combine factorized codes into one integer per row: far faster than hashing tuples of strings.
     combined = np.zeros(len(raw), dtype=np.int64)
+    missing = np.zeros(len(raw), dtype=bool)
     for c in key:
         codes, uniques = pd.factorize(ct.frame[c])
+        missing |= codes < 0
         combined = combined * (len(uniques) + 1) + codes
-    dup = pd.Series(combined).duplicated(keep="first").to_numpy()
+    dup = pd.Series(combined).duplicated(keep="first").to_numpy() & ~missing
     if not dup.any():
         return
     first_pos = pd.Series(np.arange(len(raw))).groupby(combined).transform("first").to_numpy()
     shown = raw.loc[dup, key].astype(str).agg(", ".join, axis=1).reset_index(drop=True)
     msg = ("duplicate key (" + ", ".join(key) + ") = (" + shown + ") first seen on row "
-           + pd.Series(first_pos[dup] + ct.first_row).astype(str))
+           + pd.Series(ct.row_numbers(first_pos[dup])).astype(str))
     ct.row_problems.append(RowProblems(",".join(key), np.flatnonzero(dup), msg))
 
 

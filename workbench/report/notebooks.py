@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from workbench.config import secrets_hidden
 from workbench.io import write_text
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -13,9 +14,10 @@ def run_notebook(source: Path, target: Path, parameters: dict, cell_timeout_seco
     import papermill as pm
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    pm.execute_notebook(str(source), str(target), parameters=parameters, kernel_name="python3",
-                        cwd=str(source.parent), execution_timeout=cell_timeout_seconds,
-                        progress_bar=False, log_output=False, report_mode=False)
+    with secrets_hidden():  # the kernel inherits the environment: never the SMTP password
+        pm.execute_notebook(str(source), str(target), parameters=parameters, kernel_name="python3",
+                            cwd=str(source.parent), execution_timeout=cell_timeout_seconds,
+                            progress_bar=False, log_output=False, report_mode=False)
     return target
 
 

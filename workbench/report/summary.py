@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from workbench.config import MailSettings
+from workbench.io import read_frame
 from workbench.report.mail import InlineImage, build_message
 from workbench.report.nb import display_values
 
@@ -33,7 +34,7 @@ class Section:
 
 def _read(folder: Path, name: str) -> pd.DataFrame | None:
     p = folder / name
-    return pd.read_csv(p) if p.is_file() else None
+    return read_frame(p) if p.is_file() else None  # ids stay text ("00001", "NA")
 
 
 def _fmt_pct(x: float) -> str:

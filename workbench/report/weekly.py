@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.io import write_frame
+from workbench.io import read_frame, write_frame
 
 log = logging.getLogger(__name__)
 
@@ -182,11 +182,7 @@ def accuracy_table(backtest: pd.DataFrame, choices: pd.DataFrame, classification
 def _read(path: Path) -> pd.DataFrame | None:
     if not path.is_file():
         return None
-    df = pd.read_csv(path)
-    for c in DATE_COLUMNS:
-        if c in df.columns:
-            df[c] = pd.to_datetime(df[c], errors="coerce")
-    return df
+    return read_frame(path, DATE_COLUMNS)  # ids stay text ("00001", "NA"); formula escapes undone
 
 
 @dataclass

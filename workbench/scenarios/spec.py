@@ -25,11 +25,13 @@ A scenario file (every block optional; an empty file is the baseline)::
 Merging (``combine``, then the file's own blocks): demand multipliers multiply (a window of the
 file's own replaces the combined one), extra days add, price and budget changes compound
 ((1 + a)(1 + b) − 1), ``air_for_top`` takes the larger value.
-Errors name the file and the key: ``scenarios/peak/q4.yaml:demand.multiplier: expected a number > 0, got "lots"``.
+Errors name the file and the key: ``scenarios/peak/q4.yaml:demand.multiplier: expected a number > 0 and <= 100, got "lots"``.
 """
 from __future__ import annotations
 
 import datetime as _dt
+import math
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -39,6 +41,12 @@ import yaml
 from workbench.errors import InputError
 from workbench.leadtime import MODES
 
+# Monte Carlo paths per scenario: memory grows with paths x 64-SKU chunk x horizon (~0.5 GB at 10,000).
+MAX_PATHS = 10_000
+SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+# Largest sensible value of each lever: a scenario beyond these is a typo, and would overflow the simulation.
+LIMITS = {"demand.multiplier": 100.0, "price.change_pct": 1000.0, "ads.budget_change_pct": 1000.0,
+          "freight.air_for_top": 100_000, "lead_time.extra_days": 365.0}
 TOP_KEYS = ("name", "title", "description", "demand", "lead_time", "price", "ads", "freight", "combine")
 BLOCK_KEYS = {
     "demand": ("multiplier", "start", "end", "categories", "skus"),
@@ -111,14 +119,27 @@ def _shown(value) -> str:
     return f'"{value}"' if isinstance(value, str) else repr(value)
 
 
-def _number(p: _Problems, key: str, value, low: float, low_ok: bool = False, integer: bool = False):
+def _number(p: _Problems, key: str, value, low: float, low_ok: bool = False, integer: bool = False,
+            high: float | None = None):
+    """A finite number above ``low`` (and at most ``high``): ``.nan``, ``.inf`` and 1e12 are input errors."""
     ok_type = isinstance(value, (int, float)) and not isinstance(value, bool)
     if integer:
         ok_type = isinstance(value, int) and not isinstance(value, bool)
-    bound = f"{'>=' if low_ok else '>'} {low:g}"
+    high = LIMITS.get(key) if high is None else high
+    bound = f"{'>=' if low_ok else '>'} {low:g}" + (f" and <= {high:g}" if high is not None else "")
     kind = "a whole number" if integer else "a number"
-    if not ok_type or not (value >= low if low_ok else value > low):
+    if not ok_type or not math.isfinite(value) or not (value >= low if low_ok else value > low) \
+            or (high is not None and value > high):
         p.add(key, f"expected {kind} {bound}, got {_shown(value)}")
+        return None
+    return value
+
+
+def _slug(p: _Problems, key: str, value: str, where: str = "") -> str | None:
+    """Scenario names become folder names under --output: letters, digits, '-' and '_' only."""
+    if not SLUG.fullmatch(value):
+        p.add(key, f"expected a name of letters, digits, '-' and '_' (at most 64, no '/', '..' or spaces){where}, "
+                   f"got {_shown(value)}")
         return None
     return value
 
@@ -160,7 +181,8 @@ def parse_scenario(doc, path: str, default_name: str) -> tuple[dict, list[str]]:
     if not isinstance(doc, dict):
         p.add("-", f"expected a mapping of keys ({', '.join(TOP_KEYS)}), got {type(doc).__name__}")
         return {}, p.lines
-    f: dict = {"name": default_name, "source": path}
+    f: dict = {"name": _slug(p, "name", default_name, " (the file name, when the file has no name key)")
+               if "name" not in doc else default_name, "source": path}
     for key in doc:
         if key not in TOP_KEYS:
             p.add(str(key), f"unknown key; expected one of {', '.join(TOP_KEYS)}")
@@ -169,7 +191,7 @@ def parse_scenario(doc, path: str, default_name: str) -> tuple[dict, list[str]]:
             if not isinstance(doc[key], str) or not doc[key].strip():
                 p.add(key, f"expected a non-empty text, got {_shown(doc[key])}")
             else:
-                f[key] = doc[key].strip()
+                f[key] = doc[key].strip() if key != "name" else _slug(p, "name", doc[key].strip())
     for block, keys in BLOCK_KEYS.items():
         if block not in doc:
             continue
@@ -194,10 +216,8 @@ def parse_scenario(doc, path: str, default_name: str) -> tuple[dict, list[str]]:
             f[f"demand_{k}"] = _str_list(p, f"demand.{k}", d[k])
     lt = doc.get("lead_time") if isinstance(doc.get("lead_time"), dict) else {}
     if "extra_days" in lt:
-        v = lt["extra_days"]
-        if not isinstance(v, (int, float)) or isinstance(v, bool):
-            p.add("lead_time.extra_days", f"expected a number of days, got {_shown(v)}")
-        else:
+        v = _number(p, "lead_time.extra_days", lt["extra_days"], -365, low_ok=True)
+        if v is not None:
             f["extra_lead_days"] = float(v)
     if "modes" in lt:
         f["lead_modes"] = _str_list(p, "lead_time.modes", lt["modes"], MODES)
@@ -249,7 +269,11 @@ def load_scenario_set(folder) -> list[Scenario]:
     for path in files:
         shown = str(path)
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            doc = yaml.safe_load(path.read_bytes().decode("utf-8"))
+        except UnicodeDecodeError as e:
+            problems.append(f"{shown}:-: not UTF-8 text: byte 0x{e.object[e.start]:02x} at offset {e.start} "
+                            f"cannot be decoded; save the file as UTF-8")
+            continue
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             where = f"line {mark.line + 1}" if mark is not None else "-"
