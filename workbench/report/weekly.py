@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from workbench.io import write_frame
+from workbench.report.monday import FILES as MONDAY_FILES
+from workbench.report.monday import write_monday
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ FILES = {
     "history": "demand_history.csv",
     "rejects": "rejects.csv",
 }
+FILES.update(MONDAY_FILES)  # actions, purchase orders, money, changes: workbench/report/monday.py
 DATE_COLUMNS = ("ds", "date", "order_by", "as_of")
 
 # What the report tables show (the reason last); the CSVs keep every column.
@@ -95,6 +98,7 @@ def compute_weekly(ds, as_of: str, out_dir: Path) -> list[Path]:
         put("ads", AdBudgetPolicy().recommend(ds, as_of_ts, restock))
     for name, frame in risk_outputs(ds, as_of_ts, restock=restock).items():
         put(name, with_title(frame, ds["products"]) if name == "risk" else frame)
+    written += write_monday(ds, as_of, out_dir)  # reads the CSVs above back: the presentation layer's hook
     return written
 
 
