@@ -27,9 +27,9 @@ def _pct(x, digits: int = 2) -> str:
 
 def health_values(df: pd.DataFrame) -> pd.DataFrame:
     """Account-health value columns: rate metrics as percentages, the rating as it is."""
-    if "metric" not in df.columns:
-        return df
     out = df.copy()
+    if "metric" not in out.columns:
+        return out
     rate = out["metric"].isin(RATE_METRICS)
     for c in [c for c in out.columns if c == "latest" or c.startswith("value_w")]:
         v = pd.to_numeric(out[c], errors="coerce")

@@ -49,17 +49,31 @@ _plotly_embedded = False
 
 
 def setup() -> None:
-    """Start a report notebook: plotly.js is embedded with the first figure shown (offline, no CDN)."""
+    """Start a report notebook: plotly.js is embedded with the first figure shown and the DataTables
+    library once here (offline, no CDN)."""
+    from workbench.report import tables
+
     global _plotly_embedded
     _plotly_embedded = False
     pd.set_option("display.max_colwidth", 200)
+    tables.setup()
+    _display_html(_STYLE + tables.STYLE)
 
 
 def figure(fig) -> None:
-    """Display a plotly figure as HTML; the first one carries plotly.js, so the report needs no network."""
+    """Display a plotly figure: as plotly's own mimetype (JupyterLab draws it, trusted or not) and as
+    HTML for the exported report, where the first figure carries plotly.js so it needs no network."""
+    import json
+
+    import plotly.io as pio
+    from IPython.display import display
+
     global _plotly_embedded
-    _display_html(fig.to_html(full_html=False, include_plotlyjs=not _plotly_embedded, include_mathjax=False,
-                              config={"displaylogo": False, "responsive": True}))
+    config = {"displaylogo": False, "responsive": True}
+    page = fig.to_html(full_html=False, include_plotlyjs=not _plotly_embedded, include_mathjax=False, config=config)
+    spec = json.loads(pio.to_json(fig, validate=False))
+    display({"application/vnd.plotly.v1+json": {**spec, "config": config}, "text/html": page,
+             "text/plain": f"<plotly figure: {fig.layout.title.text or ''}>"}, raw=True)
     _plotly_embedded = True
 
 
@@ -114,11 +128,15 @@ def table_html(df: pd.DataFrame, max_rows: int = 200, caption: str = "") -> str:
     return _STYLE + reason_css + head + flt + f"<div class='wb-scroll'>{body}</div>" + more + _TABLE_JS
 
 
-def table(df: pd.DataFrame | None, max_rows: int = 200, caption: str = "", missing: str = "No data.") -> None:
+def table(df: pd.DataFrame | None, page_length: int = 25, caption: str = "", missing: str = "No data.") -> None:
+    """An interactive table with every row of ``df`` (``page_length`` rows a page), or ``missing``."""
+    from workbench.report import tables
+
     if df is None or len(df) == 0:
         note(missing)
         return
-    _display_html(table_html(df, max_rows, caption))
+    head = f"<p><b>{html.escape(caption)}</b> ({len(df):,} rows)</p>" if caption else ""
+    _display_html(head + tables.table_html(df, page_length))
 
 
 def show(make_figure, frame: pd.DataFrame | None, missing: str, **kwargs) -> None:
