@@ -25,8 +25,9 @@ def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
 
 def restock_cover(restock: pd.DataFrame, top_n: int = 30) -> go.Figure:
     """Lowest sellable cover first: stock in transit does not sell today (hover shows cover with it)."""
-    sellable = (pd.to_numeric(restock["sellable_cover_days"], errors="coerce") if "sellable_cover_days" in restock
-                else restock["available"].clip(lower=0) / restock["ads"].where(restock["ads"] > 0))
+    from workbench.report.summary import sellable_cover
+
+    sellable = sellable_cover(restock)
     d = restock.assign(sellable_cover=sellable.fillna(999).round(1)).sort_values("sellable_cover").head(top_n)
     fig = px.bar(d, x="sku", y=d["sellable_cover"].clip(upper=365), color="status", color_discrete_map=STATUS_COLORS,
                  hover_data={"days_of_cover": True, "recommended_qty": True, "ship_mode": True, "order_by": True,

@@ -57,7 +57,9 @@ def sellable_cover(df: pd.DataFrame) -> pd.Series:
     """Days the sellable stock lasts (in-transit stock does not sell today)."""
     if "sellable_cover_days" in df.columns:
         return pd.to_numeric(df["sellable_cover_days"], errors="coerce")
-    return df["available"].clip(lower=0) / df["ads"].where(df["ads"] > 0)
+    if {"available", "ads"} <= set(df.columns):
+        return df["available"].clip(lower=0) / df["ads"].where(df["ads"] > 0)
+    return pd.to_numeric(df["days_of_cover"], errors="coerce")
 
 
 def pricing_section(df: pd.DataFrame | None) -> Section:
