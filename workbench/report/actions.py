@@ -88,7 +88,9 @@ def order_actions(po: pd.DataFrame | None, risk: pd.DataFrame, as_of) -> list[di
                          + " by " + po["mode"].astype(str))
                .groupby(["sku", "supplier"], as_index=False)
                .agg(lines=("line", " + ".join), qty=("qty", "sum"), amount=("amount", "sum"), order_by=("order_by", "min"),
-                    reason=("reason", " | ".join)))
+                    reason=("reason", "first")))
+    # one restock reason per SKU (every PO line of a SKU repeats it after "restock: ")
+    per_sku["reason"] = per_sku["reason"].str.split("restock: ", n=1).str[-1]
     out = []
     for p in per_sku.itertuples():
         due = pd.Timestamp(p.order_by)

@@ -15,7 +15,7 @@ from workbench.report.actions import subject_counts as _counts
 #: The email lists at most this many purchase-order lines / actions / changes; the rest are named as
 #: "+N more" with the attached sheet that holds them (never a silent cut).
 MAX_ORDER_LINES = 200
-MAX_ACTIONS = 25
+MAX_ACTIONS = 15
 MAX_CHANGES = 15
 
 EMAIL_STYLE = ("<style>body{font-family:Arial,sans-serif;font-size:14px;color:#222} "
@@ -44,6 +44,12 @@ def subject_counts(actions: pd.DataFrame | None, po: pd.DataFrame | None) -> str
     return _counts(actions if actions is not None else pd.DataFrame(columns=["urgency", "kind"]), po)
 
 
+def _why(text, limit: int = 240) -> str:
+    """A reason for the email, cut at ``limit`` characters (the attached sheets keep it whole)."""
+    t = "" if text is None or (isinstance(text, float) and pd.isna(text)) else str(text)
+    return _e(t if len(t) <= limit else t[:limit].rsplit(" ", 1)[0] + " … (in full in the attached sheet)")
+
+
 def _more(n: int, what: str, sheet: str) -> str:
     return (f"<p><b>+{n} more {what}</b>: every row is in the attached sheet <b>{sheet}</b> (also in the "
             "report folder).</p>" if n > 0 else "")
@@ -60,8 +66,8 @@ def actions_html(acts: pd.DataFrame | None, out: MondayParts) -> None:
     for a in acts.head(MAX_ACTIONS).itertuples():
         cls = a.urgency.replace(" ", "")
         rows.append(f"<tr><td class='n'>{a.rank}</td><td class='{cls}'>{_e(a.urgency)}</td><td>{_e(a.kind)}</td>"
-                    f"<td>{_e(a.subject)}</td><td>{_e(a.action)}<div class='why'>{_e(a.reason)}</div></td>"
-                    f"<td>{_date(a.due)}</td><td class='n'>{a.money_at_stake:,.2f}<div class='why'>"
+                    f"<td>{_e(a.subject)}</td><td>{_e(a.action)}<div class='why'>{_why(a.reason)}</div></td>"
+                    f"<td style='white-space:nowrap'>{_date(a.due)}</td><td class='n'>{a.money_at_stake:,.2f}<div class='why'>"
                     f"{_e(a.money_basis)}</div></td></tr>")
         out.text.append(f"  {a.rank}. [{a.urgency}] {a.kind} {a.subject}: {a.action} (by {_date(a.due)}; "
                         f"{a.money_at_stake:,.2f} at stake)")
@@ -88,8 +94,8 @@ def orders_html(po: pd.DataFrame | None, totals: pd.DataFrame | None, out: Monda
                     f"<td class='n'>{int(g['qty'].sum()):,}</td><td></td><td class='n'>cash {c:,.2f}</td></tr>")
         out.text.append(f"  {sup} / {mode}: cash {c:,.2f}")
         for p in g.head(MAX_ORDER_LINES - shown).itertuples():
-            rows.append(f"<tr><td>{_e(p.sku)}</td><td>{_e(p.title)}<div class='why'>{_e(p.reason)}</div></td>"
-                        f"<td>{_date(p.order_by)}</td><td>{_e(p.mode)}</td><td class='n'>{int(p.qty):,}</td>"
+            rows.append(f"<tr><td style='white-space:nowrap'>{_e(p.sku)}</td><td>{_e(p.title)}<div class='why'>"
+                        f"{_why(p.reason)}</div></td><td style='white-space:nowrap'>{_date(p.order_by)}</td><td>{_e(p.mode)}</td><td class='n'>{int(p.qty):,}</td>"
                         f"<td class='n'>{p.unit_cost:,.2f}</td><td class='n'>{p.amount:,.2f} + freight "
                         f"{p.freight:,.2f}</td></tr>")
             out.text.append(f"    {p.sku} {p.title}: {int(p.qty):,} units by {p.mode}, order by {_date(p.order_by)}, "

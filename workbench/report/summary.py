@@ -19,7 +19,8 @@ from workbench.report.fmt import display_frame
 
 TOP_N = 8
 # Attached: the reports and the CSVs people act on; bulky intermediate tables stay in the report folder.
-ATTACH = ("weekly_report.html", "forecast_quality.html", "purchase_orders.csv", "purchase_orders_by_supplier.csv",
+# forecast_quality.html (plotly embedded again) stays in the report folder so the email keeps under 5 MB.
+ATTACH = ("weekly_report.html", "purchase_orders.csv", "purchase_orders_by_supplier.csv",
           "actions.csv", "money.csv", "changes.csv", "forecast_vs_actual.csv", "restock.csv", "restock_locations.csv", "pricing.csv", "ads.csv", "risk.csv",
           "risk_account_health.csv", "risk_alerts.csv", "risk_feed.csv", "risk_returns.csv",
           "risk_new_products.csv", "forecast_accuracy.csv", "rejects.csv")
@@ -190,7 +191,9 @@ def weekly_email(settings: MailSettings, as_of: str, report_dir: Path):
             parts.append(f'<img src="cid:{s.chart_cid}" alt="{html.escape(s.title)} chart" width="600">')
         if s.table is not None and len(s.table):
             parts.append(_table_html(s.table))
-    parts.append("<p style='color:#666'>Attached: " + html.escape(names) + "</p>")
+    parts.append("<p style='color:#666'>Attached: " + html.escape(names) + ". In the report folder "
+                 + html.escape(str(report_dir)) + ": forecast_quality.html and every table in full "
+                 "(demand history, forecasts, backtests).</p>")
     body = f"<html><head><meta charset='utf-8'>{EMAIL_STYLE}</head><body>{''.join(parts)}</body></html>"
     subject = f"Weekly workbench report — as of {as_of} — {subject_counts(acts, po)}"
     return build_message(settings, subject, body, "\n".join(text),

@@ -80,9 +80,10 @@ def prepare(df: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
     column_defs = [{"targets": cols, "render": JavascriptFunction(js[k])} for k, cols in defs.items() if cols]
     if "reason" in d.columns:
         column_defs.append({"targets": [len(d.columns) - 1], "className": "wb-reason"})
-    wrap = [i for i, c in enumerate(d.columns) if c in WRAP]
-    if wrap:
-        column_defs.append({"targets": wrap, "className": "wb-wrap"})
+    for cls, names in (("wb-wrap", WRAP), ("wb-wide", {"action"})):
+        cols = [i for i, c in enumerate(d.columns) if c in names]
+        if cols:
+            column_defs.append({"targets": cols, "className": cls})
     return d.rename(columns=PLAIN_NAMES), column_defs
 
 
@@ -99,12 +100,13 @@ def table_html(df: pd.DataFrame, page_length: int = 25, caption: str = "") -> st
 
 
 #: Long text columns that may wrap (everything else stays on one line).
-WRAP = {"action", "money_basis", "title", "subject", "before", "after"}
+WRAP = {"money_basis", "title", "subject", "before", "after"}
 
 STYLE = """<style>
 table.dataTable td,table.dataTable th{text-align:left !important;white-space:nowrap}
 table.dataTable td.dt-type-numeric,table.dataTable th.dt-type-numeric{text-align:right !important}
 table.dataTable td.wb-wrap{white-space:normal;min-width:160px;max-width:380px}
+table.dataTable td.wb-wide{white-space:normal;min-width:300px;max-width:460px}
 table.dataTable td.wb-reason{white-space:normal;min-width:260px;max-width:480px;color:#555}
 table.dataTable td.wb-reason summary{cursor:pointer}
 </style>"""
