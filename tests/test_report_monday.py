@@ -78,6 +78,13 @@ def test_the_second_week_says_what_changed_since_the_first(week2):
     assert len(fva) > 0 and fva["reason"].notna().all()
 
 
+def test_the_forecast_quality_page_names_the_losers_to_seasonal_naive_without_repo_links(week2):
+    page = (week2["dir"] / "forecast_quality.html").read_text()
+    assert "seasonal naive" in page and "worse than naive:" in page
+    assert "benchmarks/" not in page and not re.search(r"class=['\"]wb-kpi['\"]", page)  # no repo links, no tiles
+    assert "Forecast vs sold last week" in page
+
+
 def test_the_email_stays_under_5_mb_with_the_big_tables_left_in_the_folder(week2):
     assert week2["eml"].stat().st_size <= 5 * 1024 * 1024
     names = {p.get_filename() for p in week2["msg"].iter_attachments()}
@@ -114,8 +121,9 @@ def test_in_chromium_the_filter_finds_a_sku_beyond_the_first_page(week2, browser
     assert browser.wait_for("document.querySelectorAll('table.dataTable').length > 0", 60)
     # the restock table (every SKU) has more rows than one page: find a SKU not on its first page
     found = browser.js("""(() => {
+      const head = t => t.querySelector('thead').innerText;
       const t = Array.from(document.querySelectorAll('table.dataTable')).find(t =>
-        t.querySelector('thead').innerText.includes('avg_daily_sales') && t.querySelector('thead').innerText.includes('safety_stock'));
+        head(t).includes('avg_daily_sales') && head(t).includes('safety_stock'));
       const wrap = t.closest('.dt-container');
       const first = t.tBodies[0].innerText;
       const info = wrap.querySelector('.dt-info').innerText;

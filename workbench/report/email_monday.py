@@ -95,7 +95,8 @@ def orders_html(po: pd.DataFrame | None, totals: pd.DataFrame | None, out: Monda
         out.text.append(f"  {sup} / {mode}: cash {c:,.2f}")
         for p in g.head(MAX_ORDER_LINES - shown).itertuples():
             rows.append(f"<tr><td style='white-space:nowrap'>{_e(p.sku)}</td><td>{_e(p.title)}<div class='why'>"
-                        f"{_why(p.reason)}</div></td><td style='white-space:nowrap'>{_date(p.order_by)}</td><td>{_e(p.mode)}</td><td class='n'>{int(p.qty):,}</td>"
+                        f"{_why(p.reason)}</div></td><td style='white-space:nowrap'>{_date(p.order_by)}</td>"
+                        f"<td>{_e(p.mode)}</td><td class='n'>{int(p.qty):,}</td>"
                         f"<td class='n'>{p.unit_cost:,.2f}</td><td class='n'>{p.amount:,.2f} + freight "
                         f"{p.freight:,.2f}</td></tr>")
             out.text.append(f"    {p.sku} {p.title}: {int(p.qty):,} units by {p.mode}, order by {_date(p.order_by)}, "

@@ -32,7 +32,7 @@ def restock_cover(restock: pd.DataFrame, top_n: int = 30) -> go.Figure:
     fig = px.bar(d, x="sku", y=d["sellable_cover"].clip(upper=365), color="status", color_discrete_map=STATUS_COLORS,
                  hover_data={"days_of_cover": True, "recommended_qty": True, "ship_mode": True, "order_by": True,
                              "reason": True},
-                 labels={"y": "days of sellable stock", "days_of_cover": "cover incl. in transit"})
+                 labels={"sellable_cover": "days of sellable stock", "days_of_cover": "cover incl. in transit"})
     fig.add_hline(y=75, line_dash="dash", line_color="#fdd835", annotation_text="75 d: order by sea")
     fig.add_hline(y=20, line_dash="dash", line_color="#fb8c00", annotation_text="20 d: consider air")
     fig.add_hline(y=7, line_dash="dot", line_color="#b71c1c", annotation_text="7 d: restock now")
@@ -92,11 +92,13 @@ def accuracy_by_model(accuracy: pd.DataFrame) -> go.Figure:
     d = accuracy.dropna(subset=["mase"]).sort_values(["demand_class", "mase"], ascending=[True, False])
     kind = d["model"].map(lambda m: "selected" if m.startswith("workbench") else
                           "seasonal naive" if m == "SeasonalNaive" else "other candidates")
-    fig = px.bar(d, y=d["demand_class"] + " · " + d["model"], x="mase", color=kind, orientation="h",
+    label = d["demand_class"] + " · " + d["model"]
+    fig = px.bar(d, y=label, x="mase", color=kind, orientation="h",
                  text=d["mase"].map("{:.2f}".format), hover_data={"series": True, "reason": True},
                  color_discrete_map={"selected": "#1e88e5", "seasonal naive": "#e53935", "other candidates": "#9e9e9e"},
                  labels={"mase": "MASE (lower is better; 1 = seasonal-naive in-sample error)", "y": "", "color": ""})
     fig.update_traces(textposition="outside", textangle=0, cliponaxis=False)
+    fig.update_yaxes(categoryorder="array", categoryarray=list(label))  # grouped by class, not by colour
     fig.add_vline(x=1, line_dash="dot")
     return _layout(fig, "Backtest accuracy by demand class and model", max(420, 22 * len(d) + 140))
 

@@ -21,7 +21,8 @@ TOP_N = 8
 # Attached: the reports and the CSVs people act on; bulky intermediate tables stay in the report folder.
 # forecast_quality.html (plotly embedded again) stays in the report folder so the email keeps under 5 MB.
 ATTACH = ("weekly_report.html", "purchase_orders.csv", "purchase_orders_by_supplier.csv",
-          "actions.csv", "money.csv", "changes.csv", "forecast_vs_actual.csv", "restock.csv", "restock_locations.csv", "pricing.csv", "ads.csv", "risk.csv",
+          "actions.csv", "money.csv", "changes.csv", "forecast_vs_actual.csv", "restock.csv", "restock_locations.csv",
+          "pricing.csv", "ads.csv", "risk.csv",
           "risk_account_health.csv", "risk_alerts.csv", "risk_feed.csv", "risk_returns.csv",
           "risk_new_products.csv", "forecast_accuracy.csv", "rejects.csv")
 

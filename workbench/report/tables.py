@@ -18,7 +18,8 @@ KEY_FIRST = ["rank", "urgency", "kind", "subject", "action", "due", "money_at_st
              "current_price", "recommended_price", "change_pct", "current_budget", "recommended_budget", "alert",
              "severity", "available", "inbound", "ads", "sellable_cover_days", "cover_days", "days_of_cover"]
 
-_JS_WHOLE = "function(d,t){return t==='display'&&d!==null&&d!==''&&!isNaN(d)?Number(d).toLocaleString('en-US',{maximumFractionDigits:0}):d}"
+_JS_WHOLE = ("function(d,t){return t==='display'&&d!==null&&d!==''&&!isNaN(d)?Number(d).toLocaleString('en-US',"
+             "{maximumFractionDigits:0}):d}")
 _JS_MONEY = ("function(d,t){return t==='display'&&d!==null&&d!==''&&!isNaN(d)?Number(d).toLocaleString('en-US',"
              "{minimumFractionDigits:2,maximumFractionDigits:2}):d}")
 _JS_RATE = "function(d,t){return t==='display'&&d!==null&&d!==''&&!isNaN(d)?Number(d).toFixed(2)+'%':d}"
@@ -94,7 +95,8 @@ def table_html(df: pd.DataFrame, page_length: int = 25, caption: str = "") -> st
     d, column_defs = prepare(df)
     return itables.to_html_datatable(
         d, caption=caption or None, connected=False, maxBytes=0, maxRows=0, maxColumns=0, allow_html=True,
-        format_floats_in_python=False, showIndex=False, pageLength=page_length, lengthMenu=sorted({page_length, 10, 25, 100, 500}),
+        format_floats_in_python=False, showIndex=False, pageLength=page_length,
+        lengthMenu=sorted({page_length, 10, 25, 100, 500}),
         columnDefs=column_defs, classes="display compact", order=[],
         layout={"topStart": "pageLength", "topEnd": "search", "bottomStart": "info", "bottomEnd": "paging"})
 
@@ -105,8 +107,8 @@ WRAP = {"money_basis", "title", "subject", "before", "after"}
 STYLE = """<style>
 table.dataTable td,table.dataTable th{text-align:left !important;white-space:nowrap}
 table.dataTable td.dt-type-numeric,table.dataTable th.dt-type-numeric{text-align:right !important}
-table.dataTable td.wb-wrap{white-space:normal;min-width:160px;max-width:380px}
-table.dataTable td.wb-wide{white-space:normal;min-width:300px;max-width:460px}
-table.dataTable td.wb-reason{white-space:normal;min-width:260px;max-width:480px;color:#555}
+table.dataTable td.wb-wrap{white-space:normal;min-width:120px;max-width:300px}
+table.dataTable td.wb-wide{white-space:normal;min-width:240px;max-width:400px}
+table.dataTable td.wb-reason{white-space:normal;min-width:200px;max-width:420px;color:#555}
 table.dataTable td.wb-reason summary{cursor:pointer}
 </style>"""
