@@ -43,6 +43,10 @@ def main(report_dir: str) -> None:
         page.write_text(email_html(eml), encoding="utf-8")
         c.open(page)
         c.screenshot(DOCS / "email_top.png", 1300)
+    from PIL import Image  # comes with matplotlib; a 64-colour palette keeps the PNGs small for the repo
+
+    for name in ("report_top.png", "email_top.png"):
+        Image.open(DOCS / name).convert("RGB").quantize(colors=64).save(DOCS / name, optimize=True)
     print(DOCS / "report_top.png", DOCS / "email_top.png")
 
 
