@@ -136,3 +136,43 @@ def test_in_chromium_the_filter_finds_a_sku_beyond_the_first_page(week2, browser
     assert not found["before"], "SKU-0040 should start beyond the first page"
     assert "of 40 entries" in found["info"]
     assert "SKU-0040" in found["after"] and found["rows"] == 1
+
+
+@pytest.mark.slow
+def test_in_jupyterlab_the_executed_report_draws_its_charts_and_tables(week2, browser, tmp_path):
+    """The analyst path: `make lab`'s command (trust, then lab with --allow-root as root) on the executed notebook."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    jupyter = Path(sys.executable).parent / "jupyter"
+    subprocess.run([str(jupyter), "trust", str(week2["dir"] / "weekly_report.ipynb")], check=True, capture_output=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = ["--allow-root"] if os.geteuid() == 0 else []
+    lab = subprocess.Popen([str(jupyter), "lab", *root, "--no-browser", f"--port={port}", "--ServerApp.token=t",
+                            f"--ServerApp.root_dir={week2['dir']}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/lab/tree/weekly_report.ipynb?token=t"
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        browser.open(url)
+        assert browser.wait_for("document.querySelectorAll('.jp-RenderedPlotly .main-svg').length > 0", 120)
+        for _ in range(40):  # Lab renders cells as they scroll into view
+            browser.js("(() => {const p = document.querySelector('.jp-WindowedPanel-outer'); if (p) p.scrollTop += 900;})()")
+            time.sleep(0.3)
+        figures = len(re.findall(r'class="plotly-graph-div"', week2["html"]))
+        assert figures >= 2 and browser.js("document.querySelectorAll('.jp-RenderedPlotly').length") == figures
+        assert browser.js("document.querySelectorAll('table.dataTable').length") > 10  # trusted: DataTables ran
+    finally:
+        lab.terminate()
+        lab.wait(20)
