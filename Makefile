@@ -40,8 +40,11 @@ bench: install ## run the benchmarks in benchmarks/ and write benchmarks/results
 sample-data: install ## regenerate the committed sample dataset in data/samples/
 	$(BIN)/workbench sample-data --out $(DATA) --skus 40 --years 2 --seed 7 --no-truth
 
-lab: install ## open JupyterLab on the notebooks
-	$(BIN)/jupyter lab notebooks/
+# As root JupyterLab needs --allow-root; executed reports are trusted first so their charts and tables draw.
+LAB_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+lab: install ## open JupyterLab on the notebooks (executed reports in reports/ are trusted first)
+	-find $(REPORTS) notebooks -name '*.ipynb' -not -path '*/.*' -exec $(BIN)/jupyter trust {} + >/dev/null 2>&1
+	$(BIN)/jupyter lab $(LAB_ROOT) --ServerApp.root_dir=. $(LAB_ARGS)
 
 clean: ## remove the virtual environment and caches (keeps reports/)
 	rm -rf $(VENV) .pytest_cache benchmarks/.cache

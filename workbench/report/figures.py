@@ -14,20 +14,29 @@ LEVEL_COLORS = {"high": "#e53935", "medium": "#fb8c00", "low": "#43a047"}
 
 
 def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
-    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=50, b=10), template="plotly_white",
-                      legend=dict(orientation="h", y=-0.2))
+    """Title on top, the legend in its own band under the title (never over tick labels), room for labels."""
+    fig.update_layout(title=dict(text=title, y=0.98, yanchor="top"), height=height,
+                      margin=dict(l=10, r=10, t=90, b=10), template="plotly_white",
+                      legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom"))
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
     return fig
 
 
 def restock_cover(restock: pd.DataFrame, top_n: int = 30) -> go.Figure:
-    d = restock.sort_values("days_of_cover").head(top_n)
-    fig = px.bar(d, x="sku", y=d["days_of_cover"].clip(upper=365), color="status", color_discrete_map=STATUS_COLORS,
-                 hover_data={"recommended_qty": True, "ship_mode": True, "order_by": True, "reason": True},
-                 labels={"y": "days of cover"})
+    """Lowest sellable cover first: stock in transit does not sell today (hover shows cover with it)."""
+    from workbench.report.summary import sellable_cover
+
+    sellable = sellable_cover(restock)
+    d = restock.assign(sellable_cover=sellable.fillna(999).round(1)).sort_values("sellable_cover").head(top_n)
+    fig = px.bar(d, x="sku", y=d["sellable_cover"].clip(upper=365), color="status", color_discrete_map=STATUS_COLORS,
+                 hover_data={"days_of_cover": True, "recommended_qty": True, "ship_mode": True, "order_by": True,
+                             "reason": True},
+                 labels={"sellable_cover": "days of sellable stock", "days_of_cover": "cover incl. in transit"})
     fig.add_hline(y=75, line_dash="dash", line_color="#fdd835", annotation_text="75 d: order by sea")
     fig.add_hline(y=20, line_dash="dash", line_color="#fb8c00", annotation_text="20 d: consider air")
     fig.add_hline(y=7, line_dash="dot", line_color="#b71c1c", annotation_text="7 d: restock now")
-    return _layout(fig, f"Days of cover, lowest {len(d)} SKUs (hover for the reason)")
+    return _layout(fig, f"Days of sellable stock, lowest {len(d)} SKUs (hover for the reason)")
 
 
 def model_vs_rule(restock: pd.DataFrame, top_n: int = 30) -> go.Figure | None:
@@ -42,8 +51,11 @@ def model_vs_rule(restock: pd.DataFrame, top_n: int = 30) -> go.Figure | None:
     return _layout(fig, "Order quantity: model vs rule of thumb")
 
 
-def pricing_changes(pricing: pd.DataFrame) -> go.Figure:
-    d = pricing.sort_values("change_pct")
+def pricing_changes(pricing: pd.DataFrame) -> go.Figure | None:
+    """Only the listings whose price changes (a chart of unchanged listings hides the changes)."""
+    d = pricing[pricing["change_pct"].abs() > 1e-9].sort_values("change_pct")
+    if not len(d):
+        return None
     fig = px.bar(d, x=d["sku"] + " · " + d["channel"], y="change_pct", color="phase", color_discrete_map=PHASE_COLORS,
                  hover_data={"current_price": True, "recommended_price": True, "rule": True, "reason": True},
                  labels={"x": "listing", "change_pct": "price change"})
@@ -51,9 +63,12 @@ def pricing_changes(pricing: pd.DataFrame) -> go.Figure:
     return _layout(fig, "Recommended price change by listing and stockout phase")
 
 
-def ads_budgets(ads: pd.DataFrame, top_n: int = 30) -> go.Figure:
+def ads_budgets(ads: pd.DataFrame, top_n: int = 30) -> go.Figure | None:
+    """The campaigns whose budget changes, biggest changes first."""
     d = ads.assign(delta=(ads["recommended_budget"] - ads["current_budget"]).abs())
-    d = d.sort_values("delta", ascending=False).head(top_n)
+    d = d[d["delta"] > 1e-9].sort_values("delta", ascending=False).head(top_n)
+    if not len(d):
+        return None
     label = d["sku"].astype(str) + " · " + d["campaign"].astype(str)
     fig = go.Figure([go.Bar(name="current", x=label, y=d["current_budget"], marker_color="#9e9e9e"),
                      go.Bar(name="recommended", x=label, y=d["recommended_budget"], marker_color="#1e88e5",
@@ -73,11 +88,19 @@ def hijack_map(risk: pd.DataFrame) -> go.Figure:
 
 
 def accuracy_by_model(accuracy: pd.DataFrame) -> go.Figure:
-    d = accuracy.sort_values(["demand_class", "mase"])
-    fig = px.bar(d, x="model", y="mase", color="demand_class", barmode="group", text=d["mase"].round(2),
-                 hover_data={"series": True, "reason": True},
-                 labels={"mase": "MASE (lower is better; 1 = seasonal-naive in-sample error)"})
-    return _layout(fig, "Backtest accuracy by demand class and model", 420)
+    """Horizontal bars per demand class and model, readable values beside the bars, seasonal naive marked."""
+    d = accuracy.dropna(subset=["mase"]).sort_values(["demand_class", "mase"], ascending=[True, False])
+    kind = d["model"].map(lambda m: "selected" if m.startswith("workbench") else
+                          "seasonal naive" if m == "SeasonalNaive" else "other candidates")
+    label = d["demand_class"] + " · " + d["model"]
+    fig = px.bar(d, y=label, x="mase", color=kind, orientation="h",
+                 text=d["mase"].map("{:.2f}".format), hover_data={"series": True, "reason": True},
+                 color_discrete_map={"selected": "#1e88e5", "seasonal naive": "#e53935", "other candidates": "#9e9e9e"},
+                 labels={"mase": "MASE (lower is better; 1 = seasonal-naive in-sample error)", "y": "", "color": ""})
+    fig.update_traces(textposition="outside", textangle=0, cliponaxis=False)
+    fig.update_yaxes(categoryorder="array", categoryarray=list(label))  # grouped by class, not by colour
+    fig.add_vline(x=1, line_dash="dot")
+    return _layout(fig, "Backtest accuracy by demand class and model", max(420, 22 * len(d) + 140))
 
 
 def history_and_forecast(history: pd.DataFrame, forecast: pd.DataFrame, unique_id: str,

@@ -15,11 +15,15 @@ import pandas as pd
 from workbench.config import MailSettings
 from workbench.io import read_frame
 from workbench.report.mail import InlineImage, build_message
-from workbench.report.nb import display_values
+from workbench.report.email_monday import EMAIL_STYLE, email_monday, subject_counts
+from workbench.report.fmt import display_frame
 
 TOP_N = 8
 # Attached: the reports and the CSVs people act on; bulky intermediate tables stay in the report folder.
-ATTACH = ("weekly_report.html", "forecast_quality.html", "restock.csv", "restock_locations.csv", "pricing.csv", "ads.csv", "risk.csv",
+# forecast_quality.html (plotly embedded again) stays in the report folder so the email keeps under 5 MB.
+ATTACH = ("weekly_report.html", "purchase_orders.csv", "purchase_orders_by_supplier.csv",
+          "actions.csv", "money.csv", "changes.csv", "forecast_vs_actual.csv", "restock.csv", "restock_locations.csv",
+          "pricing.csv", "ads.csv", "risk.csv",
           "risk_account_health.csv", "risk_alerts.csv", "risk_feed.csv", "risk_returns.csv",
           "risk_new_products.csv", "forecast_accuracy.csv", "rejects.csv")
 
@@ -44,14 +48,21 @@ def _fmt_pct(x: float) -> str:
 def restock_section(df: pd.DataFrame | None) -> Section:
     if df is None:
         return Section("Restock", "No restock results this week.")
-    order = df[df["recommended_qty"] > 0].sort_values("days_of_cover")
+    order = df[df["recommended_qty"] > 0]
     urgent = order["status"].isin(["alert_under_7d", "order_now", "consider_air"]).sum()
     air = order["ship_mode"].astype(str).str.contains("air").sum()
     head = (f"{len(order)} of {len(df)} SKUs to order ({urgent} urgent, {air} by air); "
-            f"{int(order['recommended_qty'].sum()):,} units in total.")
-    cols = [c for c in ["sku", "title", "status", "days_of_cover", "recommended_qty", "ship_mode", "order_by", "reason"]
-            if c in order.columns]
-    return Section("Restock: what to order", head, order[cols].head(TOP_N), "restock")
+            f"{int(order['recommended_qty'].sum()):,} units in total; every one is in the order sheet above.")
+    return Section("Restock: what to order", head, None, "restock")
+
+
+def sellable_cover(df: pd.DataFrame) -> pd.Series:
+    """Days the sellable stock lasts (in-transit stock does not sell today)."""
+    if "sellable_cover_days" in df.columns:
+        return pd.to_numeric(df["sellable_cover_days"], errors="coerce")
+    if {"available", "ads"} <= set(df.columns):
+        return df["available"].clip(lower=0) / df["ads"].where(df["ads"] > 0)
+    return pd.to_numeric(df["days_of_cover"], errors="coerce")
 
 
 def pricing_section(df: pd.DataFrame | None) -> Section:
@@ -110,14 +121,14 @@ def _chart_restock(df: pd.DataFrame) -> bytes:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    d = df.sort_values("days_of_cover").head(12).iloc[::-1]
-    colors = ["#c62828" if c <= 20 else "#f9a825" if c <= 75 else "#2e7d32" for c in d["days_of_cover"]]
+    d = df.assign(cover=sellable_cover(df).fillna(999)).sort_values("cover").head(12).iloc[::-1]
+    colors = ["#c62828" if c <= 7 else "#f9a825" if c <= 20 else "#2e7d32" for c in d["cover"]]
     fig, ax = plt.subplots(figsize=(6, 3.2), dpi=100)
-    ax.barh(d["sku"].astype(str), d["days_of_cover"].clip(upper=200), color=colors)
-    ax.axvline(20, color="#c62828", lw=0.8, ls="--")
-    ax.axvline(75, color="#f9a825", lw=0.8, ls="--")
-    ax.set_xlabel("days of cover (red ≤ 20: consider air, yellow ≤ 75: order by sea)")
-    ax.set_title("Lowest stock cover")
+    ax.barh(d["sku"].astype(str), d["cover"].clip(upper=200), color=colors)
+    ax.axvline(7, color="#c62828", lw=0.8, ls="--")
+    ax.axvline(20, color="#f9a825", lw=0.8, ls="--")
+    ax.set_xlabel("days of sellable stock (red ≤ 7, yellow ≤ 20; in transit not counted)")
+    ax.set_title("Lowest sellable cover")
     return _png(fig)
 
 
@@ -149,12 +160,13 @@ def _png(fig) -> bytes:
 
 def _table_html(df: pd.DataFrame) -> str:
     # to_html escapes every cell, so product titles and reasons cannot inject markup
-    return display_values(df).to_html(index=False, escape=True, border=0, classes="t")
+    return display_frame(df).to_html(index=False, escape=True, border=0, classes="t")
 
 
 def weekly_email(settings: MailSettings, as_of: str, report_dir: Path):
     restock = _read(report_dir, "restock.csv")
     risk = _read(report_dir, "risk.csv")
+    acts, po = _read(report_dir, "actions.csv"), _read(report_dir, "purchase_orders.csv")
     sections = [
         restock_section(restock),
         pricing_section(_read(report_dir, "pricing.csv")),
@@ -169,10 +181,11 @@ def weekly_email(settings: MailSettings, as_of: str, report_dir: Path):
         images.append(InlineImage("risk", _chart_risk(risk)))
     have = {i.cid for i in images}
     attachments = [report_dir / name for name in ATTACH if (report_dir / name).is_file()]
+    names = ", ".join(p.name for p in attachments)
+    monday = email_monday(report_dir, acts, po, names)
 
-    parts = [f"<h1>Weekly workbench report — as of {html.escape(as_of)}</h1>",
-             "<p>Full interactive reports and the CSVs (ready for purchase orders) are attached.</p>"]
-    text = [f"Weekly workbench report - as of {as_of}", ""]
+    parts = [f"<h1>Weekly workbench report — as of {html.escape(as_of)}</h1>"] + monday.html
+    text = [f"Weekly workbench report - as of {as_of}", ""] + monday.text
     for s in sections:
         parts.append(f"<h2>{html.escape(s.title)}</h2><p>{html.escape(s.headline)}</p>")
         text += [s.title, "  " + s.headline, ""]
@@ -180,10 +193,10 @@ def weekly_email(settings: MailSettings, as_of: str, report_dir: Path):
             parts.append(f'<img src="cid:{s.chart_cid}" alt="{html.escape(s.title)} chart" width="600">')
         if s.table is not None and len(s.table):
             parts.append(_table_html(s.table))
-    parts.append("<p style='color:#666'>Attached: " + html.escape(", ".join(p.name for p in attachments)) + "</p>")
-    style = ("<style>body{font-family:Arial,sans-serif;font-size:14px;color:#222} "
-             "table.t{border-collapse:collapse;margin:6px 0 14px} table.t th,table.t td{border-bottom:1px solid #ddd;"
-             "padding:3px 8px;text-align:left;font-size:12px;vertical-align:top}</style>")
-    body = f"<html><head><meta charset='utf-8'>{style}</head><body>{''.join(parts)}</body></html>"
-    return build_message(settings, f"Weekly workbench report — as of {as_of}", body, "\n".join(text),
+    parts.append("<p style='color:#666'>Attached: " + html.escape(names) + ". In the report folder "
+                 + html.escape(str(report_dir)) + ": forecast_quality.html and every table in full "
+                 "(demand history, forecasts, backtests).</p>")
+    body = f"<html><head><meta charset='utf-8'>{EMAIL_STYLE}</head><body>{''.join(parts)}</body></html>"
+    subject = f"Weekly workbench report — as of {as_of} — {subject_counts(acts, po)}"
+    return build_message(settings, subject, body, "\n".join(text),
                          images=images, attachments=attachments, zip_name=f"workbench-{as_of}.zip")

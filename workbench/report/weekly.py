@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from workbench.io import read_frame, write_frame
+from workbench.report.monday import FILES as MONDAY_FILES
+from workbench.report.monday import write_monday
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ FILES = {
     "rejects": "rejects.csv",
     "coverage": "data_coverage.csv",
 }
+FILES.update(MONDAY_FILES)  # actions, purchase orders, money, changes: workbench/report/monday.py
 DATE_COLUMNS = ("ds", "date", "order_by", "as_of", "last_observed")
 
 # What the report tables show (the reason last); the CSVs keep every column.
@@ -99,6 +102,7 @@ def compute_weekly(ds, as_of: str, out_dir: Path, overrides=None, result=None) -
     put("ads", res.ads)
     for name, frame in res.risk.items():
         put(name, with_title(frame, ds["products"]) if name == "risk" else frame)
+    written += write_monday(ds, as_of, out_dir)  # reads the CSVs above back: the presentation layer's hook
     return written
 
 
