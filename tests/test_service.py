@@ -1,0 +1,63 @@
+"""Cost-optimal service level, air vs sea by expected cost, lead-time demand spread: hand-checked numbers."""
+import numpy as np
+import pytest
+
+from workbench.policies.service import (air_vs_sea, cost_optimal_service_level, critical_ratio, expected_shortfall,
+                                        implied_correlation, lead_time_demand_sigma, stock_floor_units,
+                                        window_error_rms)
+
+
+def test_critical_ratio_by_hand():
+    # c_o = 20 * 0.25 * 7 / 365 = 0.09589; CR = 10 / 10.09589
+    assert critical_ratio(10, 20, 0.25, 7) == pytest.approx(10 / (10 + 20 * 0.25 * 7 / 365))
+    assert critical_ratio(10, 20, 0.25, 7) == pytest.approx(0.9905, abs=1e-4)
+    # a dearer carrying rate lowers the ratio; no margin gives 0
+    assert critical_ratio(10, 20, 2.0, 28) < critical_ratio(10, 20, 0.25, 28)
+    assert critical_ratio(0, 20, 0.25, 7) == 0
+
+
+def test_cost_optimal_service_level_bounds():
+    sl = cost_optimal_service_level([10, 0.05, 0.05, 1000], [20, 20, 20, 1], 0.25, 7, [False, False, True, False])
+    assert sl[0] == pytest.approx(0.9905, abs=1e-4)
+    assert sl[1] == 0.5  # CR 0.343 lifted to the floor (no negative safety stock)
+    assert critical_ratio(0.05, 20, 0.25, 7) == pytest.approx(0.05 / (0.05 + 0.09589), abs=1e-4)
+    assert sl[2] == 0.98  # key item floor
+    assert sl[3] == 0.995  # cap
+
+
+def test_stock_floor_units():
+    assert stock_floor_units([4, 4], [True, False]).tolist() == [120, 60]
+
+
+def test_expected_shortfall():
+    assert expected_shortfall(100, 100, 20) == pytest.approx(20 * 0.398942, rel=1e-5)
+    assert expected_shortfall(50, 80, 0) == 30
+    assert expected_shortfall(500, 100, 20) == pytest.approx(0, abs=1e-9)
+
+
+def test_air_vs_sea_by_hand():
+    benefit, air = air_vs_sea(40, 5, 8, 100, 10, 0.30, 0.05)
+    assert benefit == pytest.approx(30) and bool(air)
+    benefit, air = air_vs_sea(40, 5, 6, 100, 10, 0.30, 0.05)  # 210 - 250
+    assert benefit == pytest.approx(-40) and not bool(air)
+
+
+def test_window_errors_keep_correlation():
+    e = np.array([[1, 1, -1, -1, 1, 1, -1, -1]], dtype=float)
+    rms = window_error_rms(e, 2)
+    assert rms[0] == pytest.approx(np.sqrt(16 / 7))
+    rho = implied_correlation(rms, 1.0, 2)
+    assert rho[0] == pytest.approx((16 / 7 / 2 - 1) / 1)
+    # perfectly persistent errors: rho = 1; alternating: rho clipped at 0
+    assert implied_correlation(window_error_rms(np.ones((1, 30)), 7), 1.0, 7)[0] == pytest.approx(1.0)
+    alt = np.array([[1, -1] * 15], dtype=float)
+    assert implied_correlation(window_error_rms(alt, 2), 1.0, 2)[0] == 0.0
+    # windows touching a NaN are skipped; too short a series gives NaN
+    assert window_error_rms(np.array([[1, np.nan, 1, 1]]), 2)[0] == pytest.approx(2.0)
+    assert np.isnan(window_error_rms(np.array([[1.0]]), 2)[0])
+    with pytest.raises(ValueError):
+        window_error_rms(e, 0)
+
+
+def test_lead_time_demand_sigma():
+    assert lead_time_demand_sigma(60, 20, 4) == pytest.approx(100)

@@ -1,0 +1,126 @@
+"""Backtest tables (summary, per week, per SKU) and charts, from replay results; formulas in replay.py."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+SUMMARY_COLUMNS = ["policy", "fill_rate", "stockout_sku_days", "lost_units", "lost_margin", "avg_inventory_value",
+                   "freight_cost", "carrying_cost", "total_cost", "orders", "air_units"]
+URGENT = ("air", "express")
+
+
+def _totals(setup, sold, lost, stock, orders: pd.DataFrame, days: int) -> dict:
+    demand = sold.sum() + lost.sum()
+    avg_inv = float((stock * setup.unit_cost[:, None]).sum(0).mean()) if stock.size else 0.0
+    lost_margin = float((lost.sum(1) * setup.unit_margin).sum())
+    freight = float(orders["freight_cost"].sum()) if len(orders) else 0.0
+    carrying = setup.carrying_rate * avg_inv * days / 365.0
+    return dict(
+        fill_rate=float(sold.sum() / demand) if demand > 0 else 1.0,
+        stockout_sku_days=int((lost > 1e-9).sum()),
+        lost_units=float(lost.sum()),
+        lost_margin=lost_margin,
+        avg_inventory_value=avg_inv,
+        freight_cost=freight,
+        carrying_cost=carrying,
+        total_cost=lost_margin + freight + carrying,
+        orders=int(len(orders)),
+        air_units=int(orders.loc[orders["mode"].isin(URGENT), "qty"].sum()) if len(orders) else 0,
+    )
+
+
+def summary_row(setup, res) -> dict:
+    row = {"policy": res.policy, **_totals(setup, res.sold, res.lost, res.stock, res.orders, res.sold.shape[1])}
+    row["reason"] = (f"{res.policy}: fill {row['fill_rate']:.1%} of {res.sold.sum() + res.lost.sum():,.0f} units demanded "
+                     f"over {setup.weeks} weeks and {len(setup.skus)} SKUs; total cost {row['total_cost']:,.0f} = lost margin "
+                     f"{row['lost_margin']:,.0f} + freight {row['freight_cost']:,.0f} + carrying "
+                     f"{row['carrying_cost']:,.0f} ({setup.carrying_rate:.0%}/yr of {row['avg_inventory_value']:,.0f} "
+                     f"average inventory)")
+    return row
+
+
+def summary_table(setup, results) -> pd.DataFrame:
+    return pd.DataFrame([summary_row(setup, r) for r in results], columns=SUMMARY_COLUMNS + ["reason"])
+
+
+def weekly_table(setup, results) -> pd.DataFrame:
+    rows = []
+    for r in results:
+        for w in range(setup.weeks):
+            wk = slice(7 * w, 7 * w + 7)
+            o = r.orders[r.orders["week"] == w + 1]
+            t = _totals(setup, r.sold[:, wk], r.lost[:, wk], r.stock[:, wk], o, 7)
+            rows.append({"policy": r.policy, "week": w + 1, "week_start": setup.days[7 * w], **t,
+                         "reason": f"week of {setup.days[7 * w].date()}: fill {t['fill_rate']:.1%}, "
+                                   f"{t['stockout_sku_days']} stockout SKU-days, {t['orders']} orders placed "
+                                   f"({t['air_units']} units by air/express), inventory {t['avg_inventory_value']:,.0f}"})
+    return pd.DataFrame(rows)
+
+
+def sku_table(setup, results) -> pd.DataFrame:
+    rows = []
+    for r in results:
+        for i, sku in enumerate(setup.skus):
+            o = r.orders[r.orders["sku"] == sku]
+            t = _totals(_OneSku(setup, i), r.sold[i:i + 1], r.lost[i:i + 1], r.stock[i:i + 1], o, r.sold.shape[1])
+            imputed = int(setup.censored[i].sum())
+            rows.append({"policy": r.policy, "sku": sku, "demand": float(r.sold[i].sum() + r.lost[i].sum()), **t,
+                         "reason": f"{sku}: fill {t['fill_rate']:.1%}, lost {t['lost_units']:,.0f} units "
+                                   f"(margin {t['lost_margin']:,.0f}), {t['orders']} orders, average inventory "
+                                   f"{t['avg_inventory_value']:,.0f}"
+                                   + (f"; demand on {imputed} recorded stockout day(s) imputed" if imputed else "")})
+    return pd.DataFrame(rows)
+
+
+class _OneSku:
+    """The setup's per-SKU arrays cut to one SKU (for the per-SKU totals)."""
+
+    def __init__(self, setup, i):
+        self.unit_cost = setup.unit_cost[i:i + 1]
+        self.unit_margin = setup.unit_margin[i:i + 1]
+        self.carrying_rate = setup.carrying_rate
+
+
+def chart_html(setup, results, weekly: pd.DataFrame) -> str:
+    """Fill rate and inventory value per week for every policy (plotly, library inlined: works offline)."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, subplot_titles=("fill rate per week", "average inventory value (at cost)"))
+    for name, g in weekly.groupby("policy", sort=False):
+        fig.add_trace(go.Scatter(x=g["week_start"], y=g["fill_rate"], name=f"{name} fill", mode="lines+markers"), 1, 1)
+        fig.add_trace(go.Scatter(x=g["week_start"], y=g["avg_inventory_value"], name=f"{name} inventory", mode="lines"), 2, 1)
+    fig.update_layout(title=f"Backtest from {setup.start.date()}, {setup.weeks} weeks, {len(setup.skus)} SKUs",
+                      template="plotly_white", height=650)
+    return fig.to_html(include_plotlyjs=True, full_html=True)
+
+
+def frontier_html(frontier: pd.DataFrame) -> str:
+    """Fill rate against average inventory value, one curve per policy family (the efficient frontier)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for fam, g in frontier.groupby("family", sort=False):
+        g = g.sort_values("avg_inventory_value")
+        fig.add_trace(go.Scatter(x=g["avg_inventory_value"], y=g["fill_rate"], mode="lines+markers+text", name=fam,
+                                 text=g["setting"], textposition="top center"))
+    fig.update_layout(title="Fill rate vs average inventory value (higher and further left is better)",
+                      xaxis_title="average inventory value (at cost)", yaxis_title="fill rate", template="plotly_white")
+    return fig.to_html(include_plotlyjs=True, full_html=True)
+
+
+def dominates(frontier: pd.DataFrame, a: str = "workbench", b: str = "rule_of_thumb") -> tuple[bool, str]:
+    """Does family ``a``'s curve lie above ``b``'s? At every inventory value of ``b``'s points within ``a``'s
+    range, ``a``'s fill (linearly interpolated) ≥ ``b``'s. Returns (verdict, one sentence)."""
+    fa = frontier[frontier["family"] == a].sort_values("avg_inventory_value")
+    fb = frontier[frontier["family"] == b].sort_values("avg_inventory_value")
+    x = fb["avg_inventory_value"].to_numpy()
+    inside = (x >= fa["avg_inventory_value"].min()) & (x <= fa["avg_inventory_value"].max())
+    if not inside.any():
+        return False, f"the curves do not overlap in inventory value ({a} {fa['avg_inventory_value'].min():,.0f}–" \
+                      f"{fa['avg_inventory_value'].max():,.0f}, {b} {x.min():,.0f}–{x.max():,.0f})"
+    fill_a = np.interp(x[inside], fa["avg_inventory_value"], fa["fill_rate"])
+    gap = fill_a - fb["fill_rate"].to_numpy()[inside]
+    ok = bool((gap >= -1e-9).all())
+    return ok, (f"at {int(inside.sum())} of {len(x)} {b} points inside {a}'s inventory range, {a}'s fill is "
+                f"{'higher or equal at all' if ok else 'lower at some'} (gap {gap.min() * 100:+.2f} to {gap.max() * 100:+.2f} pt)")
