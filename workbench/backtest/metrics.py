@@ -9,11 +9,15 @@ SUMMARY_COLUMNS = ["policy", "fill_rate", "stockout_sku_days", "lost_units", "lo
 URGENT = ("air", "express")
 
 
-def _totals(setup, sold, lost, stock, orders: pd.DataFrame, days: int) -> dict:
+def _totals(setup, sold, lost, stock, orders: pd.DataFrame, days: int, arrived: pd.DataFrame | None = None) -> dict:
+    """Totals over a slice of the replay; freight is charged on the orders that arrive in it (``arrived``,
+    default ``orders``): goods still on their way at the end serve demand after the replay, as the
+    pipeline at the start served demand in it without a freight charge."""
     demand = sold.sum() + lost.sum()
     avg_inv = float((stock * setup.unit_cost[:, None]).sum(0).mean()) if stock.size else 0.0
     lost_margin = float((lost.sum(1) * setup.unit_margin).sum())
-    freight = float(orders["freight_cost"].sum()) if len(orders) else 0.0
+    arrived = orders if arrived is None else arrived
+    freight = float(arrived["freight_cost"].sum()) if len(arrived) else 0.0
     carrying = setup.carrying_rate * avg_inv * days / 365.0
     return dict(
         fill_rate=float(sold.sum() / demand) if demand > 0 else 1.0,
@@ -30,13 +34,20 @@ def _totals(setup, sold, lost, stock, orders: pd.DataFrame, days: int) -> dict:
 
 
 def summary_row(setup, res) -> dict:
-    row = {"policy": res.policy, **_totals(setup, res.sold, res.lost, res.stock, res.orders, res.sold.shape[1])}
+    row = {"policy": res.policy, **_totals(setup, res.sold, res.lost, res.stock, res.orders, res.sold.shape[1],
+                                           _arriving(res.orders, setup.days[0], setup.days[-1]))}
+    late = res.orders[res.orders["arrival_date"] > setup.days[-1]]
     row["reason"] = (f"{res.policy}: fill {row['fill_rate']:.1%} of {res.sold.sum() + res.lost.sum():,.0f} units demanded "
                      f"over {setup.weeks} weeks and {len(setup.skus)} SKUs; total cost {row['total_cost']:,.0f} = lost margin "
                      f"{row['lost_margin']:,.0f} + freight {row['freight_cost']:,.0f} + carrying "
                      f"{row['carrying_cost']:,.0f} ({setup.carrying_rate:.0%}/yr of {row['avg_inventory_value']:,.0f} "
-                     f"average inventory)")
+                     f"average inventory); {late['qty'].sum():,.0f} units ordered still on their way at the end "
+                     f"(their freight not counted)")
     return row
+
+
+def _arriving(orders: pd.DataFrame, first, last) -> pd.DataFrame:
+    return orders[(orders["arrival_date"] >= first) & (orders["arrival_date"] <= last)]
 
 
 def summary_table(setup, results) -> pd.DataFrame:
@@ -49,10 +60,12 @@ def weekly_table(setup, results) -> pd.DataFrame:
         for w in range(setup.weeks):
             wk = slice(7 * w, 7 * w + 7)
             o = r.orders[r.orders["week"] == w + 1]
-            t = _totals(setup, r.sold[:, wk], r.lost[:, wk], r.stock[:, wk], o, 7)
+            t = _totals(setup, r.sold[:, wk], r.lost[:, wk], r.stock[:, wk], o, 7,
+                        _arriving(r.orders, setup.days[7 * w], setup.days[7 * w + 6]))
             rows.append({"policy": r.policy, "week": w + 1, "week_start": setup.days[7 * w], **t,
                          "reason": f"week of {setup.days[7 * w].date()}: fill {t['fill_rate']:.1%}, "
                                    f"{t['stockout_sku_days']} stockout SKU-days, {t['orders']} orders placed "
+                                   f"(freight counts the orders arriving this week) "
                                    f"({t['air_units']} units by air/express), inventory {t['avg_inventory_value']:,.0f}"})
     return pd.DataFrame(rows)
 
@@ -62,7 +75,8 @@ def sku_table(setup, results) -> pd.DataFrame:
     for r in results:
         for i, sku in enumerate(setup.skus):
             o = r.orders[r.orders["sku"] == sku]
-            t = _totals(_OneSku(setup, i), r.sold[i:i + 1], r.lost[i:i + 1], r.stock[i:i + 1], o, r.sold.shape[1])
+            t = _totals(_OneSku(setup, i), r.sold[i:i + 1], r.lost[i:i + 1], r.stock[i:i + 1], o, r.sold.shape[1],
+                        _arriving(o, setup.days[0], setup.days[-1]))
             imputed = int(setup.censored[i].sum())
             rows.append({"policy": r.policy, "sku": sku, "demand": float(r.sold[i].sum() + r.lost[i].sum()), **t,
                          "reason": f"{sku}: fill {t['fill_rate']:.1%}, lost {t['lost_units']:,.0f} units "

@@ -15,7 +15,8 @@ Accounting (per SKU, summed over the replay):
 - lost margin = lost units × unit margin, unit margin = max(price × (1 − fee rate) − unit cost, 0);
 - average inventory value = mean over days of Σ_SKU end-of-day stock × unit cost;
 - carrying cost = carrying rate (a year) × average inventory value × days / 365;
-- freight = Σ orders qty × unit cost × freight share of the mode (:func:`world.freight_shares`);
+- freight = Σ qty × unit cost × freight share of the mode (:func:`world.freight_shares`) over the orders
+  that arrive within the replay (an order still on its way at the end serves later demand);
 - total cost = lost margin + freight + carrying cost.
 
 Demand does not react to the policy (lost sales are lost; a stockout does not cost rank here).

@@ -1,0 +1,155 @@
+"""`workbench backtest` on real demand (wrapped pasta data) and on generated data (3 seeds).
+
+    nice -n 10 .venv/bin/python benchmarks/backtest.py [--skus 200] [--weeks 52] [--seeds 7 8 9]
+        [--sweep-seed 7] [--sweep-pasta] [--forecast-every 1] [--quick]
+
+- pasta: :func:`workbench.data.pasta.write_pasta_dataset` into a temporary folder (assumptions in its
+  docstring), replayed from 2018-01-01 for ``--weeks`` weeks, all 118 SKUs.
+- generated: ``workbench sample-data --skus N --years 2.5 --seed S --no-truth`` into a temporary
+  folder, replayed from 2025-09-01 (pre-peak, Black Friday / Christmas, Chinese New Year, Prime Day).
+- both policies through :func:`workbench.backtest.run_backtest` with defaults: the workbench's forecast
+  is the engine without its global model and with one backtest window (``fast_forecast``), refreshed
+  every ``--forecast-every`` weeks; lead-time draws common to both policies (seed 0).
+- ``--sweep-*``: the frontier (workbench over service targets, rule over safety days).
+
+Targets (issue 14): workbench total cost ≤ 0.90 × the rule's at a fill rate ≥ the rule's, on real and
+on generated data; its frontier above the rule's; 200 SKUs × 52 weeks in ≤ 5 minutes (the first seed's
+two-policy run, timed; the reference is one restock call on the same data in the same process).
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import RESULTS, write_result
+
+from workbench.backtest import Options, run_backtest
+
+PASTA_START = "2018-01-01"
+GEN_START = "2025-09-01"
+
+
+def _fmt(summary):
+    cols = ["policy", "fill_rate", "stockout_sku_days", "lost_units", "lost_margin", "avg_inventory_value",
+            "freight_cost", "carrying_cost", "total_cost", "orders", "air_units"]
+    head = "| " + " | ".join(cols) + " |\n| " + " | ".join("---" for _ in cols) + " |"
+    rows = []
+    for r in summary[cols].itertuples(index=False):
+        rows.append("| " + " | ".join([r.policy, f"{r.fill_rate:.2%}", f"{r.stockout_sku_days:,}", f"{r.lost_units:,.0f}",
+                                       *[f"{v:,.0f}" for v in (r.lost_margin, r.avg_inventory_value, r.freight_cost,
+                                                                r.carrying_cost, r.total_cost)],
+                                       f"{r.orders:,}", f"{r.air_units:,}"]) + " |")
+    return head + "\n" + "\n".join(rows)
+
+
+def verdict(summary) -> dict:
+    s = summary.set_index("policy")
+    w, r = s.loc["workbench"], s.loc["rule_of_thumb"]
+    ratio = float(w["total_cost"] / r["total_cost"])
+    return dict(cost_ratio=round(ratio, 4), fill_workbench=round(float(w["fill_rate"]), 4),
+                fill_rule=round(float(r["fill_rate"]), 4),
+                inventory_ratio=round(float(w["avg_inventory_value"] / r["avg_inventory_value"]), 4),
+                freight_ratio=round(float(w["freight_cost"] / max(r["freight_cost"], 1e-9)), 4),
+                met=bool(ratio <= 0.90 and w["fill_rate"] >= r["fill_rate"]))
+
+
+def one(label, data, start, weeks, out, opts, sweep) -> dict:
+    t0 = time.perf_counter()
+    res = run_backtest(data, start, weeks, out, opts, do_sweep=sweep)
+    secs = time.perf_counter() - t0
+    entry = dict(label=label, start=start, weeks=weeks, skus=len(res["setup"].skus), seconds=round(secs, 1),
+                 decide_seconds={k: round(v, 1) for k, v in res["decide_seconds"].items()},
+                 summary=res["summary"].drop(columns="reason").to_dict("records"), **verdict(res["summary"]))
+    if sweep:
+        entry["frontier"] = res["frontier"].drop(columns="reason").to_dict("records")
+        entry["frontier_above"] = res["frontier_above"]
+        entry["frontier_sentence"] = res["frontier_sentence"]
+    print(f"{label}: {secs:.0f} s, cost ratio {entry['cost_ratio']:.3f}, fill {entry['fill_workbench']:.4f} vs "
+          f"{entry['fill_rule']:.4f}", flush=True)
+    return entry
+
+
+def reference_seconds(data, start) -> float:
+    """One weekly restock call (forecast made on the way, full engine) on the same data: the speed reference."""
+    from workbench.data import load_dataset
+    from workbench.policies.chain import restock_for_dataset
+
+    ds = load_dataset(data)
+    t0 = time.perf_counter()
+    restock_for_dataset(ds, start)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--skus", type=int, default=200)
+    ap.add_argument("--weeks", type=int, default=52)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9])
+    ap.add_argument("--sweep-seed", type=int, default=None, help="trace the frontier on this generated seed")
+    ap.add_argument("--sweep-pasta", action="store_true", help="trace the frontier on the pasta data")
+    ap.add_argument("--forecast-every", type=int, default=1)
+    ap.add_argument("--skip-pasta", action="store_true")
+    ap.add_argument("--name", default="backtest")
+    ap.add_argument("--charts", default=str(RESULTS / "backtest_charts"), help="folder for the HTML charts")
+    args = ap.parse_args()
+    opts = Options(fast_forecast=True, forecast_every=args.forecast_every, progress=False)
+    runs, tmp = [], Path(tempfile.mkdtemp(prefix="wb-backtest-"))
+    charts = Path(args.charts)
+    ref = None
+    if not args.skip_pasta:
+        from workbench.data.pasta import write_pasta_dataset
+
+        data = write_pasta_dataset(tmp / "pasta")
+        runs.append(one("pasta (real demand)", data, PASTA_START, args.weeks, tmp / "out-pasta", opts, args.sweep_pasta))
+    for i, seed in enumerate(args.seeds):
+        data = tmp / f"gen-{seed}"
+        subprocess.run([sys.executable, "-m", "workbench", "sample-data", "--out", str(data), "--skus", str(args.skus),
+                        "--years", "2.5", "--seed", str(seed), "--no-truth"], check=True, stdout=subprocess.DEVNULL)
+        if i == 0:
+            ref = reference_seconds(data, GEN_START)
+        runs.append(one(f"generated seed {seed}", data, GEN_START, args.weeks, tmp / f"out-{seed}", opts,
+                        seed == args.sweep_seed))
+    for r, name in zip(runs, ["pasta"] * (not args.skip_pasta) + [f"seed{s}" for s in args.seeds]):
+        src = tmp / ("out-pasta" if name == "pasta" else f"out-{name[4:]}")
+        for f in ("chart.html", "frontier.html"):
+            if (src / f).exists():
+                charts.mkdir(parents=True, exist_ok=True)
+                (charts / f"{name}_{f}").write_bytes((src / f).read_bytes())
+    write_result(args.name, dict(runs=runs, args=vars(args), reference_restock_seconds=ref), markdown(runs, args, ref))
+
+
+def markdown(runs, args, ref) -> str:
+    lines = ["# `workbench backtest`: workbench vs rule of thumb on real and generated demand", "",
+             f"Run: `nice -n 10 python benchmarks/backtest.py --skus {args.skus} --weeks {args.weeks} --seeds "
+             f"{' '.join(map(str, args.seeds))} --forecast-every {args.forecast_every}"
+             f"{' --sweep-seed ' + str(args.sweep_seed) if args.sweep_seed is not None else ''}"
+             f"{' --sweep-pasta' if args.sweep_pasta else ''}`. Set-up: module docstring of `benchmarks/backtest.py`.", ""]
+    for r in runs:
+        lines += [f"## {r['label']}: {r['skus']} SKUs, {r['weeks']} weeks from {r['start']} ({r['seconds']:.0f} s)", "",
+                  _fmt(__import__("pandas").DataFrame(r["summary"])), "",
+                  f"Workbench / rule: total cost {r['cost_ratio']:.3f}, inventory {r['inventory_ratio']:.3f}, freight "
+                  f"{r['freight_ratio']:.3f}; fill {r['fill_workbench']:.2%} vs {r['fill_rule']:.2%}. Target (cost ≤ 0.90× "
+                  f"at fill ≥ the rule's): **{'met' if r['met'] else 'not met'}**.", ""]
+        if "frontier" in r:
+            lines += [f"Frontier: workbench above the rule's: **{'yes' if r['frontier_above'] else 'no'}** "
+                      f"({r['frontier_sentence']}).", "",
+                      "| family | setting | fill rate | avg inventory | freight | total cost |", "| --- | --- | --- | --- | --- | --- |"]
+            lines += [f"| {f['family']} | {f['setting']} | {f['fill_rate']:.2%} | {f['avg_inventory_value']:,.0f} | "
+                      f"{f['freight_cost']:,.0f} | {f['total_cost']:,.0f} |" for f in r["frontier"]]
+            lines.append("")
+    gen = [r for r in runs if r["label"].startswith("generated")]
+    if gen:
+        first = gen[0]
+        lines += [f"Speed: {first['skus']} SKUs × {first['weeks']} weeks, both policies: {first['seconds']:.0f} s "
+                  f"(target ≤ 300 s: **{'met' if first['seconds'] <= 300 else 'not met'}**); time in the policies "
+                  f"{first['decide_seconds']}; reference: one restock call with the full forecast engine on the same data "
+                  f"{ref:.1f} s, so the replay costs {first['seconds'] / ref:.1f} reference calls." if ref else ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
