@@ -34,6 +34,8 @@ class Options:
     workbench_params: dict = field(default_factory=dict)
     rule_safety_days: float = 14.0
     progress: bool | None = None  # None: a bar only when stderr is a terminal
+    sweep_service: tuple = SWEEP_SERVICE  # the workbench's service targets on the frontier
+    sweep_safety_days: tuple = SWEEP_SAFETY_DAYS  # the rule of thumb's safety days on the frontier
 
 
 def _fail(ds, table: str, column: str, message: str) -> InputError:
@@ -108,8 +110,9 @@ def run_policies(setup: Setup, named_deciders: list[tuple[str, object]], progres
     return [replay(setup, name, decide, bar) for name, decide in named_deciders]
 
 
-def sweep(setup: Setup, opts: Options, service=SWEEP_SERVICE, safety_days=SWEEP_SAFETY_DAYS) -> pd.DataFrame:
+def sweep(setup: Setup, opts: Options) -> pd.DataFrame:
     """The frontier: workbench over service targets, rule of thumb over safety days; one row per run."""
+    service, safety_days = opts.sweep_service, opts.sweep_safety_days
     runs = [(f"workbench service {s:.0%}", "workbench", f"{s:.0%}",
              workbench_decider(opts, dict(service_level=s, key_item_service_level=max(s, min(s + 0.03, 0.995)))))
             for s in service]
