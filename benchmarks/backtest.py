@@ -99,13 +99,15 @@ def main() -> None:
     ap.add_argument("--seed-skus", type=int, nargs="+", default=None, help="SKUs per seed (default --skus for all)")
     ap.add_argument("--sweep-service", type=float, nargs="+", default=[0.8, 0.9, 0.95, 0.98])
     ap.add_argument("--sweep-safety-days", type=float, nargs="+", default=[0, 7, 14, 30])
+    ap.add_argument("--sweep-no-air", action="store_true", help="add a workbench curve without air (urgent_mode='sea')")
     ap.add_argument("--name", default="backtest")
     ap.add_argument("--charts", default=str(RESULTS / "backtest_charts"), help="folder for the HTML charts")
     args = ap.parse_args()
     if args.combine:
         return combine(args)
     opts = Options(fast_forecast=True, forecast_every=args.forecast_every, progress=True,
-                   sweep_service=tuple(args.sweep_service), sweep_safety_days=tuple(args.sweep_safety_days))
+                   sweep_service=tuple(args.sweep_service), sweep_safety_days=tuple(args.sweep_safety_days),
+                   sweep_families={"workbench, no air": {"urgent_mode": "sea"}} if args.sweep_no_air else {})
     seed_skus = args.seed_skus or [args.skus] * len(args.seeds)
     runs, tmp = [], Path(tempfile.mkdtemp(prefix="wb-backtest-"))
     charts = Path(args.charts)

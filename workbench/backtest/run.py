@@ -36,6 +36,7 @@ class Options:
     progress: bool | None = None  # None: a bar only when stderr is a terminal
     sweep_service: tuple = SWEEP_SERVICE  # the workbench's service targets on the frontier
     sweep_safety_days: tuple = SWEEP_SAFETY_DAYS  # the rule of thumb's safety days on the frontier
+    sweep_families: dict = field(default_factory=dict)  # more workbench curves: {family: RestockPolicy params}
 
 
 def _fail(ds, table: str, column: str, message: str) -> InputError:
@@ -113,9 +114,10 @@ def run_policies(setup: Setup, named_deciders: list[tuple[str, object]], progres
 def sweep(setup: Setup, opts: Options) -> pd.DataFrame:
     """The frontier: workbench over service targets, rule of thumb over safety days; one row per run."""
     service, safety_days = opts.sweep_service, opts.sweep_safety_days
-    runs = [(f"workbench service {s:.0%}", "workbench", f"{s:.0%}",
-             workbench_decider(opts, dict(service_level=s, key_item_service_level=max(s, min(s + 0.03, 0.995)))))
-            for s in service]
+    families = {"workbench": {}, **opts.sweep_families}
+    runs = [(f"{fam} service {s:.0%}", fam, f"{s:.0%}",
+             workbench_decider(opts, dict(extra, service_level=s, key_item_service_level=max(s, min(s + 0.03, 0.995)))))
+            for fam, extra in families.items() for s in service]
     runs += [(f"rule_of_thumb {d:g} d", "rule_of_thumb", f"{d:g} d", rule_decider(d)) for d in safety_days]
     results = run_policies(setup, [(name, dec) for name, _, _, dec in runs], opts.progress)
     table = summary_table(setup, results)
@@ -156,6 +158,8 @@ def run_backtest(data, start, weeks: int, output, opts: Options | None = None, d
     if do_sweep:
         frontier = sweep(setup, opts)
         ok, sentence = dominates(frontier)
+        for fam in opts.sweep_families:
+            sentence += f"; {fam}: " + dominates(frontier, fam)[1]
         frontier["reason"] = frontier["reason"] + f"; frontier: {sentence}"
         paths["frontier"] = write_frame(frontier, out / "frontier.csv")
         paths["frontier_chart"] = write_text(out / "frontier.html", frontier_html(frontier))
