@@ -144,8 +144,12 @@ def test_too_little_history_is_a_clear_error(tmp_path):
     data = tiny_dataset(tmp_path / "d")
     with pytest.raises(InputError, match="only 30 day"):
         run_backtest(data, pd.Timestamp("2024-01-31"), 1, tmp_path / "o")
+    with pytest.raises(InputError, match="forecast engine needs 134"):
+        run_backtest(data, START, 1, tmp_path / "o")  # 63 days: enough for the rule, not for the engine
+    rule_only = Options(policies=("rule_of_thumb",))
+    assert run_backtest(data, START, 1, tmp_path / "o", rule_only)["summary"]["policy"].tolist() == ["rule_of_thumb"]
     with pytest.raises(InputError, match="use at most 2 week"):
-        run_backtest(data, START, 5, tmp_path / "o")
+        run_backtest(data, START, 5, tmp_path / "o", rule_only)
     assert main(["backtest", "--data", str(data), "--start", "2024-01-10", "--weeks", "1",
                  "--output", str(tmp_path / "o")]) == 2
 

@@ -17,7 +17,10 @@ from workbench.errors import InputError
 from workbench.io import write_frame, write_text
 
 POLICIES = ("workbench", "rule_of_thumb")
-MIN_HISTORY_DAYS = 56  # sales history before the start a policy needs (4 weeks of ADS blend + a forecast backtest)
+MIN_HISTORY_DAYS = 56  # sales history before the start a policy needs (the ADS blend's windows, with room)
+# The forecast engine backtests each series over one horizon after 2 weeks of training; it cannot run
+# when no series is that long (forecast_frame: min_train 14 + horizon days), so the workbench needs it.
+ENGINE_HISTORY_DAYS = 14 + adapters.FORECAST_HORIZON_DAYS
 CARRYING_RATE = 0.25  # a year, share of inventory value (capital, storage, insurance, obsolescence)
 SWEEP_SERVICE = (0.5, 0.8, 0.9, 0.95, 0.98)
 SWEEP_SAFETY_DAYS = (0.0, 7.0, 14.0, 21.0, 30.0, 45.0)
@@ -43,7 +46,7 @@ def _fail(ds, table: str, column: str, message: str) -> InputError:
     return InputError(f"{ds.path}: cannot backtest", [f"{ds.path / (table + '.csv')}:-:{column}: {message}"])
 
 
-def check_history(ds, start: pd.Timestamp, weeks: int, min_history_days: int) -> None:
+def check_history(ds, start: pd.Timestamp, weeks: int, min_history_days: int, policies=POLICIES) -> None:
     """Clear errors (exit 2) when the dataset cannot carry the replay asked for."""
     if weeks < 1:
         raise InputError(f"--weeks must be at least 1, got {weeks}")
@@ -56,6 +59,11 @@ def check_history(ds, start: pd.Timestamp, weeks: int, min_history_days: int) ->
         raise _fail(ds, "sales", "date", f"only {max(have, 0)} day(s) of sales before --start {start.date()} "
                     f"(first sale {first.date()}); the backtest needs at least {min_history_days} so the policies "
                     f"have history to decide on: pick a start on or after {(first + pd.Timedelta(days=min_history_days)).date()}")
+    if "workbench" in policies and have < ENGINE_HISTORY_DAYS:
+        raise _fail(ds, "sales", "date", f"only {have} day(s) of sales before --start {start.date()}; the workbench's "
+                    f"forecast engine needs {ENGINE_HISTORY_DAYS} (a backtest over its {adapters.FORECAST_HORIZON_DAYS}-day "
+                    f"horizon): start on or after {(first + pd.Timedelta(days=ENGINE_HISTORY_DAYS)).date()}, or run "
+                    "--policies rule_of_thumb")
     end = start + pd.Timedelta(days=7 * weeks - 1)
     if last < end:
         raise _fail(ds, "sales", "date", f"sales end on {last.date()}, but {weeks} week(s) from {start.date()} need "
@@ -64,7 +72,7 @@ def check_history(ds, start: pd.Timestamp, weeks: int, min_history_days: int) ->
 
 def make_setup(ds, start, weeks: int, opts: Options) -> Setup:
     start = pd.Timestamp(start).normalize()
-    check_history(ds, start, weeks, opts.min_history_days)
+    check_history(ds, start, weeks, opts.min_history_days, opts.policies)
     skus, left_out = W.replay_skus(ds, start)
     if not skus:
         raise _fail(ds, "sales", "sku", f"no SKU has sales before {start.date()}")
