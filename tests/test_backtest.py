@@ -16,16 +16,16 @@ from workbench.data import load_dataset
 from workbench.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
-START = pd.Timestamp("2024-03-04")  # a Monday; 63 days of history before it
+START = pd.Timestamp("2024-03-04")  # a Monday
 
 
 def tiny_dataset(path: Path, lead_times=(4, 4, 4, 4, 4, 4), end=START + pd.Timedelta(days=13), wobble=False,
-                 first_day="2024-01-01") -> Path:
+                 first_day="2023-06-01") -> Path:
     """Two SKUs of one supplier: A sells 10/day (cost 2, price 5, fee 20% → margin 2), B 5/day (cost 1,
     price 3 → margin 1.4); stock on 2024-03-03: A 50, B 100; truck shipments with the given lead times,
     freight 10% of the goods' cost. ``wobble``: ±1 unit a day around those rates; ``first_day`` the first
     day of sales (the forecast engine fails with KeyError 'source' when every series is shorter than its
-    minimum, as 63 days are: the sweep test starts a year earlier; noted for the engine's owner)."""
+    minimum; the backtest checks that up front)."""
     path.mkdir(parents=True, exist_ok=True)
     pd.DataFrame({
         "sku": ["A", "B"], "title": ["a", "b"], "brand": "x", "category": "c", "product_type": "standard",
@@ -141,7 +141,7 @@ def test_view_hides_future_receipts(tmp_path):
 
 
 def test_too_little_history_is_a_clear_error(tmp_path):
-    data = tiny_dataset(tmp_path / "d")
+    data = tiny_dataset(tmp_path / "d", first_day="2024-01-01")
     with pytest.raises(InputError, match="only 30 day"):
         run_backtest(data, pd.Timestamp("2024-01-31"), 1, tmp_path / "o")
     with pytest.raises(InputError, match="forecast engine needs 134"):
@@ -186,7 +186,7 @@ def test_cli_on_samples(tmp_path, capsys):
 
 
 def test_sweep_writes_the_frontier(tmp_path):
-    data = tiny_dataset(tmp_path / "d", wobble=True, first_day="2023-01-01")
+    data = tiny_dataset(tmp_path / "d", wobble=True)
     opts = Options(fast_forecast=True, sweep_service=(0.8, 0.95), sweep_safety_days=(0, 14),
                    sweep_families={"workbench, no air": {"urgent_mode": "sea"}})
     res = run_backtest(data, START, 1, tmp_path / "o", opts, do_sweep=True)
