@@ -146,7 +146,40 @@ def combine(args) -> None:
     text = markdown(runs, None, ref)
     text = text.split("\n", 2)
     text = "\n".join([text[0], "", "Runs (combined with `--combine`): " + "; ".join(cmds) + ".", "", text[2]])
+    pngs = frontier_pngs(runs, args.name)
+    if pngs:
+        text += "\n\nCharts: " + ", ".join(f"[{p.stem}]({p.name})" for p in pngs) + " (the CLI writes the same as plotly HTML).\n"
     write_result(args.name, dict(runs=runs, parts=args.combine, reference_restock_seconds=ref), text)
+
+
+def frontier_pngs(runs, name) -> list:
+    """A small static chart per frontier (fill rate vs average inventory value) for the results folder."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    out = []
+    for r in runs:
+        if "frontier" not in r:
+            continue
+        f = pd.DataFrame(r["frontier"])
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for fam, g in f.groupby("family", sort=False):
+            g = g.sort_values("avg_inventory_value")
+            ax.plot(g["avg_inventory_value"], g["fill_rate"] * 100, marker="o", label=fam)
+            for x, y, t in zip(g["avg_inventory_value"], g["fill_rate"] * 100, g["setting"]):
+                ax.annotate(str(t), (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
+        ax.set_xlabel("average inventory value (at cost)")
+        ax.set_ylabel("fill rate, %")
+        ax.set_title(f"{r['label']}: fill rate vs inventory (up and left is better)", fontsize=10)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        path = RESULTS / f"{name}_frontier_{r['label'].split(' (')[0].replace(' ', '_')}.png"
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        out.append(path)
+    return out
 
 
 def markdown(runs, args, ref) -> str:
