@@ -92,6 +92,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="*", default=[7, 8, 9])
     ap.add_argument("--combine", nargs="+", default=None,
                     help="write --name from earlier results files (benchmarks/results/NAME.json) instead of running")
+    ap.add_argument("--notes", default=None, help="with --combine: a hand-written account appended to the report")
     ap.add_argument("--sweep-seed", type=int, default=None, help="trace the frontier on this generated seed")
     ap.add_argument("--sweep-pasta", action="store_true", help="trace the frontier on the pasta data")
     ap.add_argument("--forecast-every", type=int, default=1)
@@ -146,6 +147,8 @@ def combine(args) -> None:
     text = markdown(runs, None, ref)
     text = text.split("\n", 2)
     text = "\n".join([text[0], "", "Runs (combined with `--combine`): " + "; ".join(cmds) + ".", "", text[2]])
+    if args.notes:
+        text += "\n\n" + Path(args.notes).read_text()
     pngs = frontier_pngs(runs, args.name)
     if pngs:
         text += "\n\nCharts: " + ", ".join(f"[{p.stem}]({p.name})" for p in pngs) + " (the CLI writes the same as plotly HTML).\n"
