@@ -152,6 +152,16 @@ def combine(args) -> None:
     runs = [r for p in parts for r in p["runs"]]
     ref = next((p["reference_restock_seconds"] for p in parts if p.get("reference_restock_seconds")), None)
     cmds = [f"`{p['command']}`" for p in parts if "command" in p]
+    from workbench.backtest.metrics import dominates
+    import pandas as pd
+
+    for r in runs:  # the dominance check as the current code defines it
+        if "frontier" in r:
+            f = pd.DataFrame(r["frontier"])
+            r["frontier_above"], r["frontier_sentence"] = dominates(f)
+            for fam in f["family"].unique():
+                if fam not in ("workbench", "rule_of_thumb"):
+                    r["frontier_sentence"] += f"; {fam}: " + dominates(f, fam)[1]
     text = markdown(runs, None, ref)
     text = text.split("\n", 2)
     text = "\n".join([text[0], "", "Runs (combined with `--combine`): " + "; ".join(cmds) + ".", "", text[2]])
@@ -211,7 +221,7 @@ def markdown(runs, args, ref) -> str:
             lines += [f"| {f['family']} | {f['setting']} | {f['fill_rate']:.2%} | {f['avg_inventory_value']:,.0f} | "
                       f"{f['freight_cost']:,.0f} | {f['total_cost']:,.0f} |" for f in r["frontier"]]
             lines.append("")
-    gen = [r for r in runs if r["label"].startswith("generated")]
+    gen = [r for r in runs if r["label"].startswith("generated") and "frontier" not in r]  # a sweep's time is not one replay
     if gen:
         first = gen[0]
         lines += [f"Speed: {first['skus']} SKUs × {first['weeks']} weeks, both policies, forecast refreshed every "

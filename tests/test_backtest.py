@@ -208,3 +208,10 @@ def test_dominates_by_hand():
     assert ok  # workbench at 120: 0.916 ≥ 0.90; at 180: 0.964 ≥ 0.95
     f.loc[3, "fill_rate"] = 0.97
     assert not dominates(f)[0]
+    # a curve inside the other's range is compared with that curve's line (rule 100..300: 0.90..0.96)
+    g = pd.DataFrame({"family": ["workbench"] * 2 + ["rule_of_thumb"] * 2, "avg_inventory_value": [150, 250, 100, 300],
+                      "fill_rate": [0.93, 0.95, 0.90, 0.96]})
+    assert dominates(g)[0]  # rule's line at 150: 0.915, at 250: 0.945
+    g.loc[0, "fill_rate"] = 0.91
+    assert not dominates(g)[0]
+    assert "do not overlap" in dominates(g.assign(avg_inventory_value=[1, 2, 100, 300]))[1]
