@@ -203,6 +203,22 @@ def _paths(text: str) -> int:
     return n
 
 
+def _cmd_backtest(args: argparse.Namespace) -> int:
+    from workbench.backtest import Options, run_backtest
+
+    start = _as_of(argparse.Namespace(as_of=args.start))
+    policies = tuple(p.strip() for p in args.policies.split(",") if p.strip())
+    opts = Options(policies=policies, seed=args.seed, carrying_rate=args.carrying_rate,
+                   forecast_every=args.forecast_every, fast_forecast=args.fast_forecast)
+    res = run_backtest(Path(args.data), start, args.weeks, Path(args.output), opts, do_sweep=args.sweep)
+    for reason in res["summary"]["reason"]:
+        print(reason)
+    if "frontier_sentence" in res:
+        print(f"frontier: {res['frontier_sentence']}")
+    print(f"wrote {', '.join(p.name for p in res['paths'].values())} to {args.output}", file=sys.stderr)
+    return 0
+
+
 def _data_args(s: argparse.ArgumentParser) -> None:
     s.add_argument("--data", required=True, help="dataset directory")
     s.add_argument("--as-of", required=True, help="decision date, YYYY-MM-DD")
@@ -260,6 +276,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--paths", type=_paths, default=1000, help="Monte Carlo paths per scenario (default 1000, at most 10,000)")
     s.add_argument("--seed", type=int, default=0)
     s.set_defaults(func=_cmd_what_if)
+
+    s = sub.add_parser("backtest", help="replay weekly decisions over the dataset's own history: workbench vs rule of thumb")
+    s.add_argument("--data", required=True, help="dataset directory")
+    s.add_argument("--start", required=True, help="first replayed day, YYYY-MM-DD (the policies see data before it)")
+    s.add_argument("--weeks", type=int, required=True, help="weeks to replay")
+    s.add_argument("--output", required=True, help="output folder (summary.csv, weekly.csv, skus.csv, orders.csv, chart.html)")
+    s.add_argument("--policies", default="workbench,rule_of_thumb", help="comma-separated (default: workbench,rule_of_thumb)")
+    s.add_argument("--seed", type=int, default=0, help="seed of the common lead-time draws (default 0)")
+    s.add_argument("--sweep", action="store_true", help="also trace fill rate vs inventory for both (frontier.csv/.html)")
+    s.add_argument("--carrying-rate", type=float, default=0.25, help="yearly carrying cost, share of inventory value (default 0.25)")
+    s.add_argument("--forecast-every", type=int, default=1, help="weeks between forecast refreshes (default 1, as the weekly run)")
+    s.add_argument("--fast-forecast", action="store_true", help="forecast engine without its global model, one backtest window")
+    s.set_defaults(func=_cmd_backtest)
 
     s = sub.add_parser("weekly", help="run the weekly notebooks, write reports/<as-of>/, send or save the email",
                        description="Exit codes: 0 delivered (or already delivered this week); 1 a step failed "

@@ -1,0 +1,110 @@
+"""The policies the backtest replays, each behind ONE adapter function.
+
+An adapter takes the view of the dataset a policy may see (:func:`workbench.backtest.view.build_view`)
+and the decision day, and returns the orders to place that day: a frame ``sku, qty, mode, reason``
+(one row per SKU × ship mode, ``qty`` > 0). Switching a policy to another implementation (e.g. the
+stock-snapshot pipeline) is an edit of its adapter only; the replay does not know what is inside.
+
+The decision day ``day`` is the first day of the replayed week; the view holds data dated before it,
+so the policy is called with ``as_of = day − 1`` (the restock convention: data up to and including
+``as_of``, forecasts for the days after it).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+ORDER_COLUMNS = ["sku", "qty", "mode", "reason"]
+FORECAST_HORIZON_DAYS = 120
+URGENT_COVER_DAYS = 20.0  # the playbook's yellow band: cover ≤ 20 d, consider air (domain-rules.md §1)
+
+
+def _orders(rows: list[dict]) -> pd.DataFrame:
+    out = pd.DataFrame(rows, columns=ORDER_COLUMNS)
+    return out[out["qty"] > 0].reset_index(drop=True)
+
+
+def refresh_forecast(view, day: pd.Timestamp, fast: bool = False) -> pd.DataFrame:
+    """The forecast the weekly run would make from the view: the engine on the corrected history.
+
+    Analyst overrides are not applied (they are today's judgement, not the past's). ``fast`` runs the
+    engine without its global model and with one backtest window (for long sweeps).
+    """
+    from workbench.forecast.api import forecast_frame
+    from workbench.forecast.history import demand_history
+
+    as_of = day - pd.Timedelta(days=1)
+    history = demand_history(view.tables, as_of)
+    kw = dict(use_global_model=False, n_windows=1) if fast else {}
+    return forecast_frame(history, horizon=FORECAST_HORIZON_DAYS, freq="D", levels=[80, 95],
+                          events=view.get("events"), overrides={}, n_jobs=1, **kw).forecast
+
+
+def restock_on_view(view, as_of: pd.Timestamp, forecast: pd.DataFrame, policy) -> pd.DataFrame:
+    """The pipeline's restock step on what the policy may see: one stock snapshot, then ``policy.recommend``."""
+    from workbench.stock import build_snapshot
+
+    return policy.recommend(build_snapshot(view, as_of, forecast=forecast))
+
+
+def workbench_orders(view, day: pd.Timestamp, forecast: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
+    """The workbench's orders: the pipeline's restock step (stock snapshot, then ``RestockPolicy``).
+
+    ``air_qty`` ships by the urgent mode (the air bridge), the rest by the SKU's usual mode; each
+    order carries the policy's own reason.
+    """
+    from workbench.policies.restock import RestockPolicy
+
+    out = restock_on_view(view, day - pd.Timedelta(days=1), forecast, RestockPolicy(**(params or {})))
+    rows = []
+    for r in out[out["recommended_qty"] > 0].itertuples(index=False):
+        mode = str(r.ship_mode)
+        urgent, _, main = mode.partition("+")
+        air = int(r.air_qty)
+        if air > 0:
+            rows.append(dict(sku=str(r.sku), qty=air, mode=urgent, reason=f"workbench air bridge: {r.reason}"))
+        rest = int(r.recommended_qty) - air
+        if rest > 0:
+            rows.append(dict(sku=str(r.sku), qty=rest, mode=main or urgent, reason=f"workbench: {r.reason}"))
+    return _orders(rows)
+
+
+def empty_forecast() -> pd.DataFrame:
+    """A forecast frame with no rows: the restock call then uses the ADS blend, which is all the rule needs."""
+    return pd.DataFrame({"unique_id": pd.Series(dtype=str), "ds": pd.Series(dtype="datetime64[ns]"),
+                         "model": pd.Series(dtype=str), "yhat": pd.Series(dtype=float)})
+
+
+def rule_of_thumb_orders(view, day: pd.Timestamp, safety_days: float = 14.0) -> pd.DataFrame:
+    """The playbook's rule (domain-rules.md §1), as restock computes it beside the model (``rot_qty``):
+
+        qty = ADS blend × lead time + safety days × ADS blend − available − in transit,
+
+    rounded up to MOQ and case packs; shipped by air when cover = (available + in transit) / ADS ≤ 20 d
+    and the SKU's usual mode is sea or rail (the playbook's yellow band), else by the usual mode.
+    """
+    from workbench.policies.restock import RestockPolicy
+
+    out = restock_on_view(view, day - pd.Timedelta(days=1), empty_forecast(),
+                          RestockPolicy(rot_safety_days=safety_days, n_paths=1))
+    usual = _usual_modes(view["shipments"], out["sku"].astype(str))
+    ads = out["rot_ads"].to_numpy(float)
+    cover = np.where(ads > 0, (out["available"].to_numpy(float) + out["inbound"].to_numpy(float)) / np.where(ads > 0, ads, 1), np.inf)
+    rows = []
+    for i, r in enumerate(out.itertuples(index=False)):
+        q = int(r.rot_qty)
+        if q <= 0:
+            continue
+        urgent = cover[i] <= URGENT_COVER_DAYS and usual[i] in ("sea", "rail")
+        mode = "air" if urgent else usual[i]
+        rows.append(dict(sku=str(r.sku), qty=q, mode=mode, reason=(
+            f"rule of thumb: ADS {ads[i]:.1f} × lead time {r.lead_time_days:.0f} d + {safety_days:g} d safety − "
+            f"{r.available:.0f} available − {r.inbound:.0f} in transit → {q} (MOQ/case rounded); "
+            + (f"by air: cover {cover[i]:.0f} d ≤ {URGENT_COVER_DAYS:.0f} d" if urgent else f"by {mode}, its usual mode"))))
+    return _orders(rows)
+
+
+def _usual_modes(ships: pd.DataFrame, skus: pd.Series) -> list[str]:
+    usual = (ships.groupby(["sku", "mode"]).size().rename("n").reset_index()
+             .sort_values(["sku", "n"], ascending=[True, False]).drop_duplicates("sku").set_index("sku")["mode"])
+    return usual.reindex(skus.to_numpy()).fillna("sea").astype(str).tolist()
