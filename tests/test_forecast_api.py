@@ -148,3 +148,64 @@ def test_parquet_weekly_round_trip(tmp_path):
     assert cli_main(["forecast", "--input", str(inp), "--horizon", "8", "--freq", "W", "--output", str(out), "--level", "90"]) == 0
     f = pd.read_parquet(out)
     assert len(f) == 16 and {"yhat_lo_90", "yhat_hi_90"} <= set(f.columns)
+
+
+def test_only_short_histories_get_the_fallback_instead_of_a_crash():
+    """Issue 18 item 5: no series long enough for a backtest used to raise KeyError: 'source'."""
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"unique_id": np.repeat(["a", "b", "c"], 10),
+                       "ds": np.tile(pd.date_range("2025-03-01", periods=10), 3),
+                       "y": rng.poisson(4, 30).astype(float)})
+    res = forecast_frame(df, 14, "D", [80, 95])
+    f = res.forecast
+    assert len(f) == 3 * 14 and (f["model"] == "ShortHistoryAverage").all()
+    assert f["reason"].str.contains("short series (10 days of history", regex=False).all()
+    assert set(res.choices["source"]) == {"fallback"}
+
+
+def test_only_inactive_series_get_a_zero_forecast_instead_of_a_crash():
+    """A run as-of a year after the data: every series is inactive, none backtestable."""
+    ds = pd.date_range("2024-01-01", periods=420)
+    y = np.where(ds < pd.Timestamp("2024-01-20"), 3.0, 0.0)
+    df = pd.DataFrame({"unique_id": np.repeat(["a", "b"], len(ds)), "ds": np.tile(ds, 2), "y": np.tile(y, 2)})
+    res = forecast_frame(df, 7, "D", [80])
+    assert (res.forecast["model"] == "Zero").all() and len(res.forecast) == 14
+    assert res.forecast["reason"].str.startswith("Zero forecast").all()
+
+
+def test_cli_gives_one_short_series_the_fallback_and_min_obs_makes_it_strict(tmp_path, capsys):
+    hist, _ = daily_panel(n_series=2, n_days=120, seed=4)
+    new = pd.DataFrame({"unique_id": "NEW", "ds": pd.to_datetime(["2024-04-28", "2024-04-29"]), "y": [2.0, 3.0]})
+    inp = tmp_path / "history.csv"
+    pd.concat([hist, new]).assign(ds=lambda d: d["ds"].dt.strftime("%Y-%m-%d")).to_csv(inp, index=False)
+    out = tmp_path / "fc.csv"
+    assert cli_main(["forecast", "--input", str(inp), "--horizon", "7", "--freq", "D", "--output", str(out)]) == 0
+    f = pd.read_csv(out)
+    new_rows = f[f["unique_id"] == "NEW"]
+    assert len(new_rows) == 7 and (new_rows["model"] == "ShortHistoryAverage").all()
+    assert "short series (2 days of history" in new_rows["reason"].iloc[0]
+    strict = tmp_path / "strict.csv"
+    code = cli_main(["forecast", "--input", str(inp), "--horizon", "7", "--freq", "D", "--output", str(strict),
+                     "--min-obs", "3"])
+    assert code == 2 and not strict.exists()
+    assert f"{inp}:{len(hist) + 2}:unique_id: series 'NEW' has 2 row(s); at least 3 are needed" in capsys.readouterr().err
+
+
+def test_intervals_are_calibrated_per_horizon_step_on_drifting_series():
+    """Random-walk-like demand: errors grow with the horizon, so must the intervals; coverage holds by week."""
+    rng = np.random.default_rng(11)
+    n, days, h = 24, 364 + 3 * 28 + 28, 28
+    ds = pd.date_range("2024-01-01", periods=days)
+    rows = []
+    for i in range(n):
+        level = 60 + np.cumsum(rng.normal(0, 3.0, days))
+        rows.append(pd.DataFrame({"unique_id": f"R{i:02d}", "ds": ds, "y": rng.poisson(np.clip(level, 5, None)).astype(float)}))
+    full = pd.concat(rows, ignore_index=True)
+    cut = ds[-h - 1]
+    res = forecast_frame(full[full["ds"] <= cut], h, "D", [80], use_global_model=False)
+    m = full[full["ds"] > cut].merge(res.forecast, on=["unique_id", "ds"])
+    m["week"] = (m["ds"] - cut).dt.days.sub(1) // 7
+    width = (m["yhat_hi_80"] - m["yhat_lo_80"]).groupby(m["week"]).mean()
+    assert width.iloc[-1] > 1.3 * width.iloc[0], width
+    cov = ((m["y"] >= m["yhat_lo_80"]) & (m["y"] <= m["yhat_hi_80"])).groupby(m["week"]).mean()
+    assert cov.between(0.6, 0.97).all(), cov

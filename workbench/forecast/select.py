@@ -15,6 +15,11 @@ the same quantity for its demand class so that three windows per series are not 
     q_L = (n · Q_series(L) + K · Q_class(L)) / (n + K),   K = 20,   Q(L) = the ceil((n+1)·L)/n quantile
     yhat_lo = max(yhat - q_L · d, 0),  yhat_hi = yhat + q_L · d
 
+Intervals widen (or not) with the horizon as the backtest says: the scores are also pooled per demand
+class and horizon step s (steps within ±3 of s pooled for a 28-step horizon, so each step has enough scores):
+
+    q_L(series, s) = q_L(series) · Q_class(L, s) / Q_class(L)
+
 The same formula applies to every model (ETS, Croston, the global model, ensembles), so coverage is
 comparable across classes.
 """
@@ -102,7 +107,8 @@ def choose(table: pd.DataFrame, groups: pd.Series, how: str = "series", margin: 
     return per[per["model"] == per["chosen"]][["unique_id", "model", "mase", "n_windows"]].reset_index(drop=True)
 
 
-def _conformal_q(x: np.ndarray, level: float) -> float:
+def conformal_q(x: np.ndarray, level: float) -> float:
+    """Split-conformal quantile: the ceil((n+1)·level)/n empirical quantile of the scores ``x``."""
     n = len(x)
     if n == 0:
         return np.nan
@@ -122,10 +128,34 @@ def conformal_quantiles(cv_long: pd.DataFrame, levels: list[int], class_of: pd.S
     cls = cv_long["unique_id"].map(class_of)
     for L in levels:
         a = L / 100.0
-        q_s = g.apply(lambda v: _conformal_q(v.to_numpy(), a))
-        q_c = cv_long.groupby(cls)["score"].apply(lambda v: _conformal_q(v.to_numpy(), a))
+        q_s = g.apply(lambda v: conformal_q(v.to_numpy(), a))
+        q_c = cv_long.groupby(cls)["score"].apply(lambda v: conformal_q(v.to_numpy(), a))
         qc_series = n.index.map(class_of).map(q_c).to_numpy(dtype=float)
         out[f"q_{L}"] = (n * q_s + POOL_K * qc_series) / (n + POOL_K)
     res = pd.DataFrame(out)
     res.index.name = "unique_id"
     return res
+
+
+
+def step_factors(cv_long: pd.DataFrame, levels: list[int], class_of: pd.Series, horizon: int,
+                 band: int | None = None) -> pd.DataFrame:
+    """Q_class(L, step) / Q_class(L): how much wider the interval is at each horizon step.
+
+    ``cv_long``: ``unique_id, step, score``. Scores of steps within ±``band`` (default: 3 for a
+    28-step horizon, scaled with it, at least 1) are pooled for each step. Returns a frame indexed by
+    (demand class, step) with columns ``f_<L>``.
+    """
+    band = band if band is not None else max(1, round(3 * horizon / 28))
+    cls = cv_long["unique_id"].map(class_of).to_numpy()
+    steps = cv_long["step"].to_numpy()
+    score = cv_long["score"].to_numpy(dtype=float)
+    rows = []
+    for c in pd.unique(cls):
+        sc, st = score[cls == c], steps[cls == c]
+        for s in range(1, horizon + 1):
+            x = sc[np.abs(st - s) <= band]
+            rows.append({"class": c, "step": s,
+                         **{f"f_{L}": conformal_q(x, L / 100) / conformal_q(sc, L / 100) for L in levels}})
+    out = pd.DataFrame(rows).set_index(["class", "step"])
+    return out.replace([np.inf, -np.inf], np.nan).fillna(1.0)
