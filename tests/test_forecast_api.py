@@ -209,3 +209,25 @@ def test_intervals_are_calibrated_per_horizon_step_on_drifting_series():
     assert width.iloc[-1] > 1.3 * width.iloc[0], width
     cov = ((m["y"] >= m["yhat_lo_80"]) & (m["y"] <= m["yhat_hi_80"])).groupby(m["week"]).mean()
     assert cov.between(0.6, 0.97).all(), cov
+
+
+def test_backtest_windows_never_see_sales_after_their_cutoff():
+    """A stockout just before a cutoff is imputed from the data before the cutoff only."""
+    from workbench.forecast.api import backtest_candidates, plan_backtest, prepare_history
+
+    hist, _ = daily_panel(n_series=6, n_days=300, seed=9)
+    hist["in_stock"] = True
+    first_cut = hist["ds"].max() - pd.Timedelta(days=3 * H)
+    gap = hist["ds"].between(first_cut - pd.Timedelta(days=4), first_cut + pd.Timedelta(days=4))
+    hist.loc[gap, ["y", "in_stock"]] = [0.0, False]
+    later = hist.copy()
+    later.loc[later["ds"] > first_cut, "y"] *= 5  # a jump after the first cutoff
+
+    def first_window(frame):
+        grid, h, _, _ = prepare_history(frame, "D")
+        plan = plan_backtest(h, "D", H, 3)
+        cv, _, cand = backtest_candidates(grid, h, plan, global_model=None, n_jobs=1)
+        models = [m for names in cand.values() for m in names]
+        return cv[cv["cutoff"] == first_cut].sort_values(["unique_id", "ds"])[models].reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(first_window(hist), first_window(later))
