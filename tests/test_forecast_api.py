@@ -231,3 +231,20 @@ def test_backtest_windows_never_see_sales_after_their_cutoff():
         return cv[cv["cutoff"] == first_cut].sort_values(["unique_id", "ds"])[models].reset_index(drop=True)
 
     pd.testing.assert_frame_equal(first_window(hist), first_window(later))
+
+
+def test_dates_missing_from_every_series_are_closures_not_zero_demand():
+    hist, _ = daily_panel(n_series=6, n_days=200, seed=2)
+    shut = pd.to_datetime(["2024-03-31", "2024-05-01", "2024-06-02"])
+    df = hist[~hist["ds"].isin(shut)]
+    df = df[~((df["unique_id"] == "S00") & (df["ds"] == pd.Timestamp("2024-04-10")))]  # one SKU's gap: zero sales
+    res = forecast_frame(df, 14, "D", [80], use_global_model=False)
+    lost = res.lost_units.set_index("unique_id")
+    assert (lost["closed_periods"] == 3).all() and (lost["stockout_periods"] == 0).all()
+    assert (lost["lost_units"] == 0).all()
+    h = res.history.set_index(["unique_id", "ds"])
+    smooth = h.loc["S00"]
+    assert (smooth.loc[shut, "y"] > 5).all() and smooth.loc[shut, "censored"].all()
+    assert smooth.loc[pd.Timestamp("2024-04-10"), "y"] == 0
+    reason = res.forecast.loc[res.forecast["unique_id"] == "S00", "reason"].iloc[0]
+    assert "3 closed days" in reason and "1 missing days read as zero sales" in reason

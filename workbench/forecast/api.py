@@ -499,6 +499,8 @@ def _reason(r, ensembles: dict, overrides: dict, need: int, freq: str) -> str:
         tail = f"; {int(r.stockout_periods)} stockout {unit} imputed ({r.lost_units:.0f} lost units estimated)"
     if getattr(r, "filled_periods", 0):
         tail += f"; {int(r.filled_periods)} missing {unit} read as zero sales"
+    if getattr(r, "closed_periods", 0):
+        tail += f"; {int(r.closed_periods)} closed {unit} (missing from every series) not read as demand or zero"
     cls = r.demand_class
     if r.source == "fallback":
         if cls == "inactive":

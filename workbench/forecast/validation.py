@@ -128,11 +128,29 @@ def validate_long(raw: pd.DataFrame, freq: str, source: str = "input", min_obs: 
     return frame.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
 
 
+def closed_dates(df: pd.DataFrame, freq: str) -> pd.DatetimeIndex:
+    """Dates inside the data's range that no series has: the store (or dataset) was closed.
+
+    Only when there are at least two series: with one series a missing date may as well be a day
+    without sales.
+    """
+    from workbench.forecast._panel import step
+
+    if df["unique_id"].nunique() < 2 or df.empty:
+        return pd.DatetimeIndex([])
+    seen = pd.DatetimeIndex(df["ds"].unique())
+    full = pd.date_range(seen.min(), seen.max(), freq=step(freq))
+    return full.difference(seen)
+
+
 def regularize(df: pd.DataFrame, freq: str) -> tuple[pd.DataFrame, pd.Series]:
     """Put every series on a complete ``freq`` grid from its first to its last date.
 
-    A date missing from a sales log means nothing sold that day, so gaps are filled with ``y = 0``
-    (in stock). Returns (frame, number of filled periods per series).
+    A date missing from one series' sales log means nothing sold that day, so such gaps are filled
+    with ``y = 0`` (in stock). A date missing from every series (:func:`closed_dates`) is a closure:
+    neither demand nor zero. It gets ``closed = True`` and ``in_stock = False`` so that it is treated
+    like a stockout (demand estimated for the models, never a backtest target nor a training
+    target, no lost units). Returns (frame, number of zero-filled periods per series).
     """
     from workbench.forecast._panel import step
 
@@ -140,13 +158,17 @@ def regularize(df: pd.DataFrame, freq: str) -> tuple[pd.DataFrame, pd.Series]:
     bounds = df.groupby("unique_id", sort=True)["ds"].agg(["min", "max", "size"])
     n_full = ((bounds["max"] - bounds["min"]) / st).astype(int) + 1
     if (n_full == bounds["size"]).all():
-        return df, pd.Series(0, index=bounds.index)  # callers copy before changing anything
+        return df.assign(closed=False), pd.Series(0, index=bounds.index)  # callers copy before changing anything
+    shut = closed_dates(df, freq)
     ids = np.repeat(bounds.index.to_numpy(), n_full.to_numpy())
     offs = np.concatenate([np.arange(n) for n in n_full.to_numpy()])
     ds = np.repeat(bounds["min"].to_numpy(), n_full.to_numpy()) + offs * st
     grid = pd.DataFrame({"unique_id": ids, "ds": ds})
     out = grid.merge(df, on=["unique_id", "ds"], how="left")
-    filled = out["y"].isna() & out["in_stock"].isna()
+    missing = (out["y"].isna() & out["in_stock"].isna()).to_numpy()
+    closed = missing & out["ds"].isin(shut).to_numpy()
+    filled = missing & ~closed
     out["y"] = out["y"].where(~filled, 0.0)
-    out["in_stock"] = np.where(out["in_stock"].isna(), True, out["in_stock"]).astype(bool)
-    return out, filled.groupby(out["unique_id"]).sum()
+    out["in_stock"] = np.where(closed, False, np.where(out["in_stock"].isna(), True, out["in_stock"])).astype(bool)
+    out["closed"] = closed
+    return out, pd.Series(filled, index=out.index).groupby(out["unique_id"]).sum()
