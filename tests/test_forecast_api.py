@@ -248,3 +248,32 @@ def test_dates_missing_from_every_series_are_closures_not_zero_demand():
     assert smooth.loc[pd.Timestamp("2024-04-10"), "y"] == 0
     reason = res.forecast.loc[res.forecast["unique_id"] == "S00", "reason"].iloc[0]
     assert "3 closed days" in reason and "1 missing days read as zero sales" in reason
+
+
+def _promo_panel(n_series=16, n_days=500, h=H, seed=7):
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2024-01-01", periods=n_days + h)
+    rows = []
+    for i in range(n_series):
+        promo = np.zeros(n_days + h)
+        for start in rng.choice(n_days + h - 3, (n_days + h) // 40, replace=False):
+            promo[start:start + 3] = 1.0
+        lam = rng.uniform(3, 20) * (1 + 2.0 * promo)
+        rows.append(pd.DataFrame({"unique_id": f"P{i:02d}", "ds": ds, "y": rng.poisson(lam).astype(float),
+                                  "promo": promo}))
+    full = pd.concat(rows, ignore_index=True)
+    cut = ds[n_days - 1]
+    return full[full["ds"] <= cut], full[full["ds"] > cut]
+
+
+def test_a_known_promotion_lifts_the_forecast_on_promotion_days():
+    train, test = _promo_panel()
+    res = forecast_frame(train, H, "D", [80], future=test[["unique_id", "ds", "promo"]], seed=0)
+    m = res.forecast.merge(test, on=["unique_id", "ds"])
+    cand = res.candidates.merge(test, on=["unique_id", "ds"])
+    ratio = lambda d, c: d.loc[d["promo"] == 1, c].mean() / d.loc[d["promo"] == 0, c].mean()
+    assert ratio(cand, "GlobalGBM") > 1.8, ratio(cand, "GlobalGBM")
+    assert ratio(m, "yhat") > 1.5, (ratio(m, "yhat"), res.choices["model"].value_counts())
+    # and it is more accurate there than without the promotion calendar
+    blind = forecast_frame(train.drop(columns="promo"), H, "D", [80], seed=0).forecast.merge(test, on=["unique_id", "ds"])
+    assert (m["y"] - m["yhat"]).abs().mean() < 0.85 * (blind["y"] - blind["yhat"]).abs().mean()

@@ -112,7 +112,7 @@ def forecast_frame(df: pd.DataFrame, horizon: int, freq: str, levels=(80, 95), e
                    n_windows: int = 3, selection: str = "class", use_global_model: bool = True,
                    seed: int = 0, n_jobs: int = -1, prime_days: dict | None = None,
                    source: str = "frame", validated: bool = False, min_obs: int = 1, margin: float = 0.0,
-                   annual_guard: bool = True) -> ForecastResult:
+                   annual_guard: bool = True, future: pd.DataFrame | None = None) -> ForecastResult:
     """Forecast every series of ``df`` (long: ``unique_id, ds, y``, optional ``in_stock``).
 
     Parameters: ``horizon`` periods ahead; ``freq`` 'D' or 'W'; ``levels`` interval levels in (0, 100);
@@ -124,7 +124,10 @@ def forecast_frame(df: pd.DataFrame, horizon: int, freq: str, levels=(80, 95), e
     ``min_obs`` rows a series needs, fewer is an input error (default 1: brand-new SKUs get the
     short-history fallback, as in ``forecast_file``, the CLI, unless ``--min-obs`` asks for more); ``margin`` how much better (fraction of MASE) a single
     model must backtest than the ensemble to be chosen over it; ``annual_guard`` restrict series whose
-    horizon departed from its lead-in a year ago to models that know last year (see ``_annual_guard``).
+    horizon departed from its lead-in a year ago to models that know last year (see ``_annual_guard``);
+    ``future`` known-in-advance regressors for the forecast dates (``unique_id, ds`` and the same extra
+    numeric columns as ``df``, e.g. ``promo``, ``price``): the global model uses the extra columns of
+    ``df`` only when ``future`` gives their values (backtest windows use the recorded ones).
 
     The steps, each a function below: :func:`prepare_history` -> :func:`plan_backtest` ->
     :func:`backtest_candidates` -> :func:`select_models` -> :func:`apply_overrides` ->
@@ -141,7 +144,11 @@ def forecast_frame(df: pd.DataFrame, horizon: int, freq: str, levels=(80, 95), e
     plan = plan_backtest(hist, freq, horizon, n_windows)
     clock.lap("classify")
     gbm = GlobalGBM(freq, horizon, seed=seed, events=events, prime_days=prime_days) if use_global_model else None
-    cv, fc, cand = backtest_candidates(grid, hist, plan, engine=engine, n_jobs=n_jobs, global_model=gbm, clock=clock)
+    if future is not None:
+        future = future.assign(unique_id=future["unique_id"].astype(str), ds=pd.to_datetime(future["ds"]))
+    exog = exog_names(hist) if future is not None else []
+    cv, fc, cand = backtest_candidates(grid, hist, plan, engine=engine, n_jobs=n_jobs, global_model=gbm, clock=clock,
+                                       exog=exog, future=future)
     sel = Selection()
     if cv is not None:
         sel = select_models(cv, fc, cand, hist, plan, selection=selection, margin=margin,
@@ -220,8 +227,16 @@ def plan_backtest(hist: pd.DataFrame, freq: str, horizon: int, n_windows: int) -
                         group_of=cls_of.map(CLASS_GROUP), scale=mase_scale(hist, m))
 
 
+BASE_COLUMNS = ("unique_id", "ds", "y", "in_stock", "y_observed", "censored", "closed")
+
+
+def exog_names(hist: pd.DataFrame) -> list[str]:
+    """The input's extra numeric columns (known-in-advance regressors, see ``validation.exog_columns``)."""
+    return [c for c in hist.columns if c not in BASE_COLUMNS and pd.api.types.is_numeric_dtype(hist[c])]
+
+
 def _forecast_candidates(hist: pd.DataFrame, plan: BacktestPlan, cand: dict, engine: str, n_jobs: int,
-                         global_model) -> pd.DataFrame:
+                         global_model, exog=(), future: pd.DataFrame | None = None) -> pd.DataFrame:
     """Wide future forecast (``unique_id, ds, <model>...``) of every candidate from ``hist``."""
     alias = freq_alias(plan.freq, hist["ds"])
     parts = []
@@ -234,10 +249,10 @@ def _forecast_candidates(hist: pd.DataFrame, plan: BacktestPlan, cand: dict, eng
         parts.append(fc)
     fc = pd.concat(parts, ignore_index=True)
     if global_model is not None:
-        panel = hist[hist["unique_id"].map(plan.group_of).notna().to_numpy()][["unique_id", "ds", "y", "censored"]]
+        panel = hist[hist["unique_id"].map(plan.group_of).notna().to_numpy()][["unique_id", "ds", "y", "censored", *exog]]
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            _, gfc = global_model.backtest_forecast(panel, [])
+            gfc = global_model.forecast(panel, future=future, exog=exog)
         fc = fc.merge(gfc, on=["unique_id", "ds"], how="left")
         # a series the global model could not score falls back to its group's first model
         first = fc["unique_id"].map(plan.group_of).map({g: n[0] for g, n in cand.items()})
@@ -246,12 +261,14 @@ def _forecast_candidates(hist: pd.DataFrame, plan: BacktestPlan, cand: dict, eng
 
 
 def backtest_candidates(grid: pd.DataFrame, hist: pd.DataFrame, plan: BacktestPlan, engine: str = "local",
-                        n_jobs: int = -1, global_model=None, clock: _Clock | None = None):
+                        n_jobs: int = -1, global_model=None, clock: _Clock | None = None, exog=(),
+                        future: pd.DataFrame | None = None):
     """Rolling-origin backtest (step = horizon) and the future forecast of every candidate.
 
     Each window's training history is the series cut at its cutoff and imputed again from that cut
     only (:func:`impute_censored` looks at both sides of a gap, so the full-history imputation would
-    let a window see sales after its cutoff). Returns (cv: ``unique_id, ds, cutoff, step, y,
+    let a window see sales after its cutoff). Known-in-advance regressors ``exog`` of a window's
+    horizon are the recorded ones; of the future, ``future``'s. Returns (cv: ``unique_id, ds, cutoff, step, y,
     censored, <model>...`` or None when no series is backtestable, fc: wide future forecast, cand:
     {class group: [candidate names]}).
     """
@@ -270,13 +287,15 @@ def backtest_candidates(grid: pd.DataFrame, hist: pd.DataFrame, plan: BacktestPl
     cv_parts = []
     for k in range(plan.n_win, 0, -1):
         train, _ = impute_censored(sub[rev >= k * plan.horizon], plan.freq)
-        fc_k = _forecast_candidates(train, plan, cand, engine, n_jobs, global_model)
+        ahead = sub[(rev < k * plan.horizon) & (rev >= (k - 1) * plan.horizon)][["unique_id", "ds", *exog]]
+        fc_k = _forecast_candidates(train, plan, cand, engine, n_jobs, global_model, exog, ahead)
         cut = train.groupby("unique_id", sort=False)["ds"].max().rename("cutoff")
         fc_k = fc_k.merge(cut, left_on="unique_id", right_index=True)
         fc_k["step"] = ((fc_k["ds"] - fc_k["cutoff"]) / st).round().astype(int)
         cv_parts.append(fc_k.merge(truth, on=["unique_id", "ds"], how="inner"))
     clock.lap("backtest")
-    fc = _forecast_candidates(hist[hist["unique_id"].isin(ids)], plan, cand, engine, n_jobs, global_model)
+    fc = _forecast_candidates(hist[hist["unique_id"].isin(ids)], plan, cand, engine, n_jobs, global_model, exog,
+                              future)
     clock.lap("forecast")
     cv = pd.concat(cv_parts, ignore_index=True)
     cv["censored"] = cv["censored"].fillna(False).astype(bool)

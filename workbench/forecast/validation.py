@@ -32,6 +32,25 @@ def read_long(path: Path) -> pd.DataFrame:
                      [f"{path}:0:-: unsupported extension {suffix!r} (allowed: .csv, .parquet)"])
 
 
+def exog_columns(raw: pd.DataFrame) -> dict[str, pd.Series]:
+    """Extra numeric columns of the input (promotion flags, planned prices, event flags): known-in-advance
+    regressors for the global model. Empty cells read as 0; a column with any non-numeric text is not
+    a regressor and is ignored, as before (titles, channels)."""
+    out = {}
+    for c in raw.columns:
+        if c in REQUIRED or c == "in_stock":
+            continue
+        col = raw[c]
+        if col.dtype == bool:
+            out[str(c)] = col.astype(float)
+            continue
+        blank = col.isna() | col.astype(str).str.strip().isin(["", "nan", "None", "<NA>"])
+        num = pd.to_numeric(col.where(~blank), errors="coerce")
+        if len(col) and not (num.isna() & ~blank).any() and (~blank).any():
+            out[str(c)] = num.fillna(0.0).astype(float)
+    return out
+
+
 def validate_long(raw: pd.DataFrame, freq: str, source: str = "input", min_obs: int = MIN_OBS) -> pd.DataFrame:
     """Return a clean typed frame ``unique_id (str), ds (datetime), y (float), in_stock (bool)``.
 
@@ -91,6 +110,8 @@ def validate_long(raw: pd.DataFrame, freq: str, source: str = "input", min_obs: 
     report((~np.isfinite(y.fillna(0))).to_numpy(), "y", lambda i: f"expected a finite number, got {y.iloc[i]}")
 
     frame = pd.DataFrame({"unique_id": uid, "ds": ds, "y": y.astype(float), "in_stock": in_stock.astype(bool)})
+    for c, values in exog_columns(raw).items():
+        frame[c] = values
     keyed = frame.dropna(subset=["ds"])
     dup = keyed.duplicated(["unique_id", "ds"], keep="first")
     if dup.any():
@@ -169,6 +190,8 @@ def regularize(df: pd.DataFrame, freq: str) -> tuple[pd.DataFrame, pd.Series]:
     closed = missing & out["ds"].isin(shut).to_numpy()
     filled = missing & ~closed
     out["y"] = out["y"].where(~filled, 0.0)
+    for c in out.columns.difference(["unique_id", "ds", "y", "in_stock"]):
+        out[c] = out[c].fillna(0.0)  # regressors on filled or closed dates: not set
     out["in_stock"] = np.where(closed, False, np.where(out["in_stock"].isna(), True, out["in_stock"])).astype(bool)
     out["closed"] = closed
     return out, pd.Series(filled, index=out.index).groupby(out["unique_id"]).sum()
