@@ -277,3 +277,19 @@ def test_a_known_promotion_lifts_the_forecast_on_promotion_days():
     # and it is more accurate there than without the promotion calendar
     blind = forecast_frame(train.drop(columns="promo"), H, "D", [80], seed=0).forecast.merge(test, on=["unique_id", "ds"])
     assert (m["y"] - m["yhat"]).abs().mean() < 0.85 * (blind["y"] - blind["yhat"]).abs().mean()
+
+
+def test_ensemble_is_the_backtest_weighted_combination_and_says_its_weights(daily):
+    _, _, res = daily
+    w = res.weights
+    assert np.allclose(w.groupby("unique_id")["weight"].sum(), 1.0)
+    assert (w["weight"] > 0).all() and w.groupby("unique_id").size().le(3).all()
+    fc = res.candidates
+    uid = w["unique_id"].iloc[0]
+    ws = w[w["unique_id"] == uid].set_index("model")["weight"]
+    rows = fc[fc["unique_id"] == uid]
+    assert np.allclose(rows["Ensemble"], (rows[ws.index] * ws).sum(axis=1))
+    ens = res.choices[res.choices["model"] == "Ensemble"]
+    if len(ens):
+        top = w[w["unique_id"] == ens["unique_id"].iloc[0]].sort_values("weight").iloc[-1]
+        assert f"{top['model']} {top['weight']:.2f}" in ens["reason"].iloc[0]

@@ -30,8 +30,8 @@ from workbench.forecast.gbm import GlobalGBM
 from workbench.forecast.history import WINDOW, impute_censored
 from workbench.forecast.models import ANNUAL_AWARE, CLASS_GROUP, candidate_names, make_model
 from workbench.forecast.overrides import load_overrides
-from workbench.forecast.select import (add_ensemble, backtest_table, choose, conformal_quantiles,
-                                       mase_scale, step_factors)
+from workbench.forecast.select import (add_ensemble, backtest_table, choose, combination_weights,
+                                       conformal_quantiles, mase_scale, step_factors)
 from workbench.config import overrides_path as config_overrides_path
 from workbench.forecast.validation import read_long, regularize, validate_long
 from workbench.io import write_frame
@@ -48,6 +48,7 @@ class ForecastResult:
     - ``choices``: unique_id, demand_class, model, mase, mase_seasonal_naive, n_windows, source
     - ``history``: the corrected history (y, y_observed, censored) the models saw
     - ``ensembles``: {class group: [member models]}
+    - ``weights``: unique_id, model, weight: each series' ``Ensemble`` combination weights (from the backtest)
     - ``candidates``: unique_id, ds and the future forecast of every candidate (for the tuning notebook)
     - ``timings``: seconds per stage
     """
@@ -61,6 +62,7 @@ class ForecastResult:
     ensembles: dict = field(default_factory=dict)
     candidates: pd.DataFrame | None = None
     timings: dict = field(default_factory=dict)
+    weights: pd.DataFrame | None = None
 
 
 def _check_params(horizon, freq, levels, engine, n_windows, selection):
@@ -163,7 +165,7 @@ def forecast_frame(df: pd.DataFrame, horizon: int, freq: str, levels=(80, 95), e
     clock.lap("reasons")
     return ForecastResult(forecast=forecast, backtest=sel.backtest.reset_index(drop=True),
                           classification=plan.classes, lost_units=lost, choices=choices, history=hist,
-                          ensembles=sel.ensembles, candidates=sel.fc, timings=clock.timings)
+                          ensembles=sel.ensembles, candidates=sel.fc, timings=clock.timings, weights=sel.weights)
 
 
 class _Clock:
@@ -316,6 +318,7 @@ class Selection:
     fc: pd.DataFrame | None = None
     ensembles: dict = field(default_factory=dict)
     all_models: list = field(default_factory=list)
+    weights: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["unique_id", "model", "weight"]))
 
 
 def select_models(cv: pd.DataFrame, fc: pd.DataFrame, cand: dict, hist: pd.DataFrame, plan: BacktestPlan,
@@ -327,7 +330,10 @@ def select_models(cv: pd.DataFrame, fc: pd.DataFrame, cand: dict, hist: pd.DataF
             cv[c] = np.nan
             fc[c] = np.nan
     table = backtest_table(cv, all_models, plan.scale).dropna(subset=["mase"])
-    ensembles = add_ensemble(cv, fc, table, plan.group_of, all_models)
+    weights = combination_weights(table, plan.group_of, cand)
+    add_ensemble(cv, fc, weights)
+    ensembles = {g: sorted(weights.loc[weights["unique_id"].map(plan.group_of).eq(g), "model"].unique())
+                 for g in cand}
     annual = [c for c in ANNUAL_AWARE[plan.freq] if c in all_models] if annual_guard else []
     if len(annual) < 2 or GBM not in all_models:
         annual = []
@@ -353,7 +359,8 @@ def select_models(cv: pd.DataFrame, fc: pd.DataFrame, cand: dict, hist: pd.DataF
     chosen = choose(backtest[backtest["eligible"]], pool, selection, margin=margin)
     chosen["source"] = "backtest"
     chosen["annual_guard"] = chosen["unique_id"].isin(guarded)
-    return Selection(backtest=backtest, chosen=chosen, cv=cv, fc=fc, ensembles=ensembles, all_models=all_models)
+    return Selection(backtest=backtest, chosen=chosen, cv=cv, fc=fc, ensembles=ensembles, all_models=all_models,
+                     weights=weights)
 
 
 def apply_overrides(sel: Selection, overrides: dict, hist: pd.DataFrame, plan: BacktestPlan,
@@ -392,7 +399,7 @@ def apply_overrides(sel: Selection, overrides: dict, hist: pd.DataFrame, plan: B
             continue  # e.g. AnnualEnsemble when no series needs it: the backtest choice stands
         chosen.loc[uid, ["model", "mase", "source"]] = [col, per.get((uid, col), np.nan), "override"]
     return Selection(backtest=backtest, chosen=chosen.reset_index(), cv=cv, fc=fc, ensembles=sel.ensembles,
-                     all_models=sel.all_models)
+                     all_models=sel.all_models, weights=sel.weights)
 
 
 def chosen_forecast(sel: Selection, plan: BacktestPlan, levels: list[int]) -> pd.DataFrame:
@@ -461,6 +468,9 @@ def explain(plan: BacktestPlan, sel: Selection, lost: pd.DataFrame, filled, over
     ch["mase_seasonal_naive"] = ch["unique_id"].map(snaive)
     ch = ch.merge(lost, on="unique_id", how="left")
     ch["filled_periods"] = ch["unique_id"].map(filled).fillna(0).astype(int) if filled is not None else 0
+    w = sel.weights.sort_values(["unique_id", "weight"], ascending=[True, False])
+    w_txt = (w["model"] + " " + w["weight"].map("{:.2f}".format)).groupby(w["unique_id"]).agg(", ".join)
+    ch["weights"] = ch["unique_id"].map(w_txt)
     ch["reason"] = [_reason(r, sel.ensembles, overrides, plan.need, freq) for r in ch.itertuples(index=False)]
     return ch
 
@@ -528,8 +538,7 @@ def _reason(r, ensembles: dict, overrides: dict, need: int, freq: str) -> str:
                 f"{need} needed for a backtest){tail}")
     name = r.model
     if name == "Ensemble":
-        members = ensembles.get(CLASS_GROUP.get(cls, ""), [])
-        name = f"Ensemble (mean of {', '.join(members)})"
+        name = f"Ensemble (backtest-weighted: {getattr(r, 'weights', '')})"
     elif name == "AnnualEnsemble":
         name = f"AnnualEnsemble (mean of {', '.join(ensembles.get('annual', []))})"
     if getattr(r, "annual_guard", False) is True:
