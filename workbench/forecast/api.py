@@ -48,6 +48,7 @@ class ForecastResult:
     - ``choices``: unique_id, demand_class, model, mase, mase_seasonal_naive, n_windows, source
     - ``history``: the corrected history (y, y_observed, censored) the models saw
     - ``ensembles``: {class group: [member models]}
+    - ``cv``: the backtest predictions: unique_id, ds, cutoff, step, y, censored and every candidate
     - ``weights``: unique_id, model, weight: each series' ``Ensemble`` combination weights (from the backtest)
     - ``candidates``: unique_id, ds and the future forecast of every candidate (for the tuning notebook)
     - ``timings``: seconds per stage
@@ -63,6 +64,7 @@ class ForecastResult:
     candidates: pd.DataFrame | None = None
     timings: dict = field(default_factory=dict)
     weights: pd.DataFrame | None = None
+    cv: pd.DataFrame | None = None
 
 
 def _check_params(horizon, freq, levels, engine, n_windows, selection):
@@ -165,7 +167,8 @@ def forecast_frame(df: pd.DataFrame, horizon: int, freq: str, levels=(80, 95), e
     clock.lap("reasons")
     return ForecastResult(forecast=forecast, backtest=sel.backtest.reset_index(drop=True),
                           classification=plan.classes, lost_units=lost, choices=choices, history=hist,
-                          ensembles=sel.ensembles, candidates=sel.fc, timings=clock.timings, weights=sel.weights)
+                          ensembles=sel.ensembles, candidates=sel.fc, timings=clock.timings, weights=sel.weights,
+                          cv=sel.cv)
 
 
 class _Clock:

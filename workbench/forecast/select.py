@@ -182,9 +182,11 @@ def step_factors(cv_long: pd.DataFrame, levels: list[int], class_of: pd.Series, 
     rows = []
     for c in pd.unique(cls):
         sc, st = score[cls == c], steps[cls == c]
+        base = {L: conformal_q(sc, L / 100) for L in levels}
         for s in range(1, horizon + 1):
             x = sc[np.abs(st - s) <= band]
-            rows.append({"class": c, "step": s,
-                         **{f"f_{L}": conformal_q(x, L / 100) / conformal_q(sc, L / 100) for L in levels}})
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rows.append({"class": c, "step": s,
+                             **{f"f_{L}": np.float64(conformal_q(x, L / 100)) / base[L] for L in levels}})
     out = pd.DataFrame(rows).set_index(["class", "step"])
     return out.replace([np.inf, -np.inf], np.nan).fillna(1.0)
