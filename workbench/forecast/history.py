@@ -13,7 +13,8 @@ as "fill stockout days with the level around the gap times the weekday profile":
     lost_i(t)     = max(demand_i(t) - sold_i(t), 0);  y_adj = max(demand, sold)
 
 The window is centred, so a gap is bridged by the level before and after it. This uses sales after the
-gap, which is right for history correction; backtests therefore see slightly smoothed history.
+gap, which is right for history correction; backtests therefore impute each window again from the
+history cut at its cutoff (``api.backtest_candidates``).
 """
 from __future__ import annotations
 
