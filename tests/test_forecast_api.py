@@ -293,3 +293,17 @@ def test_ensemble_is_the_backtest_weighted_combination_and_says_its_weights(dail
     if len(ens):
         top = w[w["unique_id"] == ens["unique_id"].iloc[0]].sort_values("weight").iloc[-1]
         assert f"{top['model']} {top['weight']:.2f}" in ens["reason"].iloc[0]
+
+
+def test_cli_reads_known_future_regressors_and_checks_them(tmp_path, capsys):
+    train, test = _promo_panel(n_series=6, n_days=200, h=14)
+    inp, fut, out = tmp_path / "h.csv", tmp_path / "future.csv", tmp_path / "fc.csv"
+    train.assign(ds=train["ds"].dt.strftime("%Y-%m-%d")).to_csv(inp, index=False)
+    test[["unique_id", "ds", "promo"]].assign(ds=test["ds"].dt.strftime("%Y-%m-%d")).to_csv(fut, index=False)
+    args = ["forecast", "--input", str(inp), "--horizon", "14", "--freq", "D", "--output", str(out)]
+    assert cli_main(args + ["--future", str(fut)]) == 0
+    f = pd.read_csv(out)
+    assert len(f) == 6 * 14 and f["reason"].notna().all()
+    fut.write_text("unique_id,ds,promo\nP00,not-a-date,1\n")
+    assert cli_main(args + ["--future", str(fut)]) == 2
+    assert f"{fut}:2:ds: expected a date" in capsys.readouterr().err

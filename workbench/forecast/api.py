@@ -33,7 +33,7 @@ from workbench.forecast.overrides import load_overrides
 from workbench.forecast.select import (add_ensemble, backtest_table, choose, combination_weights,
                                        conformal_quantiles, mase_scale, step_factors)
 from workbench.config import overrides_path as config_overrides_path
-from workbench.forecast.validation import read_long, regularize, validate_long
+from workbench.forecast.validation import exog_columns, read_long, regularize, validate_long
 from workbench.io import write_frame
 
 
@@ -558,11 +558,14 @@ def _reason(r, ensembles: dict, overrides: dict, need: int, freq: str) -> str:
 
 
 def forecast_file(input_path: Path, horizon: int, freq: str, levels: list[int], output_path: Path,
-                  engine: str = "local", overrides_path: Path | None = None, min_obs: int = 1) -> ForecastResult:
+                  engine: str = "local", overrides_path: Path | None = None, min_obs: int = 1,
+                  future_path: Path | None = None) -> ForecastResult:
     """The ``workbench forecast`` command: read CSV/Parquet, forecast, write CSV/Parquet atomically.
 
     ``min_obs``: rows a series needs; fewer is a ``file:row:column`` input error. The default 1 gives a
     new SKU the short-history fallback (its reason says so) instead of refusing the whole file.
+    ``future_path``: CSV/Parquet ``unique_id, ds`` plus the input's extra numeric columns (promotion
+    flags, planned prices) for the forecast dates: known-in-advance regressors of the global model.
 
     Without ``overrides_path``, ``overrides.yaml`` beside the input is used when it exists, else the
     project's overrides file (:func:`workbench.config.overrides_path`) when it exists.
@@ -578,10 +581,29 @@ def forecast_file(input_path: Path, horizon: int, freq: str, levels: list[int], 
         overrides_path = input_path.parent / "overrides.yaml"
     if overrides_path is None and config_overrides_path().is_file():
         overrides_path = config_overrides_path()
+    future = read_future(Path(future_path), freq) if future_path else None
     result = forecast_frame(clean, horizon, freq, levels or [], engine=engine,
                             overrides=load_overrides(overrides_path) if overrides_path else None,
-                            source=str(input_path), validated=True)
+                            source=str(input_path), validated=True, future=future)
     out = result.forecast.copy()
     out["ds"] = out["ds"].dt.strftime("%Y-%m-%d")
     write_frame(out, output_path)
     return result
+
+
+def read_future(path: Path, freq: str) -> pd.DataFrame:
+    """The ``--future`` file: ``unique_id, ds`` and numeric regressor columns, checked like the input."""
+    raw = read_long(path)
+    missing = [c for c in ("unique_id", "ds") if c not in raw.columns]
+    if missing:
+        raise InputError(f"{path}: missing required column(s) {', '.join(missing)}",
+                         [f"{path}:1:{c}: required column is missing" for c in missing])
+    ds = pd.to_datetime(raw["ds"], errors="coerce", format="mixed") if raw["ds"].dtype == object else pd.to_datetime(raw["ds"], errors="coerce")
+    bad = np.flatnonzero(ds.isna().to_numpy())
+    if len(bad):
+        raise InputError(f"{path}: {len(bad)} unparseable date(s)",
+                         [f"{path}:{i + 2}:ds: expected a date YYYY-MM-DD, got {str(raw['ds'].iloc[i])!r}" for i in bad[:20]])
+    out = pd.DataFrame({"unique_id": raw["unique_id"].astype(str).str.strip(), "ds": ds})
+    for c, values in exog_columns(raw).items():
+        out[c] = values.to_numpy()
+    return out
