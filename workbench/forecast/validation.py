@@ -180,12 +180,13 @@ def regularize(df: pd.DataFrame, freq: str) -> tuple[pd.DataFrame, pd.Series]:
     n_full = ((bounds["max"] - bounds["min"]) / st).astype(int) + 1
     if (n_full == bounds["size"]).all():
         return df.assign(closed=False), pd.Series(0, index=bounds.index)  # callers copy before changing anything
+    from utilsforecast.preprocessing import fill_gaps
+
+    from workbench.forecast._panel import freq_alias
+
     shut = closed_dates(df, freq)
-    ids = np.repeat(bounds.index.to_numpy(), n_full.to_numpy())
-    offs = np.concatenate([np.arange(n) for n in n_full.to_numpy()])
-    ds = np.repeat(bounds["min"].to_numpy(), n_full.to_numpy()) + offs * st
-    grid = pd.DataFrame({"unique_id": ids, "ds": ds})
-    out = grid.merge(df, on=["unique_id", "ds"], how="left")
+    out = fill_gaps(df, freq=freq_alias(freq, df["ds"]), start="per_serie", end="per_serie")
+    out = out.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
     missing = (out["y"].isna() & out["in_stock"].isna()).to_numpy()
     closed = missing & out["ds"].isin(shut).to_numpy()
     filled = missing & ~closed
