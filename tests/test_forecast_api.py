@@ -307,3 +307,15 @@ def test_cli_reads_known_future_regressors_and_checks_them(tmp_path, capsys):
     fut.write_text("unique_id,ds,promo\nP00,not-a-date,1\n")
     assert cli_main(args + ["--future", str(fut)]) == 2
     assert f"{fut}:2:ds: expected a date" in capsys.readouterr().err
+
+
+def test_restock_a_year_after_the_data_forecasts_zero_instead_of_crashing(tmp_path):
+    """Issue 18 item 5: `workbench restock --as-of` one year after the sales used to die with KeyError: 'source'."""
+    from workbench.config import PROJECT_ROOT
+
+    out = tmp_path / "restock.csv"
+    code = cli_main(["restock", "--data", str(PROJECT_ROOT / "data" / "samples"), "--as-of", "2027-11-23",
+                     "--output", str(out)])
+    assert code == 0
+    r = pd.read_csv(out)
+    assert len(r) == 40 and (r["forecast_model"] == "Zero").all()
