@@ -1,6 +1,7 @@
 """Accuracy on real weekly data: Walmart store sales (45 stores), h = 13, two forecast origins.
 
-Compares the workbench with seasonal naive, AutoETS and AutoTheta in the same run.
+Compares the workbench with seasonal naive, AutoETS, AutoTheta, CrostonOptimized, TSB, ADIDA, IMAPA,
+WindowAverage, HistoricAverage and the mean of those references, in the same run.
 MASE is scaled by the in-sample seasonal-naive MAE (m = 52) of each store's training history
 (Hyndman & Koehler 2006); coverage is the share of actuals inside the 80% interval.
 
@@ -16,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from statsforecast import StatsForecast
-from statsforecast.models import AutoETS, AutoTheta, SeasonalNaive
+from statsforecast.models import (ADIDA, IMAPA, TSB, AutoETS, AutoTheta, CrostonOptimized, HistoricAverage,
+                                  SeasonalNaive, WindowAverage)
 
 from workbench.config import REAL_DATA
 from workbench.forecast import forecast_frame
@@ -24,6 +26,8 @@ from workbench.forecast import forecast_frame
 H = 13
 CUTOFFS = ["2011-10-28", "2012-07-27"]
 OUT = Path(__file__).resolve().parent / "results"
+REFERENCES = ["SeasonalNaive", "AutoETS", "AutoTheta", "CrostonOptimized", "TSB", "ADIDA", "IMAPA", "WindowAverage",
+              "HistoricAverage"]
 
 
 def load() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -63,11 +67,17 @@ def main() -> dict:
             sf = StatsForecast([SeasonalNaive(52), AutoETS(season_length=52), AutoTheta(season_length=52)],
                                freq="W-FRI", n_jobs=-1)
             ref = sf.forecast(df=train, h=H, level=[80])
+            # models without their own intervals: point forecasts only
+            sf2 = StatsForecast([CrostonOptimized(), TSB(alpha_d=0.1, alpha_p=0.1), ADIDA(), IMAPA(),
+                                 WindowAverage(window_size=8), HistoricAverage()], freq="W-FRI", n_jobs=-1)
+            ref = ref.merge(sf2.forecast(df=train, h=H), on=["unique_id", "ds"])
+            ref["MeanOfReferences"] = ref[REFERENCES].mean(axis=1)
         timings[f"references {cut}"] = time.perf_counter() - t0
         ref["unique_id"] = ref["unique_id"].astype(str)
         rt = test.merge(ref, on=["unique_id", "ds"])
-        for name in ("SeasonalNaive", "AutoETS", "AutoTheta"):
-            row[name] = scores(rt, scale, name, f"{name}-lo-80", f"{name}-hi-80")
+        for name in REFERENCES + ["MeanOfReferences"]:
+            has = f"{name}-lo-80" in rt
+            row[name] = scores(rt, scale, name, f"{name}-lo-80" if has else None, f"{name}-hi-80" if has else None)
         # every single candidate the workbench backtested, scored on the test window too (for the record)
         results[cut] = row
     mean = {m: float(np.mean([results[c][m]["mase"] for c in CUTOFFS])) for m in results[CUTOFFS[0]]}
@@ -79,6 +89,8 @@ def main() -> dict:
             "workbench mean MASE <= 0.90 x seasonal naive": mean["workbench"] <= 0.90 * mean["SeasonalNaive"],
             "80% coverage in [0.70, 0.90] (each window)": all(0.70 <= results[c]["workbench"]["coverage80"] <= 0.90 for c in CUTOFFS),
         },
+        # issue 15's stretch target, recorded met or not (the default test checks ``targets`` only)
+        "stretch_targets": {"workbench mean MASE <= 0.75": mean["workbench"] <= 0.75},
     }
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "forecast_walmart.json").write_text(json.dumps(summary, indent=2, default=str))
@@ -91,7 +103,8 @@ def main() -> dict:
     lines += ["", "| model | mean MASE | ratio to seasonal naive | mean coverage |", "| --- | --- | --- | --- |"]
     for m_ in mean:
         lines.append(f"| {m_} | {mean[m_]:.3f} | {mean[m_] / mean['SeasonalNaive']:.3f} | {cov[m_]:.3f} |")
-    lines += ["", "Targets:"] + [f"- {k}: {'met' if v else 'NOT met'}" for k, v in summary["targets"].items()]
+    lines += ["", "Targets:"] + [f"- {k}: {'met' if v else 'NOT met'}"
+                                 for k, v in {**summary["targets"], **summary["stretch_targets"]}.items()]
     lines += ["", "Models chosen by the workbench: " + "; ".join(f"{c}: {results[c]['workbench']['models_chosen']}" for c in CUTOFFS)]
     lines += ["", "Seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items())]
     (OUT / "forecast_walmart.md").write_text("\n".join(lines) + "\n")

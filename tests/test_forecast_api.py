@@ -148,3 +148,174 @@ def test_parquet_weekly_round_trip(tmp_path):
     assert cli_main(["forecast", "--input", str(inp), "--horizon", "8", "--freq", "W", "--output", str(out), "--level", "90"]) == 0
     f = pd.read_parquet(out)
     assert len(f) == 16 and {"yhat_lo_90", "yhat_hi_90"} <= set(f.columns)
+
+
+def test_only_short_histories_get_the_fallback_instead_of_a_crash():
+    """Issue 18 item 5: no series long enough for a backtest used to raise KeyError: 'source'."""
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"unique_id": np.repeat(["a", "b", "c"], 10),
+                       "ds": np.tile(pd.date_range("2025-03-01", periods=10), 3),
+                       "y": rng.poisson(4, 30).astype(float)})
+    res = forecast_frame(df, 14, "D", [80, 95])
+    f = res.forecast
+    assert len(f) == 3 * 14 and (f["model"] == "ShortHistoryAverage").all()
+    assert f["reason"].str.contains("short series (10 days of history", regex=False).all()
+    assert set(res.choices["source"]) == {"fallback"}
+
+
+def test_only_inactive_series_get_a_zero_forecast_instead_of_a_crash():
+    """A run as-of a year after the data: every series is inactive, none backtestable."""
+    ds = pd.date_range("2024-01-01", periods=420)
+    y = np.where(ds < pd.Timestamp("2024-01-20"), 3.0, 0.0)
+    df = pd.DataFrame({"unique_id": np.repeat(["a", "b"], len(ds)), "ds": np.tile(ds, 2), "y": np.tile(y, 2)})
+    res = forecast_frame(df, 7, "D", [80])
+    assert (res.forecast["model"] == "Zero").all() and len(res.forecast) == 14
+    assert res.forecast["reason"].str.startswith("Zero forecast").all()
+
+
+def test_cli_gives_one_short_series_the_fallback_and_min_obs_makes_it_strict(tmp_path, capsys):
+    hist, _ = daily_panel(n_series=2, n_days=120, seed=4)
+    new = pd.DataFrame({"unique_id": "NEW", "ds": pd.to_datetime(["2024-04-28", "2024-04-29"]), "y": [2.0, 3.0]})
+    inp = tmp_path / "history.csv"
+    pd.concat([hist, new]).assign(ds=lambda d: d["ds"].dt.strftime("%Y-%m-%d")).to_csv(inp, index=False)
+    out = tmp_path / "fc.csv"
+    assert cli_main(["forecast", "--input", str(inp), "--horizon", "7", "--freq", "D", "--output", str(out)]) == 0
+    f = pd.read_csv(out)
+    new_rows = f[f["unique_id"] == "NEW"]
+    assert len(new_rows) == 7 and (new_rows["model"] == "ShortHistoryAverage").all()
+    assert "short series (2 days of history" in new_rows["reason"].iloc[0]
+    strict = tmp_path / "strict.csv"
+    code = cli_main(["forecast", "--input", str(inp), "--horizon", "7", "--freq", "D", "--output", str(strict),
+                     "--min-obs", "3"])
+    assert code == 2 and not strict.exists()
+    assert f"{inp}:{len(hist) + 2}:unique_id: series 'NEW' has 2 row(s); at least 3 are needed" in capsys.readouterr().err
+
+
+def test_intervals_are_calibrated_per_horizon_step_on_drifting_series():
+    """Random-walk-like demand: errors grow with the horizon, so must the intervals; coverage holds by week."""
+    rng = np.random.default_rng(11)
+    n, days, h = 24, 364 + 3 * 28 + 28, 28
+    ds = pd.date_range("2024-01-01", periods=days)
+    rows = []
+    for i in range(n):
+        level = 60 + np.cumsum(rng.normal(0, 3.0, days))
+        rows.append(pd.DataFrame({"unique_id": f"R{i:02d}", "ds": ds, "y": rng.poisson(np.clip(level, 5, None)).astype(float)}))
+    full = pd.concat(rows, ignore_index=True)
+    cut = ds[-h - 1]
+    res = forecast_frame(full[full["ds"] <= cut], h, "D", [80], use_global_model=False)
+    m = full[full["ds"] > cut].merge(res.forecast, on=["unique_id", "ds"])
+    m["week"] = (m["ds"] - cut).dt.days.sub(1) // 7
+    width = (m["yhat_hi_80"] - m["yhat_lo_80"]).groupby(m["week"]).mean()
+    assert width.iloc[-1] > 1.3 * width.iloc[0], width
+    cov = ((m["y"] >= m["yhat_lo_80"]) & (m["y"] <= m["yhat_hi_80"])).groupby(m["week"]).mean()
+    assert cov.between(0.6, 0.97).all(), cov
+
+
+def test_backtest_windows_never_see_sales_after_their_cutoff():
+    """A stockout just before a cutoff is imputed from the data before the cutoff only."""
+    from workbench.forecast.api import backtest_candidates, plan_backtest, prepare_history
+
+    hist, _ = daily_panel(n_series=6, n_days=300, seed=9)
+    hist["in_stock"] = True
+    first_cut = hist["ds"].max() - pd.Timedelta(days=3 * H)
+    gap = hist["ds"].between(first_cut - pd.Timedelta(days=4), first_cut + pd.Timedelta(days=4))
+    hist.loc[gap, ["y", "in_stock"]] = [0.0, False]
+    later = hist.copy()
+    later.loc[later["ds"] > first_cut, "y"] *= 5  # a jump after the first cutoff
+
+    def first_window(frame):
+        grid, h, _, _ = prepare_history(frame, "D")
+        plan = plan_backtest(h, "D", H, 3)
+        cv, _, cand = backtest_candidates(grid, h, plan, global_model=None, n_jobs=1)
+        models = [m for names in cand.values() for m in names]
+        return cv[cv["cutoff"] == first_cut].sort_values(["unique_id", "ds"])[models].reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(first_window(hist), first_window(later))
+
+
+def test_dates_missing_from_every_series_are_closures_not_zero_demand():
+    hist, _ = daily_panel(n_series=6, n_days=200, seed=2)
+    shut = pd.to_datetime(["2024-03-31", "2024-05-01", "2024-06-02"])
+    df = hist[~hist["ds"].isin(shut)]
+    df = df[~((df["unique_id"] == "S00") & (df["ds"] == pd.Timestamp("2024-04-10")))]  # one SKU's gap: zero sales
+    res = forecast_frame(df, 14, "D", [80], use_global_model=False)
+    lost = res.lost_units.set_index("unique_id")
+    assert (lost["closed_periods"] == 3).all() and (lost["stockout_periods"] == 0).all()
+    assert (lost["lost_units"] == 0).all()
+    h = res.history.set_index(["unique_id", "ds"])
+    smooth = h.loc["S00"]
+    assert (smooth.loc[shut, "y"] > 5).all() and smooth.loc[shut, "censored"].all()
+    assert smooth.loc[pd.Timestamp("2024-04-10"), "y"] == 0
+    reason = res.forecast.loc[res.forecast["unique_id"] == "S00", "reason"].iloc[0]
+    assert "3 closed days" in reason and "1 missing days read as zero sales" in reason
+
+
+def _promo_panel(n_series=16, n_days=500, h=H, seed=7):
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2024-01-01", periods=n_days + h)
+    rows = []
+    for i in range(n_series):
+        promo = np.zeros(n_days + h)
+        for start in rng.choice(n_days + h - 3, (n_days + h) // 40, replace=False):
+            promo[start:start + 3] = 1.0
+        lam = rng.uniform(3, 20) * (1 + 2.0 * promo)
+        rows.append(pd.DataFrame({"unique_id": f"P{i:02d}", "ds": ds, "y": rng.poisson(lam).astype(float),
+                                  "promo": promo}))
+    full = pd.concat(rows, ignore_index=True)
+    cut = ds[n_days - 1]
+    return full[full["ds"] <= cut], full[full["ds"] > cut]
+
+
+def test_a_known_promotion_lifts_the_forecast_on_promotion_days():
+    train, test = _promo_panel()
+    res = forecast_frame(train, H, "D", [80], future=test[["unique_id", "ds", "promo"]], seed=0)
+    m = res.forecast.merge(test, on=["unique_id", "ds"])
+    cand = res.candidates.merge(test, on=["unique_id", "ds"])
+    ratio = lambda d, c: d.loc[d["promo"] == 1, c].mean() / d.loc[d["promo"] == 0, c].mean()
+    assert ratio(cand, "GlobalGBM") > 1.8, ratio(cand, "GlobalGBM")
+    assert ratio(m, "yhat") > 1.5, (ratio(m, "yhat"), res.choices["model"].value_counts())
+    # and it is more accurate there than without the promotion calendar
+    blind = forecast_frame(train.drop(columns="promo"), H, "D", [80], seed=0).forecast.merge(test, on=["unique_id", "ds"])
+    assert (m["y"] - m["yhat"]).abs().mean() < 0.85 * (blind["y"] - blind["yhat"]).abs().mean()
+
+
+def test_ensemble_is_the_backtest_weighted_combination_and_says_its_weights(daily):
+    _, _, res = daily
+    w = res.weights
+    assert np.allclose(w.groupby("unique_id")["weight"].sum(), 1.0)
+    assert (w["weight"] > 0).all() and w.groupby("unique_id").size().le(3).all()
+    fc = res.candidates
+    uid = w["unique_id"].iloc[0]
+    ws = w[w["unique_id"] == uid].set_index("model")["weight"]
+    rows = fc[fc["unique_id"] == uid]
+    assert np.allclose(rows["Ensemble"], (rows[ws.index] * ws).sum(axis=1))
+    ens = res.choices[res.choices["model"] == "Ensemble"]
+    if len(ens):
+        top = w[w["unique_id"] == ens["unique_id"].iloc[0]].sort_values("weight").iloc[-1]
+        assert f"{top['model']} {top['weight']:.2f}" in ens["reason"].iloc[0]
+
+
+def test_cli_reads_known_future_regressors_and_checks_them(tmp_path, capsys):
+    train, test = _promo_panel(n_series=6, n_days=200, h=14)
+    inp, fut, out = tmp_path / "h.csv", tmp_path / "future.csv", tmp_path / "fc.csv"
+    train.assign(ds=train["ds"].dt.strftime("%Y-%m-%d")).to_csv(inp, index=False)
+    test[["unique_id", "ds", "promo"]].assign(ds=test["ds"].dt.strftime("%Y-%m-%d")).to_csv(fut, index=False)
+    args = ["forecast", "--input", str(inp), "--horizon", "14", "--freq", "D", "--output", str(out)]
+    assert cli_main(args + ["--future", str(fut)]) == 0
+    f = pd.read_csv(out)
+    assert len(f) == 6 * 14 and f["reason"].notna().all()
+    fut.write_text("unique_id,ds,promo\nP00,not-a-date,1\n")
+    assert cli_main(args + ["--future", str(fut)]) == 2
+    assert f"{fut}:2:ds: expected a date" in capsys.readouterr().err
+
+
+def test_restock_a_year_after_the_data_forecasts_zero_instead_of_crashing(tmp_path):
+    """Issue 18 item 5: `workbench restock --as-of` one year after the sales used to die with KeyError: 'source'."""
+    from workbench.config import PROJECT_ROOT
+
+    out = tmp_path / "restock.csv"
+    code = cli_main(["restock", "--data", str(PROJECT_ROOT / "data" / "samples"), "--as-of", "2027-11-23",
+                     "--output", str(out)])
+    assert code == 0
+    r = pd.read_csv(out)
+    assert len(r) == 40 and (r["forecast_model"] == "Zero").all()

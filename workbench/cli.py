@@ -45,6 +45,8 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
         output_path=Path(args.output),
         engine=args.engine,
         overrides_path=Path(args.overrides) if args.overrides else None,
+        min_obs=args.min_obs,
+        future_path=Path(args.future) if args.future else None,
     )
     print(f"wrote {args.output}", file=sys.stderr)
     return 0
@@ -252,6 +254,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--output", required=True)
     s.add_argument("--engine", choices=("local", "dask", "spark", "ray"), default="local")
     s.add_argument("--overrides", default=None, help="analyst overrides file (default: overrides.yaml beside the input, if any)")
+    s.add_argument("--min-obs", type=int, default=1,
+                   help="rows each series needs, fewer is an input error (default 1: a new SKU gets the "
+                        "short-history fallback and its reason says so)")
+    s.add_argument("--future", default=None,
+                   help="known future regressors: unique_id, ds and the input's extra numeric columns (e.g. promo) "
+                        "for the forecast dates")
     s.set_defaults(func=_cmd_forecast)
 
     s = sub.add_parser("restock", help="restock recommendations, one row per SKU (forecasts made on the way)")

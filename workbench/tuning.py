@@ -1,19 +1,23 @@
-"""Forecast tuning for one SKU: backtest every candidate model fast, compare, and save an analyst override.
+"""Forecast tuning for one SKU: the production forecast engine's view of it, compare, save an override.
+
+``backtest_sku`` runs (or reuses) the same :func:`workbench.forecast.forecast_frame` as the weekly run
+on the whole history, so the SKU is scored with the same candidates, the global model, the
+backtest-weighted ensemble and the annual guard, on the same windows, and shows which model
+production chose. Extra models (``models``, or an override's model with its parameters) are
+backtested for this SKU only, on the same cutoffs.
 
 The override file is the forecast package's (:mod:`workbench.forecast.overrides`): versioned, with
-who / when / why and the previous value kept; every forecast run (``workbench forecast``,
-``forecast_frame(overrides=...)``) reads it. This module only adds the one-SKU loop and its metrics.
+who / when / why and the previous value kept; every forecast run reads it.
 
-Metrics per model and backtest window (censored stockout days left out):
+Metrics per model and backtest window (censored stockout days left out), errors from
+``utilsforecast.losses``:
 
-    MASE  = mean|e_t| / s1,        s1 = mean|y_t − y_{t−7}|       (Hyndman & Koehler 2006)
-    RMSSE = sqrt(mean e_t²) / s2,  s2 = sqrt(mean (y_t − y_{t−7})²) (M5 competition, Makridakis et al. 2022)
+    MASE  = MAE / s1,     s1 = the production scale (:func:`workbench.forecast.select.mase_scale`, m = 7)
+    RMSSE = RMSE / s2,    s2 = sqrt(mean (y_t − y_{t−7})²) (M5 competition, Makridakis et al. 2022)
     bias  = mean(yhat_t − y_t)      (units per day; > 0 = over-forecast)
     coverage_L = share of y_t inside yhat_t ± q_L · max(yhat_t, s1), with q_L the split-conformal
-                 quantile of |e| / max(yhat, s1) over the *other* windows (so each window is scored out
-                 of sample; the same interval form as :mod:`workbench.forecast.select`).
-
-Intervals of the future forecasts use q_L over all windows.
+                 quantile (:func:`workbench.forecast.select.conformal_q`) of |e| / max(yhat, s1) over
+                 the *other* windows (each window is scored out of sample).
 """
 from __future__ import annotations
 
@@ -25,16 +29,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from utilsforecast import losses
 
 from workbench.errors import InputError
 from workbench.forecast._panel import SEASON, freq_alias
+from workbench.forecast.api import forecast_frame
 from workbench.forecast.classify import classify_demand
 from workbench.forecast.engine import run_models
-from workbench.forecast.history import impute_censored
-from workbench.forecast.models import CLASS_GROUP, MODEL_NAMES, candidate_names, make_model
+from workbench.forecast.models import MODEL_NAMES, make_model
 from workbench.forecast.overrides import load_overrides, set_override
-from workbench.forecast.select import mase_scale
-from workbench.forecast.validation import regularize, validate_long
+from workbench.forecast.select import conformal_q, mase_scale
 
 # models the one-SKU loop can fit (the global model and ensembles need the whole panel)
 FITTABLE = tuple(m for m in MODEL_NAMES if m not in ("GlobalGBM", "Ensemble", "AnnualEnsemble"))
@@ -53,6 +57,9 @@ class SkuTuning:
     best_model: str
     override: dict | None
     seconds: float
+    production_model: str = ""  # what the weekly run chose for this SKU
+    production_reason: str = ""
+    weights: pd.DataFrame | None = None  # the SKU's Ensemble weights (model, weight)
 
     def forecast_of(self, model: str | None = None) -> pd.DataFrame:
         """Future forecast of one model (default: the override, else the backtest's best)."""
@@ -91,25 +98,64 @@ def skus_in_class(history: pd.DataFrame, demand_class: str) -> list[str]:
     return sorted(classes.loc[classes["demand_class"] == demand_class, "unique_id"].astype(str))
 
 
-def _conformal(scores: np.ndarray, level: float) -> float:
-    n = len(scores)
-    if n == 0:
-        return np.nan
-    return float(np.quantile(scores, min(1.0, np.ceil((n + 1) * level) / n)))
+_PRODUCTION: dict = {}
+
+
+def production_run(history: pd.DataFrame, horizon: int = 28, n_windows: int = 3, levels=(80, 95),
+                   overrides: dict | None = None):
+    """The weekly run's forecast of the whole ``history`` (cached per history object and settings)."""
+    key = (id(history), len(history), horizon, n_windows, tuple(levels), repr(sorted((overrides or {}).items())))
+    if key not in _PRODUCTION:
+        _PRODUCTION.clear()  # one history at a time
+        _PRODUCTION[key] = forecast_frame(history, horizon, "D", list(levels), n_windows=n_windows,
+                                          overrides=overrides or None, min_obs=1)
+    return _PRODUCTION[key]
+
+
+def _extra_models(hist: pd.DataFrame, unique_id: str, names: list[str], params: dict, horizon: int,
+                  cutoffs: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Backtest (same number of windows, step = horizon) and forecast of models outside production's set."""
+    fitted = [build_model(n, params.get(n), SEASON["D"], horizon) for n in names]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cv, fc = run_models(hist.assign(unique_id=unique_id), fitted, freq_alias("D", hist["ds"]), horizon,
+                            cutoffs, n_jobs=1)
+    return cv, fc
+
+
+def _window_metrics(cv: pd.DataFrame, names: list[str], s1: float, s2: float, levels) -> pd.DataFrame:
+    """One row per model and window: mase, rmsse, bias, coverage_<L>, n_points."""
+    cv = cv.assign(unique_id=cv["cutoff"].astype(str))  # utilsforecast scores per id: one id per window
+    mae = losses.mae(cv, names).set_index("unique_id")
+    rmse = losses.rmse(cv, names).set_index("unique_id")
+    bias = losses.bias(cv, names).set_index("unique_id")
+    rows = []
+    for name in names:
+        e = cv[name].to_numpy(float) - cv["y"].to_numpy(float)
+        sc = np.abs(e) / np.maximum(np.maximum(cv[name].to_numpy(float), 0.0), s1)
+        for w in mae.index:
+            inside = (cv["unique_id"] == w).to_numpy()
+            row = {"model": name, "cutoff": pd.Timestamp(w), "mase": mae.loc[w, name] / s1,
+                   "rmsse": rmse.loc[w, name] / s2, "bias": bias.loc[w, name], "n_points": int(inside.sum())}
+            for L in levels:
+                q = conformal_q(sc[~inside], L / 100) if (~inside).any() else conformal_q(sc, L / 100)
+                row[f"coverage_{L}"] = float(np.mean(sc[inside] <= q)) if np.isfinite(q) else np.nan
+            rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def backtest_sku(history: pd.DataFrame, unique_id: str, horizon: int = 28, n_windows: int = 3,
                  levels=(80, 95), models=None, params: dict | None = None,
-                 overrides: dict | str | Path | None = None) -> SkuTuning:
-    """Backtest one series (``history``: long ``unique_id, ds, y[, in_stock]``, daily) with its class's
-    candidates plus ``models``; ``params`` = {model: {param: value}} for a re-fit with other settings.
-
-    Takes seconds: only this series is fitted, on one core.
+                 overrides: dict | str | Path | None = None, production=None) -> SkuTuning:
+    """One series of ``history`` (long ``unique_id, ds, y[, in_stock]``, daily) as production sees it:
+    every candidate production backtested for it (global model and Ensemble included), plus ``models``
+    (and an override's model); ``params`` = {model: {param: value}} for a re-fit with other settings.
+    ``production``: a :class:`ForecastResult` of the whole history to reuse (default: run or reuse
+    :func:`production_run`).
     """
     t0 = time.perf_counter()
     unique_id = str(unique_id)
-    sub = history[history["unique_id"].astype(str) == unique_id]
-    if sub.empty:
+    if not (history["unique_id"].astype(str) == unique_id).any():
         raise InputError(f"unknown SKU {unique_id!r}", [f"history:-:unique_id: no rows for {unique_id!r}"])
     if not isinstance(horizon, (int, np.integer)) or horizon < 1:
         raise InputError(f"horizon must be an integer >= 1, got {horizon!r}")
@@ -117,66 +163,62 @@ def backtest_sku(history: pd.DataFrame, unique_id: str, horizon: int = 28, n_win
     if isinstance(overrides, (str, Path)):
         overrides = load_overrides(Path(overrides))
     override = (overrides or {}).get(unique_id)
-    clean = validate_long(sub, "D", source="history")
-    grid, _ = regularize(clean, "D")
-    hist, _ = impute_censored(grid, "D")
-    m = SEASON["D"]
-    n_win = int(min(n_windows, max(1, (len(hist) - 2 * m) // horizon)))
-    cls = classify_demand(hist, "D", min_obs=2 * m + n_win * horizon)["demand_class"].iloc[0]
-    group = CLASS_GROUP.get(cls, "continuous")
-    names = list(candidate_names(group, "D")) + [n for n in (models or []) if n]
+    res = production or production_run(history, horizon, n_windows, levels)
+    hist = res.history[res.history["unique_id"] == unique_id].reset_index(drop=True)
+    choice = res.choices.set_index("unique_id").loc[unique_id]
+    cv = res.cv[res.cv["unique_id"] == unique_id] if res.cv is not None else pd.DataFrame()
+    fc = res.candidates[res.candidates["unique_id"] == unique_id] if res.candidates is not None else pd.DataFrame()
+    names = [c for c in cv.columns if c not in ("unique_id", "ds", "cutoff", "step", "y", "censored")
+             and cv[c].notna().any()] if len(cv) else []
+    extra = [n for n in (models or []) if n] + ([override["model"]] if override and override["model"] in FITTABLE else [])
     if override and override["model"] in FITTABLE:
-        names.append(override["model"])
         params.setdefault(override["model"], override.get("params") or {})
-    names = list(dict.fromkeys(names))
-    bad = [n for n in names if n not in FITTABLE]
+    extra = [n for n in dict.fromkeys(extra) if n not in names or params.get(n)]
+    bad = [n for n in extra if n not in FITTABLE]
     if bad:
         raise InputError(f"model must be one of {', '.join(FITTABLE)}, got {bad[0]!r}")
-    fitted = [build_model(n, params.get(n), m, horizon) for n in names]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cv, fc = run_models(hist, fitted, freq_alias("D", hist["ds"]), horizon, n_win, n_jobs=1)
-    cv = cv.merge(hist[["ds", "censored"]], on="ds", how="left")
-    cv = cv[~cv["censored"].fillna(False).astype(bool)]
-    s1 = float(mase_scale(hist, m).iloc[0])
+    if len(cv) == 0:
+        raise InputError(f"{unique_id} has too little history for a backtest ({int(choice['n_obs'])} days); "
+                         f"production uses {choice['model']}: {choice['reason']}")
+    if extra:
+        ecv, efc = _extra_models(hist, unique_id, extra, params, horizon, int(cv["cutoff"].nunique()))
+        cv = cv.drop(columns=[c for c in extra if c in cv]).merge(ecv[["ds", "cutoff", *extra]], on=["ds", "cutoff"], how="left")
+        fc = fc.drop(columns=[c for c in extra if c in fc]).merge(efc[["ds", *extra]], on="ds", how="left")
+        names += [n for n in extra if n not in names]
+    cv = cv[~cv["censored"]]
+    s1 = float(mase_scale(hist, SEASON["D"]).iloc[0])
     d = hist["y"].to_numpy(float)
-    s2 = float(np.sqrt(np.mean((d[m:] - d[:-m]) ** 2))) if len(d) > m else 1.0
-    s2 = s2 if s2 > 0 else 1.0
-
-    rows, q_all = [], {}
-    for name in names:
-        e = cv[name].to_numpy(float) - cv["y"].to_numpy(float)
-        sc = np.abs(e) / np.maximum(np.maximum(cv[name].to_numpy(float), 0.0), s1)
-        q_all[name] = {L: _conformal(sc, L / 100) for L in levels}
-        cut = cv["cutoff"].to_numpy()
-        for c in np.unique(cut):
-            w = cut == c
-            row = {"model": name, "cutoff": pd.Timestamp(c), "mase": np.mean(np.abs(e[w])) / s1,
-                   "rmsse": np.sqrt(np.mean(e[w] ** 2)) / s2, "bias": np.mean(e[w]), "n_points": int(w.sum())}
-            for L in levels:
-                q = _conformal(sc[~w], L / 100) if (~w).any() else q_all[name][L]
-                row[f"coverage_{L}"] = float(np.mean(sc[w] <= q)) if np.isfinite(q) else np.nan
-            rows.append(row)
-    bt = pd.DataFrame(rows)
+    s2 = float(np.sqrt(np.mean((d[7:] - d[:-7]) ** 2))) if len(d) > 7 else 1.0
+    bt = _window_metrics(cv, names, s1, s2 if s2 > 0 else 1.0, levels)
     summ = (bt.drop(columns=["cutoff"]).groupby("model").mean(numeric_only=True)
             .assign(n_windows=bt.groupby("model")["cutoff"].nunique()).sort_values(["mase", "rmsse"]).reset_index())
     summ["rank"] = np.arange(1, len(summ) + 1)
-    best = str(summ["model"].iloc[0])
+    summ["production"] = summ["model"].eq(choice["model"])
+    weights = res.weights[res.weights["unique_id"] == unique_id] if res.weights is not None else None
+    summ["ensemble_weight"] = summ["model"].map(weights.set_index("model")["weight"]).fillna(0.0) if weights is not None else 0.0
+    return SkuTuning(unique_id=unique_id, demand_class=str(choice["demand_class"]),
+                     history=hist[["ds", "y", "y_observed", "censored"]],
+                     backtest=bt, summary=summ, forecasts=_forecasts(fc, cv, names, unique_id, s1, levels),
+                     best_model=str(summ["model"].iloc[0]), override=override, seconds=time.perf_counter() - t0,
+                     production_model=str(choice["model"]), production_reason=str(choice["reason"]),
+                     weights=weights)
 
+
+def _forecasts(fc: pd.DataFrame, cv: pd.DataFrame, names: list[str], unique_id: str, s1: float, levels) -> pd.DataFrame:
+    """Future forecast of every model with a split-conformal interval from all its backtest windows."""
     parts = []
     for name in names:
         y = np.maximum(fc[name].to_numpy(float), 0.0)
+        sc = (cv["y"] - cv[name]).abs().to_numpy(float) / np.maximum(cv[name].clip(lower=0).to_numpy(float), s1)
         f = pd.DataFrame({"unique_id": unique_id, "model": name, "ds": fc["ds"].to_numpy(), "yhat": y})
         width = np.maximum(y, s1)
         for L in levels:
-            q = q_all[name][L] if np.isfinite(q_all[name][L]) else 0.0
+            q = conformal_q(sc[np.isfinite(sc)], L / 100)
+            q = q if np.isfinite(q) else 0.0
             f[f"yhat_lo_{L}"] = np.maximum(y - q * width, 0.0)
             f[f"yhat_hi_{L}"] = y + q * width
         parts.append(f)
-    return SkuTuning(unique_id=unique_id, demand_class=cls,
-                     history=hist[["ds", "y", "y_observed", "censored"]].reset_index(drop=True),
-                     backtest=bt, summary=summ, forecasts=pd.concat(parts, ignore_index=True), best_model=best,
-                     override=override, seconds=time.perf_counter() - t0)
+    return pd.concat(parts, ignore_index=True)
 
 
 def save_override(path, unique_id: str, model: str, who: str, why: str, params: dict | None = None,
@@ -303,7 +345,8 @@ def pick_sku(history: pd.DataFrame, sku: str = "", demand_class: str = "") -> st
 
 
 def kpis(t: SkuTuning) -> dict:
-    return {"SKU": t.unique_id, "demand class": t.demand_class, "best by backtest": t.best_model,
+    return {"SKU": t.unique_id, "demand class": t.demand_class, "production chose": t.production_model,
+            "best by backtest": t.best_model,
             "override": (t.override or {}).get("model", "none"), "stockout days": int(t.history["censored"].sum()),
             "re-fit seconds": f"{t.seconds:.2f}"}
 

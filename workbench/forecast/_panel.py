@@ -21,15 +21,6 @@ def group_bounds(ids: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.repeat(starts, sizes), np.repeat(ends, sizes)
 
 
-def lag(values: np.ndarray, start: np.ndarray, k: int) -> np.ndarray:
-    """values[t-k] within the row's group, NaN before the group starts."""
-    idx = np.arange(len(values)) - k
-    out = np.full(len(values), np.nan)
-    ok = idx >= start
-    out[ok] = values[idx[ok]]
-    return out
-
-
 def window_stats(values: np.ndarray, start: np.ndarray, end: np.ndarray, lo_off: int, hi_off: int):
     """Sum and count of non-NaN values over rows [t+lo_off, t+hi_off] clipped to the group."""
     v = np.where(np.isnan(values), 0.0, values)

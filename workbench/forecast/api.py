@@ -22,7 +22,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from workbench.errors import InputError
-from workbench.forecast._panel import SEASON, YEAR, freq_alias, group_bounds, window_mean
+from workbench.forecast._panel import SEASON, YEAR, freq_alias, group_bounds, step, window_mean
 from workbench.forecast.classify import classify_demand
 from workbench.forecast.engine import ENGINES, run_models
 from workbench.forecast.gbm import ALIAS as GBM
@@ -30,10 +30,10 @@ from workbench.forecast.gbm import GlobalGBM
 from workbench.forecast.history import WINDOW, impute_censored
 from workbench.forecast.models import ANNUAL_AWARE, CLASS_GROUP, candidate_names, make_model
 from workbench.forecast.overrides import load_overrides
-from workbench.forecast.select import (add_ensemble, backtest_table, choose, conformal_quantiles,
-                                       mase_scale)
+from workbench.forecast.select import (add_ensemble, backtest_table, choose, combination_weights,
+                                       conformal_quantiles, mase_scale, step_factors)
 from workbench.config import overrides_path as config_overrides_path
-from workbench.forecast.validation import read_long, regularize, validate_long
+from workbench.forecast.validation import exog_columns, read_long, regularize, validate_long
 from workbench.io import write_frame
 
 
@@ -48,6 +48,8 @@ class ForecastResult:
     - ``choices``: unique_id, demand_class, model, mase, mase_seasonal_naive, n_windows, source
     - ``history``: the corrected history (y, y_observed, censored) the models saw
     - ``ensembles``: {class group: [member models]}
+    - ``cv``: the backtest predictions: unique_id, ds, cutoff, step, y, censored and every candidate
+    - ``weights``: unique_id, model, weight: each series' ``Ensemble`` combination weights (from the backtest)
     - ``candidates``: unique_id, ds and the future forecast of every candidate (for the tuning notebook)
     - ``timings``: seconds per stage
     """
@@ -61,6 +63,8 @@ class ForecastResult:
     ensembles: dict = field(default_factory=dict)
     candidates: pd.DataFrame | None = None
     timings: dict = field(default_factory=dict)
+    weights: pd.DataFrame | None = None
+    cv: pd.DataFrame | None = None
 
 
 def _check_params(horizon, freq, levels, engine, n_windows, selection):
@@ -112,7 +116,7 @@ def forecast_frame(df: pd.DataFrame, horizon: int, freq: str, levels=(80, 95), e
                    n_windows: int = 3, selection: str = "class", use_global_model: bool = True,
                    seed: int = 0, n_jobs: int = -1, prime_days: dict | None = None,
                    source: str = "frame", validated: bool = False, min_obs: int = 1, margin: float = 0.0,
-                   annual_guard: bool = True) -> ForecastResult:
+                   annual_guard: bool = True, future: pd.DataFrame | None = None) -> ForecastResult:
     """Forecast every series of ``df`` (long: ``unique_id, ds, y``, optional ``in_stock``).
 
     Parameters: ``horizon`` periods ahead; ``freq`` 'D' or 'W'; ``levels`` interval levels in (0, 100);
@@ -122,209 +126,356 @@ def forecast_frame(df: pd.DataFrame, horizon: int, freq: str, levels=(80, 95), e
     for short panels); ``selection`` 'series' (best model per series) or 'class' (best per demand class);
     ``use_global_model`` include :class:`GlobalGBM`; ``seed`` for the global model's row sample;
     ``min_obs`` rows a series needs, fewer is an input error (default 1: brand-new SKUs get the
-    short-history fallback; ``forecast_file``, the CLI, asks for 3); ``margin`` how much better (fraction of MASE) a single
+    short-history fallback, as in ``forecast_file``, the CLI, unless ``--min-obs`` asks for more); ``margin`` how much better (fraction of MASE) a single
     model must backtest than the ensemble to be chosen over it; ``annual_guard`` restrict series whose
-    horizon departed from its lead-in a year ago to models that know last year (see ``_annual_guard``).
+    horizon departed from its lead-in a year ago to models that know last year (see ``_annual_guard``);
+    ``future`` known-in-advance regressors for the forecast dates (``unique_id, ds`` and the same extra
+    numeric columns as ``df``, e.g. ``promo``, ``price``): the global model uses the extra columns of
+    ``df`` only when ``future`` gives their values (backtest windows use the recorded ones).
+
+    The steps, each a function below: :func:`prepare_history` -> :func:`plan_backtest` ->
+    :func:`backtest_candidates` -> :func:`select_models` -> :func:`apply_overrides` ->
+    :func:`chosen_forecast` (point + intervals) -> :func:`fallback_forecast` -> :func:`explain`.
     """
     levels = sorted({int(L) for L in levels}) if levels is not None else []
     _check_params(horizon, freq, levels, engine, n_windows, selection)
     if isinstance(overrides, (str, Path)):
         overrides = load_overrides(Path(overrides))
     overrides = overrides or {}
-    clock = {"t": time.perf_counter()}
-    timings: dict[str, float] = {}
+    clock = _Clock()
+    grid, hist, lost, filled = prepare_history(df, freq, source=source, validated=validated, min_obs=min_obs,
+                                               clock=clock)
+    plan = plan_backtest(hist, freq, horizon, n_windows)
+    clock.lap("classify")
+    gbm = GlobalGBM(freq, horizon, seed=seed, events=events, prime_days=prime_days) if use_global_model else None
+    if future is not None:
+        future = future.assign(unique_id=future["unique_id"].astype(str), ds=pd.to_datetime(future["ds"]))
+    exog = exog_names(hist) if future is not None else []
+    cv, fc, cand = backtest_candidates(grid, hist, plan, engine=engine, n_jobs=n_jobs, global_model=gbm, clock=clock,
+                                       exog=exog, future=future)
+    sel = Selection()
+    if cv is not None:
+        sel = select_models(cv, fc, cand, hist, plan, selection=selection, margin=margin,
+                            annual_guard=annual_guard and use_global_model)
+        sel = apply_overrides(sel, overrides, hist, plan, engine_jobs=1)
+    parts = [chosen_forecast(sel, plan, levels)] if cv is not None else []
+    parts += fallback_forecast(hist, plan, levels)
+    forecast = pd.concat(parts, ignore_index=True).sort_values(["unique_id", "ds"]).reset_index(drop=True)
+    clock.lap("select_intervals")
+    choices = explain(plan, sel, lost, filled, overrides, freq)
+    forecast = forecast.merge(choices[["unique_id", "reason"]], on="unique_id", how="left")
+    clock.lap("reasons")
+    return ForecastResult(forecast=forecast, backtest=sel.backtest.reset_index(drop=True),
+                          classification=plan.classes, lost_units=lost, choices=choices, history=hist,
+                          ensembles=sel.ensembles, candidates=sel.fc, timings=clock.timings, weights=sel.weights,
+                          cv=sel.cv)
 
-    def lap(stage: str) -> None:
+
+class _Clock:
+    """Seconds per named stage (``ForecastResult.timings``)."""
+
+    def __init__(self):
+        self.t = time.perf_counter()
+        self.timings: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
         now = time.perf_counter()
-        timings[stage] = timings.get(stage, 0.0) + now - clock["t"]
-        clock["t"] = now
+        self.timings[stage] = self.timings.get(stage, 0.0) + now - self.t
+        self.t = now
 
+
+def prepare_history(df: pd.DataFrame, freq: str, source: str = "frame", validated: bool = False,
+                    min_obs: int = 1, clock: _Clock | None = None):
+    """Validate, put on a regular grid, impute censored periods from both sides of each gap.
+
+    Returns (grid: the regular grid before imputation, hist: the corrected history, lost units per
+    series, filled periods per series). Backtests re-impute from ``grid`` window by window.
+    """
+    clock = clock or _Clock()
     clean = df if validated else validate_long(df, freq, source=source, min_obs=min_obs)
     grid, filled = regularize(clean, freq)
-    lap("validate")
+    clock.lap("validate")
     hist, lost = impute_censored(grid, freq)
-    lap("censored_demand")
-    m = SEASON[freq]
-    alias = freq_alias(freq, hist["ds"])
+    clock.lap("censored_demand")
+    return grid, hist, lost, filled
 
-    # windows: as many as the typical series allows, at most n_windows; a seasonal model needs m points to train
+
+@dataclass
+class BacktestPlan:
+    """What the backtest runs: windows, the history a series needs, classes and candidate groups."""
+
+    freq: str
+    horizon: int
+    n_win: int
+    need: int
+    classes: pd.DataFrame
+    cls_of: pd.Series
+    group_of: pd.Series
+    scale: pd.Series
+
+    @property
+    def m(self) -> int:
+        return SEASON[self.freq]
+
+
+def plan_backtest(hist: pd.DataFrame, freq: str, horizon: int, n_windows: int) -> BacktestPlan:
+    """As many windows as the typical series allows (at most ``n_windows``); a seasonal model needs
+    m (weekly) or 2m (daily) points to train; series shorter than that plus the windows are ``short``."""
+    m = SEASON[freq]
     min_train = m if freq == "W" else 2 * m
     lengths = hist.groupby("unique_id").size()
     n_win = int(min(n_windows, max(1, (int(lengths.median()) - min_train) // horizon)))
     need = min_train + n_win * horizon
     classes = classify_demand(hist, freq, min_obs=need)
     cls_of = classes.set_index("unique_id")["demand_class"]
-    group_of = cls_of.map(CLASS_GROUP)
+    return BacktestPlan(freq=freq, horizon=horizon, n_win=n_win, need=need, classes=classes, cls_of=cls_of,
+                        group_of=cls_of.map(CLASS_GROUP), scale=mase_scale(hist, m))
 
-    scale = mase_scale(hist, m)
-    lap("classify")
-    cv_parts, fc_parts, cand = [], [], {}
-    for grp in ("continuous", "intermittent"):
-        ids = group_of.index[group_of == grp]
-        if len(ids) == 0:
+
+BASE_COLUMNS = ("unique_id", "ds", "y", "in_stock", "y_observed", "censored", "closed")
+
+
+def exog_names(hist: pd.DataFrame) -> list[str]:
+    """The input's extra numeric columns (known-in-advance regressors, see ``validation.exog_columns``)."""
+    return [c for c in hist.columns if c not in BASE_COLUMNS and pd.api.types.is_numeric_dtype(hist[c])]
+
+
+def _forecast_candidates(hist: pd.DataFrame, plan: BacktestPlan, cand: dict, engine: str, n_jobs: int,
+                         global_model, exog=(), future: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Wide future forecast (``unique_id, ds, <model>...``) of every candidate from ``hist``."""
+    alias = freq_alias(plan.freq, hist["ds"])
+    parts = []
+    for grp, names in cand.items():
+        sub = hist[hist["unique_id"].map(plan.group_of).eq(grp).to_numpy()]
+        if len(sub) == 0:
             continue
-        names = list(candidate_names(grp, freq))
-        cand[grp] = names
-        sub = hist[hist["unique_id"].isin(ids)]
-        models = [make_model(n, m, horizon) for n in names]
-        cv, fc = run_models(sub, models, alias, horizon, n_win, engine=engine, n_jobs=n_jobs)
-        del sub
-        cv_parts.append((grp, cv, fc))
-    # the global model learns from every backtestable series at once
-    lap("statsforecast_backtest_forecast")
-    if use_global_model and cv_parts:
-        panel = hist[hist["unique_id"].map(group_of).notna().to_numpy()][["unique_id", "ds", "y", "censored"]]
-        gbm = GlobalGBM(freq, horizon, seed=seed, events=events, prime_days=prime_days)
+        models = [make_model(n, plan.m, plan.horizon) for n in names if n != GBM]
+        _, fc = run_models(sub, models, alias, plan.horizon, 0, engine=engine, n_jobs=n_jobs)
+        parts.append(fc)
+    fc = pd.concat(parts, ignore_index=True)
+    if global_model is not None:
+        panel = hist[hist["unique_id"].map(plan.group_of).notna().to_numpy()][["unique_id", "ds", "y", "censored", *exog]]
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            gcv, gfc = gbm.backtest_forecast(panel, [-(n_win - w) * horizon for w in range(n_win)])
-        for grp in cand:
-            cand[grp] = cand[grp] + [GBM]
-    lap("global_model")
-    cv_all, fc_all = [], []
-    for grp, cv, fc in cv_parts:
-        if use_global_model:
-            cv = cv.merge(gcv, on=["unique_id", "ds", "cutoff"], how="left")
-            fc = fc.merge(gfc, on=["unique_id", "ds"], how="left")
-            # a series the global model could not score falls back to the class's first model
-            cv[GBM] = cv[GBM].fillna(cv[cand[grp][0]])
-            fc[GBM] = fc[GBM].fillna(fc[cand[grp][0]])
-        cv_all.append(cv)
-        fc_all.append(fc)
+            gfc = global_model.forecast(panel, future=future, exog=exog)
+        fc = fc.merge(gfc, on=["unique_id", "ds"], how="left")
+        # a series the global model could not score falls back to its group's first model
+        first = fc["unique_id"].map(plan.group_of).map({g: n[0] for g, n in cand.items()})
+        fc[GBM] = fc[GBM].fillna(pd.Series(_pick(fc.assign(model=first), list(dict.fromkeys(first))), index=fc.index))
+    return fc
 
-    ensembles: dict = {}
-    backtest = pd.DataFrame(columns=["unique_id", "model", "cutoff", "mae", "bias", "n_points", "mase"])
-    chosen = pd.DataFrame(columns=["unique_id", "model", "mase", "n_windows"])
-    out_parts = []
-    fc = None
-    if cv_all:
-        cv = pd.concat(cv_all, ignore_index=True)
-        fc = pd.concat(fc_all, ignore_index=True)
-        cens = hist[["unique_id", "ds", "censored"]]
-        cv = cv.merge(cens, on=["unique_id", "ds"], how="left")
-        cv["censored"] = cv["censored"].fillna(False).astype(bool)
-        all_models = sorted({n for v in cand.values() for n in v})
-        for c in all_models:
-            if c not in cv:
-                cv[c] = np.nan
-                fc[c] = np.nan
-        table = backtest_table(cv, all_models, scale)
-        table = table.dropna(subset=["mase"])
-        ensembles = add_ensemble(cv, fc, table, group_of, all_models)
-        annual = [c for c in ANNUAL_AWARE[freq] if c in all_models]
-        if use_global_model is False or len(annual) < 2 or not annual_guard:
-            annual = []
-        if annual:
-            cv["AnnualEnsemble"] = cv[annual].mean(axis=1)
-            fc["AnnualEnsemble"] = fc[annual].mean(axis=1)
-            ensembles["annual"] = annual
-        extra = ["Ensemble"] + (["AnnualEnsemble"] if annual else [])
-        table = pd.concat([table, backtest_table(cv, extra, scale)], ignore_index=True)
-        # only a group's own candidates are eligible for its series; a series whose horizon held a peak
-        # last year (annual guard) may only use models that know last year's pattern
-        guard = _annual_guard(hist, horizon, freq, **GUARD[freq]) & group_of.reindex(cls_of.index).eq("continuous")
-        guarded = set(guard.index[guard]) if annual else set()
-        g_uid = table["unique_id"].to_numpy()
-        is_guarded = np.isin(g_uid, list(guarded))
-        own = np.array([m_ in cand.get(g, []) for m_, g in zip(table["model"], table["unique_id"].map(group_of))], dtype=bool)
-        own |= table["model"].eq("Ensemble").to_numpy()
-        elig = np.where(is_guarded, table["model"].isin(annual + ["AnnualEnsemble"]).to_numpy(), own)
-        backtest = table.reset_index(drop=True)
-        backtest["eligible"] = elig
-        # guarded series form their own pool so that per-class selection stays within their eligible models
-        pool = group_of.where(~group_of.index.isin(list(guarded)), group_of + "/annual")
-        chosen = choose(backtest[backtest["eligible"]], pool, selection, margin=margin)
-        chosen["source"] = "backtest"
-        chosen["annual_guard"] = chosen["unique_id"].isin(guarded)
 
-        # analyst overrides win; models outside the candidate set are run for those series only
-        ov = {k: v for k, v in overrides.items() if k in set(cv["unique_id"])}
-        extra_runs = {}
-        for uid, entry in ov.items():
-            name = entry["model"]
-            if name in ("GlobalGBM", "Ensemble", "AnnualEnsemble") or (name in all_models and not entry.get("params")):
-                continue
-            key = (name, tuple(sorted(entry["params"].items())))
-            extra_runs.setdefault(key, []).append(uid)
-        for (name, params), uids in extra_runs.items():
-            sub = hist[hist["unique_id"].isin(uids)]
-            col = f"override:{name}"
-            ecv, efc = run_models(sub, [make_model(name, m, horizon, **dict(params))], alias, horizon, n_win,
-                                  engine="local", n_jobs=1)
-            ecv = ecv.rename(columns={name: col})
-            efc = efc.rename(columns={name: col})
-            cv = cv.merge(ecv[["unique_id", "ds", "cutoff", col]], on=["unique_id", "ds", "cutoff"], how="left")
-            fc = fc.merge(efc[["unique_id", "ds", col]], on=["unique_id", "ds"], how="left")
-            for uid in uids:
-                ov[uid] = {**ov[uid], "_column": col}
-            backtest = pd.concat([backtest, backtest_table(cv[cv["unique_id"].isin(uids)], [col], scale)], ignore_index=True)
-        if ov:
-            per = backtest.groupby(["unique_id", "model"])["mase"].mean()
-            chosen = chosen.set_index("unique_id")
-            for uid, entry in ov.items():
-                col = entry.get("_column", entry["model"])
-                if col not in fc.columns or fc.loc[fc["unique_id"] == uid, col].isna().all():
-                    continue  # e.g. AnnualEnsemble when no series needs it: the backtest choice stands
-                chosen.loc[uid, ["model", "mase", "source"]] = [col, per.get((uid, col), np.nan), "override"]
-            chosen = chosen.reset_index()
+def backtest_candidates(grid: pd.DataFrame, hist: pd.DataFrame, plan: BacktestPlan, engine: str = "local",
+                        n_jobs: int = -1, global_model=None, clock: _Clock | None = None, exog=(),
+                        future: pd.DataFrame | None = None):
+    """Rolling-origin backtest (step = horizon) and the future forecast of every candidate.
 
-        # point forecast and backtest errors of the chosen model, vectorized with a column lookup
-        col_of = chosen.set_index("unique_id")["model"]
-        cols = list(dict.fromkeys(col_of.tolist()))
-        fc_sel = fc[fc["unique_id"].isin(col_of.index)].copy()
-        fc_sel["model"] = fc_sel["unique_id"].map(col_of)
-        fc_sel["yhat"] = _pick(fc_sel, cols)
-        cv_sel = cv[~cv["censored"] & cv["unique_id"].isin(col_of.index)].copy()
-        cv_sel["model"] = cv_sel["unique_id"].map(col_of)
-        cv_sel["yhat"] = _pick(cv_sel, cols)
-        # errors relative to max(forecast, scale): proportional for busy series, scale-based for slow movers
-        cv_sel["score"] = (cv_sel["y"] - cv_sel["yhat"]).abs() / np.maximum(cv_sel["yhat"].clip(lower=0), cv_sel["unique_id"].map(scale))
-        cv_sel = cv_sel.dropna(subset=["score"])
-        q = conformal_quantiles(cv_sel[["unique_id", "score"]], levels, cls_of) if levels else pd.DataFrame(index=col_of.index)
-        fc_sel["yhat"] = np.maximum(fc_sel["yhat"].to_numpy(), 0.0)
-        sc = np.maximum(fc_sel["yhat"].to_numpy(), fc_sel["unique_id"].map(scale).to_numpy())
-        for L in levels:
+    Each window's training history is the series cut at its cutoff and imputed again from that cut
+    only (:func:`impute_censored` looks at both sides of a gap, so the full-history imputation would
+    let a window see sales after its cutoff). Known-in-advance regressors ``exog`` of a window's
+    horizon are the recorded ones; of the future, ``future``'s. Returns (cv: ``unique_id, ds, cutoff, step, y,
+    censored, <model>...`` or None when no series is backtestable, fc: wide future forecast, cand:
+    {class group: [candidate names]}).
+    """
+    clock = clock or _Clock()
+    cand = {}
+    for grp in ("continuous", "intermittent"):
+        if plan.group_of.eq(grp).any():
+            cand[grp] = list(candidate_names(grp, plan.freq)) + ([GBM] if global_model is not None else [])
+    if not cand:
+        return None, None, cand
+    ids = plan.group_of.index[plan.group_of.notna()]
+    sub = grid[grid["unique_id"].isin(ids)]
+    rev = sub.groupby("unique_id", sort=False).cumcount(ascending=False).to_numpy()
+    truth = hist[["unique_id", "ds", "y", "censored"]]
+    st = step(plan.freq)
+    cv_parts = []
+    for k in range(plan.n_win, 0, -1):
+        train, _ = impute_censored(sub[rev >= k * plan.horizon], plan.freq)
+        ahead = sub[(rev < k * plan.horizon) & (rev >= (k - 1) * plan.horizon)][["unique_id", "ds", *exog]]
+        fc_k = _forecast_candidates(train, plan, cand, engine, n_jobs, global_model, exog, ahead)
+        cut = train.groupby("unique_id", sort=False)["ds"].max().rename("cutoff")
+        fc_k = fc_k.merge(cut, left_on="unique_id", right_index=True)
+        fc_k["step"] = ((fc_k["ds"] - fc_k["cutoff"]) / st).round().astype(int)
+        cv_parts.append(fc_k.merge(truth, on=["unique_id", "ds"], how="inner"))
+    clock.lap("backtest")
+    fc = _forecast_candidates(hist[hist["unique_id"].isin(ids)], plan, cand, engine, n_jobs, global_model, exog,
+                              future)
+    clock.lap("forecast")
+    cv = pd.concat(cv_parts, ignore_index=True)
+    cv["censored"] = cv["censored"].fillna(False).astype(bool)
+    return cv, fc, cand
+
+
+@dataclass
+class Selection:
+    """The backtest table, the chosen model per series, the candidate frames and the ensembles."""
+
+    backtest: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["unique_id", "model", "cutoff", "mae", "bias", "n_points", "mase", "eligible"]))
+    # no series long enough for a backtest (new seller, or a run long after the data): every series
+    # takes the short-history or zero fallback, and the choices table keeps its columns
+    chosen: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["unique_id", "model", "mase", "n_windows", "source", "annual_guard"]))
+    cv: pd.DataFrame | None = None
+    fc: pd.DataFrame | None = None
+    ensembles: dict = field(default_factory=dict)
+    all_models: list = field(default_factory=list)
+    weights: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["unique_id", "model", "weight"]))
+
+
+def select_models(cv: pd.DataFrame, fc: pd.DataFrame, cand: dict, hist: pd.DataFrame, plan: BacktestPlan,
+                  selection: str = "class", margin: float = 0.0, annual_guard: bool = True) -> Selection:
+    """Score every candidate per window, add the ensembles, apply the annual guard, choose per series/class."""
+    all_models = sorted({n for v in cand.values() for n in v})
+    for c in all_models:
+        if c not in cv:
+            cv[c] = np.nan
+            fc[c] = np.nan
+    table = backtest_table(cv, all_models, plan.scale).dropna(subset=["mase"])
+    weights = combination_weights(table, plan.group_of, cand)
+    add_ensemble(cv, fc, weights)
+    ensembles = {g: sorted(weights.loc[weights["unique_id"].map(plan.group_of).eq(g), "model"].unique())
+                 for g in cand}
+    annual = [c for c in ANNUAL_AWARE[plan.freq] if c in all_models] if annual_guard else []
+    if len(annual) < 2 or GBM not in all_models:
+        annual = []
+    if annual:
+        cv["AnnualEnsemble"] = cv[annual].mean(axis=1)
+        fc["AnnualEnsemble"] = fc[annual].mean(axis=1)
+        ensembles["annual"] = annual
+    extra = ["Ensemble"] + (["AnnualEnsemble"] if annual else [])
+    table = pd.concat([table, backtest_table(cv, extra, plan.scale)], ignore_index=True)
+    # only a group's own candidates are eligible for its series; a series whose horizon held a peak
+    # last year (annual guard) may only use models that know last year's pattern
+    guard = (_annual_guard(hist, plan.horizon, plan.freq, **GUARD[plan.freq])
+             & plan.group_of.reindex(plan.cls_of.index).eq("continuous"))
+    guarded = set(guard.index[guard]) if annual else set()
+    is_guarded = np.isin(table["unique_id"].to_numpy(), list(guarded))
+    own = np.array([m_ in cand.get(g, []) for m_, g in zip(table["model"], table["unique_id"].map(plan.group_of))],
+                   dtype=bool)
+    own |= table["model"].eq("Ensemble").to_numpy()
+    backtest = table.reset_index(drop=True)
+    backtest["eligible"] = np.where(is_guarded, table["model"].isin(annual + ["AnnualEnsemble"]).to_numpy(), own)
+    # guarded series form their own pool so that per-class selection stays within their eligible models
+    pool = plan.group_of.where(~plan.group_of.index.isin(list(guarded)), plan.group_of + "/annual")
+    chosen = choose(backtest[backtest["eligible"]], pool, selection, margin=margin)
+    chosen["source"] = "backtest"
+    chosen["annual_guard"] = chosen["unique_id"].isin(guarded)
+    return Selection(backtest=backtest, chosen=chosen, cv=cv, fc=fc, ensembles=ensembles, all_models=all_models,
+                     weights=weights)
+
+
+def apply_overrides(sel: Selection, overrides: dict, hist: pd.DataFrame, plan: BacktestPlan,
+                    engine_jobs: int = 1) -> Selection:
+    """Analyst overrides win; a model outside the candidate set (or with other parameters) is
+    backtested (same cutoffs, on the corrected history) and forecast for its series only."""
+    cv, fc, backtest = sel.cv, sel.fc, sel.backtest
+    ov = {k: v for k, v in overrides.items() if k in set(cv["unique_id"])}
+    if not ov:
+        return sel
+    alias = freq_alias(plan.freq, hist["ds"])
+    extra_runs: dict = {}
+    for uid, entry in ov.items():
+        name = entry["model"]
+        if name in ("GlobalGBM", "Ensemble", "AnnualEnsemble") or (name in sel.all_models and not entry.get("params")):
+            continue
+        key = (name, tuple(sorted(entry["params"].items())))
+        extra_runs.setdefault(key, []).append(uid)
+    for (name, params), uids in extra_runs.items():
+        sub = hist[hist["unique_id"].isin(uids)]
+        col = f"override:{name}"
+        ecv, efc = run_models(sub, [make_model(name, plan.m, plan.horizon, **dict(params))], alias, plan.horizon,
+                              plan.n_win, engine="local", n_jobs=engine_jobs)
+        cv = cv.merge(ecv[["unique_id", "ds", "cutoff", name]].rename(columns={name: col}),
+                      on=["unique_id", "ds", "cutoff"], how="left")
+        fc = fc.merge(efc[["unique_id", "ds", name]].rename(columns={name: col}), on=["unique_id", "ds"], how="left")
+        for uid in uids:
+            ov[uid] = {**ov[uid], "_column": col}
+        backtest = pd.concat([backtest, backtest_table(cv[cv["unique_id"].isin(uids)], [col], plan.scale)],
+                             ignore_index=True)
+    per = backtest.groupby(["unique_id", "model"])["mase"].mean()
+    chosen = sel.chosen.set_index("unique_id")
+    for uid, entry in ov.items():
+        col = entry.get("_column", entry["model"])
+        if col not in fc.columns or fc.loc[fc["unique_id"] == uid, col].isna().all():
+            continue  # e.g. AnnualEnsemble when no series needs it: the backtest choice stands
+        chosen.loc[uid, ["model", "mase", "source"]] = [col, per.get((uid, col), np.nan), "override"]
+    return Selection(backtest=backtest, chosen=chosen.reset_index(), cv=cv, fc=fc, ensembles=sel.ensembles,
+                     all_models=sel.all_models, weights=sel.weights)
+
+
+def chosen_forecast(sel: Selection, plan: BacktestPlan, levels: list[int]) -> pd.DataFrame:
+    """Point forecast of each series' chosen model and split-conformal intervals calibrated per
+    horizon step (:func:`.select.conformal_quantiles`, :func:`.select.step_factors`)."""
+    col_of = sel.chosen.set_index("unique_id")["model"]
+    cols = list(dict.fromkeys(col_of.tolist()))
+    fc_sel = sel.fc[sel.fc["unique_id"].isin(col_of.index)].copy()
+    fc_sel["model"] = fc_sel["unique_id"].map(col_of)
+    fc_sel["yhat"] = np.maximum(_pick(fc_sel, cols), 0.0)
+    cv_sel = sel.cv[~sel.cv["censored"] & sel.cv["unique_id"].isin(col_of.index)].copy()
+    cv_sel["model"] = cv_sel["unique_id"].map(col_of)
+    cv_sel["yhat"] = _pick(cv_sel, cols)
+    # errors relative to max(forecast, scale): proportional for busy series, scale-based for slow movers
+    scale = cv_sel["unique_id"].map(plan.scale)
+    cv_sel["score"] = (cv_sel["y"] - cv_sel["yhat"]).abs() / np.maximum(cv_sel["yhat"].clip(lower=0), scale)
+    cv_sel = cv_sel.dropna(subset=["score"])
+    last = fc_sel.groupby("unique_id")["ds"].transform("min") - step(plan.freq)
+    fc_sel["step"] = ((fc_sel["ds"] - last) / step(plan.freq)).round().astype(int)
+    sc = np.maximum(fc_sel["yhat"].to_numpy(), fc_sel["unique_id"].map(plan.scale).to_numpy())
+    if levels:
+        q = conformal_quantiles(cv_sel[["unique_id", "score"]], levels, plan.cls_of)
+        f = step_factors(cv_sel[["unique_id", "step", "score"]], levels, plan.cls_of, plan.horizon)
+        key = pd.MultiIndex.from_arrays([fc_sel["unique_id"].map(plan.cls_of), fc_sel["step"]])
+        q_prev = np.zeros(len(fc_sel))
+        for L in levels:  # ascending: a wider level never gets a narrower interval
             qL = fc_sel["unique_id"].map(q[f"q_{L}"]).fillna(q[f"q_{L}"].median()).to_numpy()
+            qL = np.maximum(qL * f[f"f_{L}"].reindex(key).fillna(1.0).to_numpy(), q_prev)
+            q_prev = qL
             fc_sel[f"yhat_lo_{L}"] = np.maximum(fc_sel["yhat"] - qL * sc, 0.0)
             fc_sel[f"yhat_hi_{L}"] = fc_sel["yhat"] + qL * sc
-        fc_sel["model"] = fc_sel["model"].str.replace("override:", "", regex=False)
-        out_parts.append(fc_sel[["unique_id", "ds", "model", "yhat"] + [f"yhat_{s}_{L}" for L in levels for s in ("lo", "hi")]])
+    fc_sel["model"] = fc_sel["model"].str.replace("override:", "", regex=False)
+    return fc_sel[["unique_id", "ds", "model", "yhat"] + [f"yhat_{s}_{L}" for L in levels for s in ("lo", "hi")]]
 
-    # short histories and inactive series
-    short_ids = cls_of.index[cls_of == "short"].tolist()
-    sf = _short_forecast(hist, short_ids, horizon, freq, levels)
+
+def fallback_forecast(hist: pd.DataFrame, plan: BacktestPlan, levels: list[int]) -> list[pd.DataFrame]:
+    """Short series get :func:`_short_forecast`; inactive series (no demand in the lookback) a zero."""
+    out = []
+    short_ids = plan.cls_of.index[plan.cls_of == "short"].tolist()
+    sf = _short_forecast(hist, short_ids, plan.horizon, plan.freq, levels)
     if len(sf):
-        out_parts.append(sf)
-    inactive = cls_of.index[cls_of == "inactive"].tolist()
+        out.append(sf)
+    inactive = plan.cls_of.index[plan.cls_of == "inactive"].tolist()
     if inactive:
         last = hist[hist["unique_id"].isin(inactive)].groupby("unique_id")["ds"].max()
-        st = pd.Timedelta(days=1 if freq == "D" else 7)
-        z = pd.DataFrame({"unique_id": np.repeat(last.index.to_numpy(), horizon),
-                          "ds": np.repeat(last.to_numpy(), horizon) + np.tile(np.arange(1, horizon + 1), len(last)) * st,
+        h = plan.horizon
+        z = pd.DataFrame({"unique_id": np.repeat(last.index.to_numpy(), h),
+                          "ds": np.repeat(last.to_numpy(), h) + np.tile(np.arange(1, h + 1), len(last)) * step(plan.freq),
                           "model": "Zero", "yhat": 0.0})
         for L in levels:
             z[f"yhat_lo_{L}"] = 0.0
             z[f"yhat_hi_{L}"] = 0.0
-        out_parts.append(z)
-    forecast = pd.concat(out_parts, ignore_index=True).sort_values(["unique_id", "ds"]).reset_index(drop=True)
+        out.append(z)
+    return out
 
-    # the choices table and one reason sentence per series
-    lap("select_intervals")
+
+def explain(plan: BacktestPlan, sel: Selection, lost: pd.DataFrame, filled, overrides: dict, freq: str) -> pd.DataFrame:
+    """The choices table: class, chosen model, its MASE and seasonal naive's, source, one reason per series."""
+    backtest = sel.backtest
     snaive = (backtest[backtest["model"] == "SeasonalNaive"].groupby("unique_id")["mase"].mean()
               if len(backtest) else pd.Series(dtype=float))
-    ch = classes[["unique_id", "demand_class", "n_obs"]].merge(chosen, on="unique_id", how="left")
+    ch = plan.classes[["unique_id", "demand_class", "n_obs"]].merge(sel.chosen, on="unique_id", how="left")
     ch["model"] = ch["model"].fillna(ch["demand_class"].map({"short": "ShortHistoryAverage", "inactive": "Zero"}))
     ch["model"] = ch["model"].str.replace("override:", "", regex=False)
     ch["source"] = ch["source"].fillna("fallback")
     ch["mase_seasonal_naive"] = ch["unique_id"].map(snaive)
     ch = ch.merge(lost, on="unique_id", how="left")
     ch["filled_periods"] = ch["unique_id"].map(filled).fillna(0).astype(int) if filled is not None else 0
-    ch["reason"] = [_reason(r, ensembles, overrides, need, freq) for r in ch.itertuples(index=False)]
-    forecast = forecast.merge(ch[["unique_id", "reason"]], on="unique_id", how="left")
-    choices = ch.drop(columns=["reason"]).assign(reason=ch["reason"])
-    return ForecastResult(forecast=forecast, backtest=backtest.reset_index(drop=True), classification=classes,
-                          lost_units=lost, choices=choices, history=hist, ensembles=ensembles,
-                          candidates=fc, timings={**timings, "reasons": time.perf_counter() - clock["t"]})
+    w = sel.weights.sort_values(["unique_id", "weight"], ascending=[True, False])
+    w_txt = (w["model"] + " " + w["weight"].map("{:.2f}".format)).groupby(w["unique_id"]).agg(", ".join)
+    ch["weights"] = ch["unique_id"].map(w_txt)
+    ch["reason"] = [_reason(r, sel.ensembles, overrides, plan.need, freq) for r in ch.itertuples(index=False)]
+    return ch
 
 
 # Daily series are noisier and have more periods in a horizon: demand a larger departure.
@@ -380,6 +531,8 @@ def _reason(r, ensembles: dict, overrides: dict, need: int, freq: str) -> str:
         tail = f"; {int(r.stockout_periods)} stockout {unit} imputed ({r.lost_units:.0f} lost units estimated)"
     if getattr(r, "filled_periods", 0):
         tail += f"; {int(r.filled_periods)} missing {unit} read as zero sales"
+    if getattr(r, "closed_periods", 0):
+        tail += f"; {int(r.closed_periods)} closed {unit} (missing from every series) not read as demand or zero"
     cls = r.demand_class
     if r.source == "fallback":
         if cls == "inactive":
@@ -388,8 +541,7 @@ def _reason(r, ensembles: dict, overrides: dict, need: int, freq: str) -> str:
                 f"{need} needed for a backtest){tail}")
     name = r.model
     if name == "Ensemble":
-        members = ensembles.get(CLASS_GROUP.get(cls, ""), [])
-        name = f"Ensemble (mean of {', '.join(members)})"
+        name = f"Ensemble (backtest-weighted: {getattr(r, 'weights', '')})"
     elif name == "AnnualEnsemble":
         name = f"AnnualEnsemble (mean of {', '.join(ensembles.get('annual', []))})"
     if getattr(r, "annual_guard", False) is True:
@@ -406,8 +558,14 @@ def _reason(r, ensembles: dict, overrides: dict, need: int, freq: str) -> str:
 
 
 def forecast_file(input_path: Path, horizon: int, freq: str, levels: list[int], output_path: Path,
-                  engine: str = "local", overrides_path: Path | None = None) -> ForecastResult:
+                  engine: str = "local", overrides_path: Path | None = None, min_obs: int = 1,
+                  future_path: Path | None = None) -> ForecastResult:
     """The ``workbench forecast`` command: read CSV/Parquet, forecast, write CSV/Parquet atomically.
+
+    ``min_obs``: rows a series needs; fewer is a ``file:row:column`` input error. The default 1 gives a
+    new SKU the short-history fallback (its reason says so) instead of refusing the whole file.
+    ``future_path``: CSV/Parquet ``unique_id, ds`` plus the input's extra numeric columns (promotion
+    flags, planned prices) for the forecast dates: known-in-advance regressors of the global model.
 
     Without ``overrides_path``, ``overrides.yaml`` beside the input is used when it exists, else the
     project's overrides file (:func:`workbench.config.overrides_path`) when it exists.
@@ -416,15 +574,36 @@ def forecast_file(input_path: Path, horizon: int, freq: str, levels: list[int], 
     if output_path.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise InputError(f"output must end in .csv or .parquet, got {output_path.name!r}")
     raw = read_long(input_path)
-    clean = validate_long(raw, freq, source=str(input_path))
+    if not isinstance(min_obs, (int, np.integer)) or isinstance(min_obs, bool) or min_obs < 1:
+        raise InputError(f"min_obs must be an integer >= 1, got {min_obs!r}")
+    clean = validate_long(raw, freq, source=str(input_path), min_obs=min_obs)
     if overrides_path is None and (input_path.parent / "overrides.yaml").exists():
         overrides_path = input_path.parent / "overrides.yaml"
     if overrides_path is None and config_overrides_path().is_file():
         overrides_path = config_overrides_path()
+    future = read_future(Path(future_path), freq) if future_path else None
     result = forecast_frame(clean, horizon, freq, levels or [], engine=engine,
                             overrides=load_overrides(overrides_path) if overrides_path else None,
-                            source=str(input_path), validated=True)
+                            source=str(input_path), validated=True, future=future)
     out = result.forecast.copy()
     out["ds"] = out["ds"].dt.strftime("%Y-%m-%d")
     write_frame(out, output_path)
     return result
+
+
+def read_future(path: Path, freq: str) -> pd.DataFrame:
+    """The ``--future`` file: ``unique_id, ds`` and numeric regressor columns, checked like the input."""
+    raw = read_long(path)
+    missing = [c for c in ("unique_id", "ds") if c not in raw.columns]
+    if missing:
+        raise InputError(f"{path}: missing required column(s) {', '.join(missing)}",
+                         [f"{path}:1:{c}: required column is missing" for c in missing])
+    ds = pd.to_datetime(raw["ds"], errors="coerce", format="mixed") if raw["ds"].dtype == object else pd.to_datetime(raw["ds"], errors="coerce")
+    bad = np.flatnonzero(ds.isna().to_numpy())
+    if len(bad):
+        raise InputError(f"{path}: {len(bad)} unparseable date(s)",
+                         [f"{path}:{i + 2}:ds: expected a date YYYY-MM-DD, got {str(raw['ds'].iloc[i])!r}" for i in bad[:20]])
+    out = pd.DataFrame({"unique_id": raw["unique_id"].astype(str).str.strip(), "ds": ds})
+    for c, values in exog_columns(raw).items():
+        out[c] = values.to_numpy()
+    return out

@@ -1,59 +1,77 @@
-"""A global gradient-boosted model across all series: lags, last year, calendar and retail events.
+"""A global LightGBM model across all series, built with mlforecast: lags, rolling statistics,
+calendar and retail events, and known-in-advance regressors (promotions, planned prices, events).
 
-One scikit-learn ``HistGradientBoostingRegressor`` learns from every series at once (the "global
-model" idea of Montero-Manso & Hyndman 2021, "Principles and algorithms for forecasting groups of
-time series", IJF 37(4); and the M5 winners' LightGBM setups, Makridakis et al. 2022, IJF 38(4)).
-It is what lets the workbench see peaks that single-series models miss (Black Friday, Christmas).
+One LightGBM regressor learns from every series at once (the "global model" idea of Montero-Manso &
+Hyndman 2021, IJF 37(4); the M5 winners' setups, Makridakis et al. 2022, IJF 38(4)). mlforecast
+computes the lag and rolling features and forecasts **recursively**: the lags start at one week
+(7 days / 1 week), so from step 8 on a daily forecast feeds on its own earlier predictions.
 
-Direct multi-horizon design: every feature of the row for period t uses history up to t-h only,
-so one model serves all steps 1..h without recursion. The target is scale-free:
+Target (per-series scaling, then a count-appropriate objective):
 
-    scale(t) = mean(y[t-h-L+1 .. t-h]) + 1/L          (L = 91 days / 26 weeks; +1/L avoids 0)
-    target   = y(t) / scale(t),  prediction = max(model(x) · scale(t), 0)
+    s_i    = mean(y_i over its last 182 days / 26 weeks of training) + 0.1
+    target = log1p(y / s_i), LightGBM L2           (objective="log1p", the default)
+           or y / s_i, LightGBM Tweedie(1.2)        (objective="tweedie")
+    yhat   = s_i · expm1(prediction)  or  s_i · prediction
 
-Features: y at lags h..h+K-1, the short recent level, last year's value around t (lag 364 days /
-52 weeks) and last year's level growth, the share of non-zero periods, calendar fields, built-in
-retail events at t and at t - 1 year, and the dataset's own events table (``calendar.event_features``).
-Censored (stockout) periods are never training targets.
+Measured on the held-out retail set named in issue 15 the log1p form beat Tweedie and Poisson; our
+own benchmark (``benchmarks/forecast_pasta.py``) records both.
+
+Features: target lags 7, 14, 21, 28 and 364 days (1, 2, 3, 4, 52 weeks); rolling means of the last
+7 and 28 days and the same-weekday mean of 4 weeks (lag 7); the rolling mean and standard deviation
+of 28 days at lag 28; the calendar and built-in retail events of :func:`calendar.event_features`
+(plus the dataset's own events table); and every exogenous column of the input (``exog``), whose
+future values the caller passes. Censored (stockout / closed) periods keep their imputed value for
+the lag features but carry weight 0, so they are never training targets.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import HistGradientBoostingRegressor
-from threadpoolctl import threadpool_limits
 
-from workbench.forecast._panel import YEAR, group_bounds, lag, step, window_mean
+from workbench.forecast._panel import freq_alias
 from workbench.forecast.calendar import event_features
 
 ALIAS = "GlobalGBM"
-LONG = {"D": 91, "W": 26}
-SHORT = {"D": 7, "W": 4}
-NLAGS = {"D": 7, "W": 4}
-YEAR_EVENTS = ("thanksgiving", "black_friday", "cyber_monday", "christmas_run_up", "christmas", "prime_day", "super_bowl")
+OBJECTIVES = ("log1p", "tweedie")
+SCALE_WINDOW = {"D": 182, "W": 26}
+LAGS = {"D": [7, 14, 21, 28, 364], "W": [1, 2, 3, 4, 52]}
+
+
+def _lag_transforms(freq: str) -> dict:
+    from mlforecast.lag_transforms import RollingMean, RollingStd, SeasonalRollingMean
+
+    if freq == "D":
+        return {7: [RollingMean(7), RollingMean(28), SeasonalRollingMean(season_length=7, window_size=4)],
+                28: [RollingMean(28), RollingStd(28)]}
+    return {1: [RollingMean(4), RollingMean(13)], 52: [RollingMean(3)]}
 
 
 class GlobalGBM:
-    """Global direct model over a panel. ``backtest_forecast`` returns CV and future predictions.
+    """Global recursive LightGBM over a panel; ``forecast(panel, future)`` returns the next ``horizon`` periods.
 
-    Parameters: ``freq`` ('D'|'W'), ``horizon`` (>= 1), ``max_rows`` training rows sampled per fit
-    (seeded), ``max_iter``/``learning_rate``/``min_samples_leaf`` of the booster, ``seed``,
-    ``n_threads`` OpenMP threads for the booster (default 1: on a busy shared machine OpenMP
-    spin-waiting made 2 threads 10x slower than 1 in our measurements),
-    ``events`` (dataset events table), ``prime_days`` ({year: [dates]}).
+    Parameters: ``freq`` ('D'|'W'), ``horizon`` (>= 1), ``objective`` ('log1p' or 'tweedie'),
+    ``max_rows`` training rows per fit (a seeded sample favouring the last year), ``n_estimators``,
+    ``learning_rate``, ``num_leaves``, ``min_child_samples``, ``seed``, ``n_threads`` (default 1:
+    on a busy shared machine OpenMP spin-waiting made more threads slower), ``events`` (dataset
+    events table), ``prime_days`` ({year: [dates]}).
     """
 
     alias = ALIAS
 
-    def __init__(self, freq: str, horizon: int, max_rows: int = 200_000, max_iter: int = 200,
-                 learning_rate: float = 0.05, min_samples_leaf: int = 30, seed: int = 0,
-                 events: pd.DataFrame | None = None, prime_days: dict | None = None, n_threads: int = 1):
+    def __init__(self, freq: str, horizon: int, objective: str = "log1p", max_rows: int = 300_000,
+                 n_estimators: int = 300, learning_rate: float = 0.05, num_leaves: int = 31,
+                 min_child_samples: int = 40, seed: int = 0, events: pd.DataFrame | None = None,
+                 prime_days: dict | None = None, n_threads: int = 1):
         self.freq = freq
         self.horizon = horizon
+        self.objective = objective
         self.max_rows = max_rows
-        self.max_iter = max_iter
+        self.n_estimators = n_estimators
         self.learning_rate = learning_rate
-        self.min_samples_leaf = min_samples_leaf
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
         self.seed = seed
         self.events = events
         self.prime_days = prime_days
@@ -64,123 +82,89 @@ class GlobalGBM:
             raise ValueError(f"freq must be one of 'D', 'W', got {self.freq!r}")
         if not isinstance(self.horizon, (int, np.integer)) or self.horizon < 1:
             raise ValueError(f"horizon must be an integer >= 1, got {self.horizon!r}")
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
         if self.max_rows < 100:
             raise ValueError(f"max_rows must be >= 100, got {self.max_rows}")
 
-    def _extend(self, panel: pd.DataFrame) -> pd.DataFrame:
-        """Panel plus ``horizon`` future rows per series, with ``rel`` = position relative to the last observation."""
-        h, st = self.horizon, step(self.freq)
-        last = panel.groupby("unique_id", sort=False)["ds"].max()
-        fut = pd.DataFrame({
-            "unique_id": np.repeat(last.index.to_numpy(), h),
-            "ds": np.repeat(last.to_numpy(), h) + np.tile(np.arange(1, h + 1), len(last)) * st,
-            "y": np.nan, "censored": False,
-        })
-        ext = pd.concat([panel[["unique_id", "ds", "y", "censored"]], fut], ignore_index=True)
-        ext = ext.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
-        n = ext.groupby("unique_id", sort=False)["ds"].transform("size").to_numpy()
-        idx = ext.groupby("unique_id", sort=False).cumcount().to_numpy()
-        ext["rel"] = idx - (n - h - 1)
-        return ext
+    def _regressor(self):
+        import lightgbm as lgb
 
-    def _features(self, ext: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
-        """Feature matrix (float32) for ``rows`` of ``ext`` only: window sums run over the whole
-        panel as 1-D arrays, but only the rows a fit or a prediction needs are materialized."""
-        f, h = self.freq, self.horizon
-        y = ext["y"].to_numpy(dtype=float)
-        start, end = group_bounds(ext["unique_id"].to_numpy())
-        L, S, Y = LONG[f], SHORT[f], YEAR[f]
-        scale = self._scale(y, start, end)[rows]
-        X = {}
+        extra = {"objective": "tweedie", "tweedie_variance_power": 1.2} if self.objective == "tweedie" else {"objective": "l2"}
+        return lgb.LGBMRegressor(n_estimators=self.n_estimators, learning_rate=self.learning_rate,
+                                 num_leaves=self.num_leaves, min_child_samples=self.min_child_samples,
+                                 subsample=0.8, subsample_freq=1, colsample_bytree=0.8, reg_lambda=1.0,
+                                 random_state=self.seed, n_jobs=self.n_threads, verbosity=-1, **extra)
 
-        def put(name, full):
-            X[name] = full[rows].astype(np.float32)
+    def _calendar(self, ds: pd.Series) -> pd.DataFrame:
+        udates = pd.Series(pd.to_datetime(ds.unique())).sort_values().reset_index(drop=True)
+        cal = event_features(udates, self.freq, self.events, self.prime_days).astype(np.float32)
+        cal.insert(0, "ds", udates.to_numpy())
+        return cal
 
-        for k in range(h, h + NLAGS[f]):
-            X[f"lag_{k}"] = (lag(y, start, k)[rows] / scale).astype(np.float32)
-        X["level_short"] = (window_mean(y, start, end, -h - S + 1, -h)[rows] / scale).astype(np.float32)
-        nz = np.where(np.isnan(y), np.nan, (y > 0).astype(float))
-        put("nonzero_share", window_mean(nz, start, end, -h - L + 1, -h))
-        if f == "D":
-            k0 = int(np.ceil(h / 7) * 7)
-            lags = np.vstack([lag(y, start, k0 + 7 * j)[rows] for j in range(4)])
-            X["same_weekday"] = (np.nanmean(lags, axis=0) / scale).astype(np.float32)
-        if Y >= h:
-            w = 3 if f == "D" else 1
-            X["last_year"] = (lag(y, start, Y)[rows] / scale).astype(np.float32)
-            X["last_year_window"] = (window_mean(y, start, end, -Y - w, -Y + w)[rows] / scale).astype(np.float32)
-            X["last_year_next"] = (window_mean(y, start, end, -Y + w + 1, -Y + w + S)[rows] / scale).astype(np.float32)
-            ly_level = window_mean(y, start, end, -h - L + 1 - Y, -h - Y)[rows] + 1.0 / L
-            X["growth"] = (scale / ly_level).astype(np.float32)
-        # calendar and events: computed once per distinct date, then looked up
-        ds = ext["ds"].to_numpy()[rows]
-        udates, inv = np.unique(ds, return_inverse=True)
-        cal = event_features(pd.Series(udates), f, self.events, self.prime_days)
-        for c in cal.columns:
-            X[c] = cal[c].to_numpy(dtype=np.float32)[inv]
-        if Y >= h:
-            back = pd.Timedelta(days=Y if f == "D" else 7 * Y)
-            ly = event_features(pd.Series(udates) - back, f, None, self.prime_days)
-            for c in YEAR_EVENTS:
-                X[f"{c}_last_year"] = ly[c].to_numpy(dtype=np.float32)[inv]
-        return pd.DataFrame(X)
-
-    def _scale(self, y, start, end):
-        L = LONG[self.freq]
-        return window_mean(y, start, end, -self.horizon - L + 1, -self.horizon) + 1.0 / L
-
-    def backtest_forecast(self, panel: pd.DataFrame, cutoffs_rel: list[int], n_jobs: int = -1) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Fit once per backtest cutoff and once on all history.
-
-        ``panel``: ``unique_id, ds, y, censored`` on a regular grid. ``cutoffs_rel``: last training
-        position relative to each series' last observation (e.g. [-3h, -2h, -h] as statsforecast's
-        ``cross_validation`` with ``step_size = h``). Returns (cv: ``unique_id, ds, cutoff, GlobalGBM``,
-        forecast: ``unique_id, ds, GlobalGBM``).
-        """
-        self._check()
+    def _future_dates(self, panel: pd.DataFrame) -> pd.DataFrame:
+        st = pd.Timedelta(days=1 if self.freq == "D" else 7)
+        last = panel.groupby("unique_id", sort=True)["ds"].max()
         h = self.horizon
-        ext = self._extend(panel)
-        y = ext["y"].to_numpy(dtype=float)
-        start, end = group_bounds(ext["unique_id"].to_numpy())
-        scale = self._scale(y, start, end)
-        target = np.clip(y / scale, 0, 50)
-        rel = ext["rel"].to_numpy()
-        trainable = ~np.isnan(target) & ~ext["censored"].to_numpy(dtype=bool) & ~np.isnan(scale)
+        return pd.DataFrame({"unique_id": np.repeat(last.index.to_numpy(), h),
+                             "ds": np.repeat(last.to_numpy(), h) + np.tile(np.arange(1, h + 1), len(last)) * st})
+
+    def forecast(self, panel: pd.DataFrame, future: pd.DataFrame | None = None, exog: list[str] | tuple = ()
+                 ) -> pd.DataFrame:
+        """Fit on ``panel`` (``unique_id, ds, y, censored`` and the ``exog`` columns, on a regular grid)
+        and forecast ``horizon`` periods. ``future``: ``unique_id, ds`` and the ``exog`` columns for the
+        forecast dates (missing values read as 0). Returns ``unique_id, ds, GlobalGBM``."""
+        from mlforecast import MLForecast
+        from mlforecast.target_transforms import GlobalSklearnTransformer
+        from sklearn.preprocessing import FunctionTransformer
+
+        self._check()
+        exog = [c for c in exog if c in panel.columns]
+        data = panel[["unique_id", "ds", "y", "censored", *exog]].sort_values(["unique_id", "ds"])
+        data = data.reset_index(drop=True)
+        data["y"] = data["y"].astype(float)
+        recent = data.groupby("unique_id", sort=False).tail(SCALE_WINDOW[self.freq])
+        scale = recent.groupby("unique_id", sort=False)["y"].mean() + 0.1
+        s = data["unique_id"].map(scale).to_numpy()
+        data["y"] = data["y"] / s
+        data["w"] = (~data.pop("censored").astype(bool)).astype(float)
+        cal = self._calendar(pd.concat([data["ds"], self._future_dates(data)["ds"]]))
+        data = data.merge(cal, on="ds", how="left")
+        transforms = ([GlobalSklearnTransformer(FunctionTransformer(np.log1p, np.expm1))]
+                      if self.objective == "log1p" else [])
+        fcst = MLForecast(models={ALIAS: self._regressor()}, freq=freq_alias(self.freq, data["ds"]),
+                          lags=LAGS[self.freq], lag_transforms=_lag_transforms(self.freq),
+                          target_transforms=transforms)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            prep = fcst.preprocess(data, static_features=[], dropna=False, weight_col="w")
+            feats = list(fcst.ts.features_order_)
+            rows = self._sample(prep)
+            # mlforecast passes the weight column as LightGBM's sample_weight
+            fcst.fit_models(prep.loc[rows, ["w", *feats]], prep.loc[rows, "y"].to_numpy())
+            X_df = self._future_dates(data)
+            if future is not None and exog:
+                X_df = X_df.merge(future[["unique_id", "ds", *[c for c in exog if c in future.columns]]],
+                                  on=["unique_id", "ds"], how="left")
+            for c in exog:
+                X_df[c] = X_df[c].fillna(0.0).astype(float) if c in X_df else 0.0
+            X_df = X_df.merge(cal, on="ds", how="left").assign(w=1.0)
+            pred = fcst.predict(self.horizon, X_df=X_df)
+        pred["unique_id"] = pred["unique_id"].astype(str)
+        pred[ALIAS] = np.maximum(pred[ALIAS].to_numpy(dtype=float), 0.0) * pred["unique_id"].map(scale).to_numpy()
+        return pred[["unique_id", "ds", ALIAS]]
+
+    def _sample(self, prep: pd.DataFrame) -> np.ndarray:
+        """Training rows: those with weight > 0; when more than ``max_rows``, half uniform and half from
+        the last year of each series (seeded)."""
+        rows = prep.index[prep["w"].to_numpy() > 0].to_numpy()
+        if len(rows) <= self.max_rows:
+            return rows
         rng = np.random.default_rng(self.seed)
-        plan = []
-        for s in list(cutoffs_rel) + [0]:
-            rows = np.flatnonzero(trainable & (rel <= s))
-            if len(rows) > self.max_rows:
-                # favour recent rows: half uniform, half from the last year before the cutoff
-                recent = rows[rel[rows] > s - YEAR[self.freq]]
-                rows = np.unique(np.r_[rng.choice(rows, self.max_rows // 2, replace=False),
-                                       rng.choice(recent, min(len(recent), self.max_rows // 2), replace=False)])
-            plan.append((s, rows, np.flatnonzero((rel > s) & (rel <= s + h))))
-        need = np.unique(np.concatenate([np.r_[r, p] for _, r, p in plan]))
-        X = self._features(ext, need)
-        cv_parts = []
-        fcst = None
-        for s, rows, pred_rows in plan:
-            if len(rows) < 20:
-                pred = np.full(len(pred_rows), np.nan)
-            else:
-                model = HistGradientBoostingRegressor(
-                    loss="squared_error", learning_rate=self.learning_rate, max_iter=self.max_iter,
-                    max_leaf_nodes=31, min_samples_leaf=self.min_samples_leaf, l2_regularization=1.0,
-                    early_stopping=False, random_state=self.seed)
-                xt = X.iloc[np.searchsorted(need, rows)]
-                keep = xt.columns[(xt.nunique(dropna=True) >= 2).to_numpy()]  # constant/empty columns carry nothing
-                with threadpool_limits(self.n_threads):
-                    model.fit(xt[keep], target[rows])
-                    xp = X.iloc[np.searchsorted(need, pred_rows)][keep]
-                    pred = np.maximum(model.predict(xp), 0.0) * scale[pred_rows]
-            part = ext.iloc[pred_rows][["unique_id", "ds"]].copy()
-            part[ALIAS] = pred
-            if s == 0:
-                fcst = part.reset_index(drop=True)
-            else:
-                cut = ext.loc[rel == s, ["unique_id", "ds"]].rename(columns={"ds": "cutoff"})
-                cv_parts.append(part.merge(cut, on="unique_id", how="left"))
-        cv = (pd.concat(cv_parts, ignore_index=True) if cv_parts
-              else pd.DataFrame(columns=["unique_id", "ds", "cutoff", ALIAS]))
-        return cv, fcst
+        last = prep.groupby("unique_id", sort=False)["ds"].transform("max")
+        year = pd.Timedelta(days=364)
+        recent = rows[(prep.loc[rows, "ds"] > last.loc[rows] - year).to_numpy()]
+        half = self.max_rows // 2
+        pick = np.r_[rng.choice(rows, half, replace=False), rng.choice(recent, min(half, len(recent)), replace=False)]
+        return np.unique(pick)
+

@@ -13,7 +13,8 @@ as "fill stockout days with the level around the gap times the weekday profile":
     lost_i(t)     = max(demand_i(t) - sold_i(t), 0);  y_adj = max(demand, sold)
 
 The window is centred, so a gap is bridged by the level before and after it. This uses sales after the
-gap, which is right for history correction; backtests therefore see slightly smoothed history.
+gap, which is right for history correction; backtests therefore impute each window again from the
+history cut at its cutoff (``api.backtest_candidates``).
 """
 from __future__ import annotations
 
@@ -69,16 +70,19 @@ def impute_censored(df: pd.DataFrame, freq: str = "D") -> tuple[pd.DataFrame, pd
     estimate = level * profile
     sold0 = np.nan_to_num(sold, nan=0.0)
     adj = np.where(cens, np.maximum(estimate, sold0), sold0)
-    lost = np.where(cens, np.maximum(estimate - sold0, 0.0), 0.0)
+    # a closed day (``closed``, see validation.regularize) gets the estimate for the models but no lost units
+    shut = out["closed"].to_numpy(dtype=bool) if "closed" in out.columns else np.zeros(len(out), bool)
+    lost = np.where(cens & ~shut, np.maximum(estimate - sold0, 0.0), 0.0)
 
     out["y_observed"] = sold0
     out["y"] = adj
     out["censored"] = cens
-    per = pd.DataFrame({"unique_id": ids, "censored": cens, "lost": lost, "sold": sold0})
+    per = pd.DataFrame({"unique_id": ids, "censored": cens & ~shut, "closed": shut, "lost": lost, "sold": sold0})
     lost_tbl = per.groupby("unique_id", sort=False).agg(
-        stockout_periods=("censored", "sum"), lost_units=("lost", "sum"), observed_units=("sold", "sum")
-    ).reset_index()
+        stockout_periods=("censored", "sum"), lost_units=("lost", "sum"), observed_units=("sold", "sum"),
+        closed_periods=("closed", "sum")).reset_index()
     lost_tbl["stockout_periods"] = lost_tbl["stockout_periods"].astype(int)
+    lost_tbl["closed_periods"] = lost_tbl["closed_periods"].astype(int)
     return out, lost_tbl
 
 

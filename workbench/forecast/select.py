@@ -15,6 +15,11 @@ the same quantity for its demand class so that three windows per series are not 
     q_L = (n · Q_series(L) + K · Q_class(L)) / (n + K),   K = 20,   Q(L) = the ceil((n+1)·L)/n quantile
     yhat_lo = max(yhat - q_L · d, 0),  yhat_hi = yhat + q_L · d
 
+Intervals widen (or not) with the horizon as the backtest says: the scores are also pooled per demand
+class and horizon step s (steps within ±3 of s pooled for a 28-step horizon, so each step has enough scores):
+
+    q_L(series, s) = q_L(series) · Q_class(L, s) / Q_class(L)
+
 The same formula applies to every model (ETS, Croston, the global model, ensembles), so coverage is
 comparable across classes.
 """
@@ -54,25 +59,54 @@ def backtest_table(cv: pd.DataFrame, models: list[str], scale: pd.Series) -> pd.
     return t
 
 
-def add_ensemble(cv: pd.DataFrame, fc: pd.DataFrame, table: pd.DataFrame, groups: pd.Series,
-                 models: list[str], top: int = 3) -> dict[str, list[str]]:
-    """Add an ``Ensemble`` column (mean of the class group's ``top`` models by mean MASE) in place.
+SHRINK_POINTS = 150.0
 
-    ``groups``: class group per series. Returns {group: [member models]}. Averaging a few good
-    forecasts is the most reliable gain in forecasting competitions (Makridakis et al. 2020, M4, IJF 36(1)).
+
+def combination_weights(table: pd.DataFrame, groups: pd.Series, models: dict[str, list[str]], top: int = 3,
+                        shrink: float = SHRINK_POINTS) -> pd.DataFrame:
+    """Per-series combination weights from the backtest: inverse squared error, shrunk to the class.
+
+    For the ``top`` models of the series' class group by mean backtest MASE (``models``: {group: names}):
+
+        w_class(m)  ∝ 1 / MASE_class(m)²          w_series(m) ∝ 1 / MASE_series(m)²
+        w(m) = λ · w_series(m) + (1 − λ) · w_class(m),   λ = n / (n + shrink)
+
+    with n the series' scored backtest points (``n_points`` summed over windows; ``shrink`` = 150
+    points: a series with 3 windows of 28 days leans about a third on its own errors). Inverse-error
+    weights are the classic combination of Bates & Granger (1969); shrinking them toward equal-ish
+    class weights guards against a few noisy windows (Smith & Wallis 2009, "forecast combination puzzle").
+    Returns ``unique_id, model, weight`` (weights of a series sum to 1).
     """
-    members: dict[str, list[str]] = {}
-    g_of = table["unique_id"].map(groups)
-    ranked = table.assign(group=g_of).groupby(["group", "model"])["mase"].mean().reset_index()
-    cv["Ensemble"] = np.nan
-    fc["Ensemble"] = np.nan
-    for grp, sub in ranked.groupby("group"):
-        best = sub[sub["model"].isin(models)].nsmallest(top, "mase")["model"].tolist()
-        members[grp] = best
-        for frame in (cv, fc):
-            rows = frame["unique_id"].map(groups).to_numpy() == grp
-            frame.loc[rows, "Ensemble"] = frame.loc[rows, best].mean(axis=1).to_numpy()
-    return members
+    per = table.groupby(["unique_id", "model"], sort=True).agg(err=("mase", "mean"), n=("n_points", "sum")).reset_index()
+    per["group"] = per["unique_id"].map(groups)
+    own = np.array([m in models.get(g, ()) for m, g in zip(per["model"], per["group"])], dtype=bool)
+    per = per[own & per["err"].notna()]
+    by_class = per.groupby(["group", "model"])["err"].mean().reset_index()
+    best = by_class.sort_values(["group", "err", "model"]).groupby("group").head(top)
+    best = best.assign(w_class=1.0 / np.maximum(best["err"], 1e-3) ** 2)
+    best["w_class"] /= best.groupby("group")["w_class"].transform("sum")
+    per = per.merge(best[["group", "model", "w_class"]], on=["group", "model"], how="inner")
+    per["w_series"] = 1.0 / np.maximum(per["err"], 1e-3) ** 2
+    per["w_series"] /= per.groupby("unique_id")["w_series"].transform("sum")
+    n = per.groupby("unique_id")["n"].transform("max")
+    lam = n / (n + shrink)
+    per["weight"] = lam * per["w_series"] + (1 - lam) * per["w_class"]
+    per["weight"] /= per.groupby("unique_id")["weight"].transform("sum")
+    return per[["unique_id", "model", "weight"]].reset_index(drop=True)
+
+
+def add_ensemble(cv: pd.DataFrame, fc: pd.DataFrame, weights: pd.DataFrame, name: str = "Ensemble") -> None:
+    """Add the weighted combination column ``name`` to ``cv`` and ``fc`` in place (weights of members
+    with no forecast on a row are shared among the others)."""
+    wide = weights.pivot(index="unique_id", columns="model", values="weight").fillna(0.0)
+    cols = list(wide.columns)
+    for frame in (cv, fc):
+        W = wide.reindex(frame["unique_id"]).fillna(0.0).to_numpy()
+        V = frame[cols].to_numpy(dtype=float)
+        W = np.where(np.isnan(V), 0.0, W)
+        tot = W.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frame[name] = np.where(tot > 0, (W * np.nan_to_num(V)).sum(axis=1) / tot, np.nan)
 
 
 def choose(table: pd.DataFrame, groups: pd.Series, how: str = "series", margin: float = 0.0,
@@ -102,7 +136,8 @@ def choose(table: pd.DataFrame, groups: pd.Series, how: str = "series", margin: 
     return per[per["model"] == per["chosen"]][["unique_id", "model", "mase", "n_windows"]].reset_index(drop=True)
 
 
-def _conformal_q(x: np.ndarray, level: float) -> float:
+def conformal_q(x: np.ndarray, level: float) -> float:
+    """Split-conformal quantile: the ceil((n+1)·level)/n empirical quantile of the scores ``x``."""
     n = len(x)
     if n == 0:
         return np.nan
@@ -122,10 +157,36 @@ def conformal_quantiles(cv_long: pd.DataFrame, levels: list[int], class_of: pd.S
     cls = cv_long["unique_id"].map(class_of)
     for L in levels:
         a = L / 100.0
-        q_s = g.apply(lambda v: _conformal_q(v.to_numpy(), a))
-        q_c = cv_long.groupby(cls)["score"].apply(lambda v: _conformal_q(v.to_numpy(), a))
+        q_s = g.apply(lambda v: conformal_q(v.to_numpy(), a))
+        q_c = cv_long.groupby(cls)["score"].apply(lambda v: conformal_q(v.to_numpy(), a))
         qc_series = n.index.map(class_of).map(q_c).to_numpy(dtype=float)
         out[f"q_{L}"] = (n * q_s + POOL_K * qc_series) / (n + POOL_K)
     res = pd.DataFrame(out)
     res.index.name = "unique_id"
     return res
+
+
+
+def step_factors(cv_long: pd.DataFrame, levels: list[int], class_of: pd.Series, horizon: int,
+                 band: int | None = None) -> pd.DataFrame:
+    """Q_class(L, step) / Q_class(L): how much wider the interval is at each horizon step.
+
+    ``cv_long``: ``unique_id, step, score``. Scores of steps within ±``band`` (default: 3 for a
+    28-step horizon, scaled with it, at least 1) are pooled for each step. Returns a frame indexed by
+    (demand class, step) with columns ``f_<L>``.
+    """
+    band = band if band is not None else max(1, round(3 * horizon / 28))
+    cls = cv_long["unique_id"].map(class_of).to_numpy()
+    steps = cv_long["step"].to_numpy()
+    score = cv_long["score"].to_numpy(dtype=float)
+    rows = []
+    for c in pd.unique(cls):
+        sc, st = score[cls == c], steps[cls == c]
+        base = {L: conformal_q(sc, L / 100) for L in levels}
+        for s in range(1, horizon + 1):
+            x = sc[np.abs(st - s) <= band]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rows.append({"class": c, "step": s,
+                             **{f"f_{L}": np.float64(conformal_q(x, L / 100)) / base[L] for L in levels}})
+    out = pd.DataFrame(rows).set_index(["class", "step"])
+    return out.replace([np.inf, -np.inf], np.nan).fillna(1.0)

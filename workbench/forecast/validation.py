@@ -32,6 +32,25 @@ def read_long(path: Path) -> pd.DataFrame:
                      [f"{path}:0:-: unsupported extension {suffix!r} (allowed: .csv, .parquet)"])
 
 
+def exog_columns(raw: pd.DataFrame) -> dict[str, pd.Series]:
+    """Extra numeric columns of the input (promotion flags, planned prices, event flags): known-in-advance
+    regressors for the global model. Empty cells read as 0; a column with any non-numeric text is not
+    a regressor and is ignored, as before (titles, channels)."""
+    out = {}
+    for c in raw.columns:
+        if c in REQUIRED or c == "in_stock":
+            continue
+        col = raw[c]
+        if col.dtype == bool:
+            out[str(c)] = col.astype(float)
+            continue
+        blank = col.isna() | col.astype(str).str.strip().isin(["", "nan", "None", "<NA>"])
+        num = pd.to_numeric(col.where(~blank), errors="coerce")
+        if len(col) and not (num.isna() & ~blank).any() and (~blank).any():
+            out[str(c)] = num.fillna(0.0).astype(float)
+    return out
+
+
 def validate_long(raw: pd.DataFrame, freq: str, source: str = "input", min_obs: int = MIN_OBS) -> pd.DataFrame:
     """Return a clean typed frame ``unique_id (str), ds (datetime), y (float), in_stock (bool)``.
 
@@ -91,6 +110,8 @@ def validate_long(raw: pd.DataFrame, freq: str, source: str = "input", min_obs: 
     report((~np.isfinite(y.fillna(0))).to_numpy(), "y", lambda i: f"expected a finite number, got {y.iloc[i]}")
 
     frame = pd.DataFrame({"unique_id": uid, "ds": ds, "y": y.astype(float), "in_stock": in_stock.astype(bool)})
+    for c, values in exog_columns(raw).items():
+        frame[c] = values
     keyed = frame.dropna(subset=["ds"])
     dup = keyed.duplicated(["unique_id", "ds"], keep="first")
     if dup.any():
@@ -128,11 +149,29 @@ def validate_long(raw: pd.DataFrame, freq: str, source: str = "input", min_obs: 
     return frame.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
 
 
+def closed_dates(df: pd.DataFrame, freq: str) -> pd.DatetimeIndex:
+    """Dates inside the data's range that no series has: the store (or dataset) was closed.
+
+    Only when there are at least two series: with one series a missing date may as well be a day
+    without sales.
+    """
+    from workbench.forecast._panel import step
+
+    if df["unique_id"].nunique() < 2 or df.empty:
+        return pd.DatetimeIndex([])
+    seen = pd.DatetimeIndex(df["ds"].unique())
+    full = pd.date_range(seen.min(), seen.max(), freq=step(freq))
+    return full.difference(seen)
+
+
 def regularize(df: pd.DataFrame, freq: str) -> tuple[pd.DataFrame, pd.Series]:
     """Put every series on a complete ``freq`` grid from its first to its last date.
 
-    A date missing from a sales log means nothing sold that day, so gaps are filled with ``y = 0``
-    (in stock). Returns (frame, number of filled periods per series).
+    A date missing from one series' sales log means nothing sold that day, so such gaps are filled
+    with ``y = 0`` (in stock). A date missing from every series (:func:`closed_dates`) is a closure:
+    neither demand nor zero. It gets ``closed = True`` and ``in_stock = False`` so that it is treated
+    like a stockout (demand estimated for the models, never a backtest target nor a training
+    target, no lost units). Returns (frame, number of zero-filled periods per series).
     """
     from workbench.forecast._panel import step
 
@@ -140,13 +179,20 @@ def regularize(df: pd.DataFrame, freq: str) -> tuple[pd.DataFrame, pd.Series]:
     bounds = df.groupby("unique_id", sort=True)["ds"].agg(["min", "max", "size"])
     n_full = ((bounds["max"] - bounds["min"]) / st).astype(int) + 1
     if (n_full == bounds["size"]).all():
-        return df, pd.Series(0, index=bounds.index)  # callers copy before changing anything
-    ids = np.repeat(bounds.index.to_numpy(), n_full.to_numpy())
-    offs = np.concatenate([np.arange(n) for n in n_full.to_numpy()])
-    ds = np.repeat(bounds["min"].to_numpy(), n_full.to_numpy()) + offs * st
-    grid = pd.DataFrame({"unique_id": ids, "ds": ds})
-    out = grid.merge(df, on=["unique_id", "ds"], how="left")
-    filled = out["y"].isna() & out["in_stock"].isna()
+        return df.assign(closed=False), pd.Series(0, index=bounds.index)  # callers copy before changing anything
+    from utilsforecast.preprocessing import fill_gaps
+
+    from workbench.forecast._panel import freq_alias
+
+    shut = closed_dates(df, freq)
+    out = fill_gaps(df, freq=freq_alias(freq, df["ds"]), start="per_serie", end="per_serie")
+    out = out.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
+    missing = (out["y"].isna() & out["in_stock"].isna()).to_numpy()
+    closed = missing & out["ds"].isin(shut).to_numpy()
+    filled = missing & ~closed
     out["y"] = out["y"].where(~filled, 0.0)
-    out["in_stock"] = np.where(out["in_stock"].isna(), True, out["in_stock"]).astype(bool)
-    return out, filled.groupby(out["unique_id"]).sum()
+    for c in out.columns.difference(["unique_id", "ds", "y", "in_stock"]):
+        out[c] = out[c].fillna(0.0)  # regressors on filled or closed dates: not set
+    out["in_stock"] = np.where(closed, False, np.where(out["in_stock"].isna(), True, out["in_stock"])).astype(bool)
+    out["closed"] = closed
+    return out, pd.Series(filled, index=out.index).groupby(out["unique_id"]).sum()
