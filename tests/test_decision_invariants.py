@@ -77,7 +77,7 @@ def test_every_decision_names_its_rule(weekly):
     assert pre["reason"].str.contains("replenishment_gap").all()
     assert pricing["gap_days"].where(pricing["phase"] == "pre_stockout").dropna().map(np.isfinite).all()
     guarded = ads[ads["guard"] != ""]
-    assert guarded["reason"].str.contains("no_sales_pause|peak_keep_profitable|no_raise_above_breakeven|"
+    assert guarded["reason"].str.contains("no_sales_pause|too_few_clicks_keep|peak_keep_profitable|no_raise_above_breakeven|"
                                           "buybox_lost_no_raise").all()
     over = restock[restock["status"] == "overstock"]
     assert (over["overstock_action"] != "").all() and over["reason"].str.contains("tied up").all()

@@ -202,7 +202,8 @@ class AdBudgetPolicy(Policy):
         over a longer span pin the curve's bend down better).
     pre_window_days : days before a stockout whose mean budget is the pre-stockout budget (14).
     min_clicks_no_sales : a campaign with at least this many clicks and no ad sales over
-        ``perf_window_days`` is paused in any phase (rule ``no_sales_pause``; 20).
+        ``perf_window_days`` is paused in any phase (rule ``no_sales_pause``; 20); with fewer clicks and
+        no sales a healthy campaign is left alone (``too_few_clicks_keep``: too little to judge).
     peak_lookahead_days : a peak event (Black Friday, Cyber Monday, Prime Day, Christmas, or an event
         with expected uplift ≥ 0.3) this close makes profitable campaigns of in-stock SKUs keep or raise
         their budget (rule ``peak_keep_profitable``; 14).
@@ -344,7 +345,8 @@ class AdBudgetPolicy(Policy):
     # -- guards over every phase -------------------------------------------------------------
     def _guards(self, g: pd.DataFrame) -> pd.DataFrame:
         """Rules that override the phase's move, in order: ``no_sales_pause`` (≥ ``min_clicks_no_sales``
-        clicks, spend and no ad sales), ``peak_keep_profitable`` (a peak event ahead, in stock, ACoS ≤
+        clicks, spend and no ad sales), ``too_few_clicks_keep`` (a healthy campaign with fewer clicks and no
+        sales is not moved on a fitted curve), ``peak_keep_profitable`` (a peak event ahead, in stock, ACoS ≤
         break-even: no cut), ``no_raise_above_breakeven`` and ``buybox_lost_no_raise`` (no raise)."""
         cur = g["current_budget"].astype(float)
         rec = g["recommended_budget"].astype(float).copy()
@@ -356,6 +358,12 @@ class AdBudgetPolicy(Policy):
         g.loc[no_sales, "action"] = "pause"
         guard[no_sales] = [f"no_sales_pause: {c:.0f} clicks and ${sp:,.2f} spend in {self.perf_window_days} d with no ad "
                            f"sales (≥ {self.min_clicks_no_sales} clicks)" for c, sp in zip(clicks[no_sales], g.loc[no_sales, "spend_14d"])]
+        thin = ((g["rule"] == "normal_response_curve") & (clicks < self.min_clicks_no_sales)
+                & (g["ad_sales_14d"].fillna(0) <= 0) & (rec != cur))
+        rec[thin] = cur[thin]
+        g.loc[thin, "action"] = "keep"
+        guard[thin] = [f"too_few_clicks_keep: {c:.0f} clicks and no ad sales in {self.perf_window_days} d "
+                       f"(< {self.min_clicks_no_sales}): too little to judge, budget kept" for c in clicks[thin]]
         profitable = g["acos_eff"].astype(float) <= g["breakeven_acos"].astype(float)
         peak = (g["peak_event"] != "") & (g["phase"] == "normal") & profitable & ~g["buybox_lost"] & (rec < cur) & ~no_sales
         rec[peak] = cur[peak]

@@ -201,6 +201,21 @@ def _window_mean_sq(std: np.ndarray, days: np.ndarray) -> np.ndarray:
     return c2[np.arange(std.shape[0]), k] / k
 
 
+def selling_prices(snapshot: StockSnapshot) -> np.ndarray:
+    """Today's selling price per SKU: the mean over channels of the latest price on or before as-of
+    (:func:`workbench.policies.pricing.current_prices`), else the list price. Margins (service level,
+    air vs sea) are at the price the units sell for, not the list price."""
+    from workbench.policies.pricing import current_prices
+
+    prod, sales = snapshot.products, snapshot.get("sales")
+    listed = prod["price"].to_numpy(float)
+    if sales is None or len(sales) == 0:
+        return listed
+    cur = current_prices(plain_keys(sales), plain_keys(prod), snapshot.as_of)
+    by_sku = cur.groupby(cur["sku"].astype(str))["current_price"].mean().reindex(snapshot.sku_index).to_numpy(float)
+    return np.where(np.isfinite(by_sku) & (by_sku > 0), by_sku, listed)  # a zero revenue is no price
+
+
 def order_today_lead_times(snapshot: StockSnapshot, default_mode: str = "sea"):
     """Each SKU's usual ship mode (its most frequent mode in past shipments, else ``default_mode``) and
     the lead time of an order placed on the as-of date at that mode (supplier × mode distribution,
@@ -259,7 +274,7 @@ class RestockPolicy(Policy):
         air_only_if_it_pays: bool = True,
         overstock_keep_days: float = 90.0,
         removal_cover_days: float = 365.0,
-        defect_rate_flag: float = 0.10,
+        defect_rate_flag: float = 0.05,
         defect_min_units: float = 10.0,
         returns_window_days: int = 28,
         min_test_units: float = 100.0,
@@ -422,7 +437,8 @@ class RestockPolicy(Policy):
         key = w.prod["is_key_item"].astype(bool).to_numpy()
         w.key = key
         w.unit_cost = w.prod["unit_cost"].to_numpy(float)
-        w.unit_margin = (w.prod["price"].to_numpy(float) * (1 - w.prod["fee_rate"].to_numpy(float)) - w.unit_cost)
+        w.selling_price = selling_prices(w.snap)
+        w.unit_margin = w.selling_price * (1 - w.prod["fee_rate"].to_numpy(float)) - w.unit_cost
         if self.service_level_rule == "cost_optimal":
             # newsvendor critical ratio per review period (service.py), key items floored at their level
             w.sl = cost_optimal_service_level(w.unit_margin, w.unit_cost, self.carrying_rate, self.review_period_days,
@@ -657,7 +673,8 @@ class RestockPolicy(Policy):
             "target_qty": np.round(w.raw_target, 1), "adjusted_qty": np.round(w.raw_after, 1),
             "air_need": np.round(w.air_need, 1), "air_benefit_usd": np.round(w.air_benefit, 2),
             "air_premium_usd": np.round(w.air_premium, 2), "main_case_qty": w.main_case.astype("int64"),
-            "moq_extra": w.moq_extra, "unit_margin": np.round(w.unit_margin, 2),
+            "moq_extra": w.moq_extra, "selling_price": np.round(w.selling_price, 2),
+            "unit_margin": np.round(w.unit_margin, 2),
             "stock_standard": np.round(w.stock_standard, 1), "key_item": w.key,
             "test_verdict": w.test_verdict, "defect_units": w.defect_units, "defect_rate": np.round(w.defect_rate, 3),
             "excess_units": w.excess_units, "stock_value_usd": w.stock_value, "excess_value_usd": w.excess_value,
@@ -832,6 +849,9 @@ def _status_text(r, p: RestockPolicy) -> str:
     if r.status == "order_by_sea_soon":
         return f"order_by_sea_soon: cover {r.cover_days:.1f} d ≤ {p.order_sea_cover_days:g} d"
     if r.status in ("order_now", "new_product"):
+        if r.main_qty == 0 and r.air_qty > 0:
+            return (f"{r.status}: position {r.inventory_position} covers the order-up-to {r.order_up_to:.0f}, but stock "
+                    f"runs out on day {r.runout_days:.0f} before the next arrival")
         return f"{r.status}: position {r.inventory_position} < order-up-to {r.order_up_to:.0f}"
     return f"ok: cover {r.cover_days:.1f} d"
 
@@ -850,7 +870,7 @@ def restock_reason(r, p: RestockPolicy) -> str:
         parts.append(f"{r.supplier_held} held by the supplier (dropship) not counted as sellable")
     parts.insert(0, _status_text(r, p))
     measure = "fill rate" if p.service_measure == "fill_rate" else "service"
-    how = (f" (cost-optimal: margin ${r.unit_margin:.2f} vs {p.carrying_rate:.0%}/yr carrying"
+    how = (f" (cost-optimal: margin ${r.unit_margin:.2f} at {r.selling_price:.2f} vs {p.carrying_rate:.0%}/yr carrying"
            + (f", key-item floor {p.key_item_service_level:.0%}" if r.key_item else "") + ")"
            if p.service_level_rule == "cost_optimal" else "")
     parts.append(f"{measure} {r.service_level:.1%}{how}: safety stock {r.safety_stock:.0f}, reorder point "
