@@ -304,24 +304,26 @@ class PricingPolicy(Policy):
                 "conversion_drop_pct": check[1]}
 
     def _buybox_lost(self, r, rule, new, how, flag) -> tuple:
-        """Buy Box held by another seller: no raise; win it back by price within the margin floor, or the
-        hijack playbook when the other seller's price is below our floor (a likely hijacker)."""
+        """Buy Box held by another seller: never a raise. When its price is at or above our margin floor and
+        the phase's price is above it, match it (``buybox_lost_win_back``); a phase price already at or
+        below it stands (it wins the Buy Box back). Below our floor: do not chase it, hold, and run the
+        hijack playbook (``buybox_lost_hijack_playbook`` in the normal phase; named in ``flag`` always)."""
         cur, bb = float(r.current_price), float(r.buybox_price)
         if not np.isfinite(bb):
             return rule, min(new, cur), how, flag
         if bb >= r.floor_price:
-            target = min(new, cur, bb)
-            words = (f"Buy Box held by another seller at {bb:.2f} vs our {cur:.2f}: price to win it back, "
-                     f"{target:.2f} (≥ margin floor {r.floor_price:.2f})")
-            if r.phase in ("normal", "recovery") or target < cur:
-                rule, new, how = "buybox_lost_win_back", target, words
-            resp = "price response"
+            if new > bb:
+                rule, new = "buybox_lost_win_back", bb
+                how = (f"Buy Box held by another seller at {bb:.2f} vs our {cur:.2f}: price to win it back, "
+                       f"{bb:.2f} (≥ margin floor {r.floor_price:.2f})")
+            resp = f"price response to {min(new, bb):.2f} (margin floor {r.floor_price:.2f})"
         else:
             new = min(new, cur)
-            rule = "buybox_lost_hijack_playbook" if r.phase in ("normal", "recovery") else rule
-            how = (f"Buy Box held by another seller at {bb:.2f}, below our margin floor {r.floor_price:.2f}: "
-                   f"do not chase it; hijack playbook: test buy, brand-registry complaint")
             resp = "hijack playbook: test buy, brand-registry complaint"
+            if r.phase == "normal":
+                rule = "buybox_lost_hijack_playbook"
+                how = (f"Buy Box held by another seller at {bb:.2f}, below our margin floor {r.floor_price:.2f}: "
+                       f"do not chase it; {resp}")
         flag = (flag + "; " if flag else "") + f"Buy Box lost at {bb:.2f}: {resp}"
         return rule, new, how, flag
 
@@ -466,6 +468,9 @@ class PricingPolicy(Policy):
             text += (f" (elasticity {r.elasticity:.1f} → {r.predicted_units_change_pct:+.0f}% units, "
                      f"{r.predicted_profit_change_pct:+.0f}% profit)")
         text += r.guard_text
+        bb = [f for f in str(r.flag).split("; ") if f.startswith("Buy Box lost")]
+        if bb and not r.rule.startswith("buybox"):
+            text += f"; {bb[0]}"
         if r.conversion_check:
             text += f"; {r.conversion_check}"
         if r.phase in ("pre_stockout", "stockout"):
