@@ -246,7 +246,7 @@ class HijackScorer(BaseEstimator):
             text = text.format(brand=brand)
         if r.buybox_lost:
             registered = r.brand_registered is True or r.brand_registered == True  # noqa: E712
-            text = (f"buybox_lost on {r.buybox_lost_channel} (another seller wins at {num(r.buybox_lost_price)}): within "
+            text = (f"buybox_lost on {r.buybox_lost_channel} (another seller wins at {float(r.buybox_lost_price):.2f}): within "
                     f"1 h test buy, then " + ("brand-registry complaint" if registered else
                                             "complaint to the marketplace (register the brand)")
                     + "; price response only down to the margin floor (pricing); " + text)
