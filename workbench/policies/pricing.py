@@ -448,7 +448,7 @@ class PricingPolicy(Policy):
             "stockout_hold": "hold the price (keep any raise made before)",
             "pre_stockout_short_gap_hold": "hold the price and let it sell out",
             "pre_stockout_long_gap_flag": "a planning failure to fix (expedite, air freight), price held",
-            "pre_stockout_medium_gap_raise": f"raise {_pct(chg)}",
+            "pre_stockout_medium_gap_raise": f"raise {_pct(chg)}" if abs(chg) > 1e-9 else "no raise left after the guard rails",
             "pre_stockout_take_back_raise": f"take back part of the raise, {_pct(chg)}",
             "recovery_step_1_discount": f"{_pct(r.recommended_price / r.reference_price - 1)}",
             "recovery_step_2_discount": f"{_pct(r.recommended_price / r.reference_price - 1)}",
