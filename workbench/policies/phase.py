@@ -207,6 +207,8 @@ class StockoutPhase(Policy):
                         on=["sku", "channel"], how="left")
         out["sales_ratio"] = out["recent_ads"] / out["pre_stockout_ads"]
         out = out.merge(self._conversions(pre, post), on=["sku", "channel"], how="left")
+        conv_cols = ["pre_conversion", "recent_conversion", "conversion_ratio"]
+        out[conv_cols] = out[conv_cols].astype(float)  # all-NaN without sessions: keep them numeric
         out = self._ranks(ds, as_of, out)
 
         # the phase, in order of precedence
