@@ -14,7 +14,7 @@ ADS-PEAK       healthy; exact ACoS 20 %, broad ACoS 120 %, auto 3 clicks/d and n
 REC-STEP1      back 5 d after a 15-day stockout, ranks 5 → 20, sales 4/d vs 10/d; pre price 30  2, 4
 BUYBOX         Buy Box held by another seller at 41.98 vs our 45.99 (floor 16.63)              3
 HIJACK         Buy Box held by another seller at 9.00, below our margin floor                  3
-REC-BACK       back 30 d after a stockout at 28.79 (pre price 31.99); ranks and conversion back 4
+REC-BACK       back 45 d after a stockout at 29.49 (pre price 31.99); ranks and conversion back 4
 AIR-THIN       running out by sea, margin 0.50/unit: air costs more than it saves              5
 AIR-ONLY       2/d, 10 sellable, 300 in transit landing in ~30 d, MOQ 300: a 40-unit air bridge 5
 MOQ-FORCED     1/d, 60 sellable, needs a few units, MOQ 300                                    5
@@ -95,7 +95,7 @@ def _day(sku: str, d: pd.Timestamp) -> tuple:
         elif d <= REC_BACK_OUT[1]:
             return 0, False, 31.99, 20
         else:
-            price = 28.79
+            price = 29.49
     if sku == "RAISED":
         if d < RAISED_ON:
             price = 20.0

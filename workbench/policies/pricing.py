@@ -291,8 +291,12 @@ class PricingPolicy(Policy):
         elif r.phase == "recovery":
             rule, new, how, guard = self._recovery(r)
         elif r.recovery_over and cur < float(r.reference_price) * 0.995:
-            rule, new = "recovery_over", float(r.reference_price)
-            how = f"ranks and conversion are back: the pre-stockout price {float(r.reference_price):.2f} again"
+            # back to the pre-stockout price, in steps of at most the step-2 discount (no sharp jump)
+            ref = float(r.reference_price)
+            rule, new = "recovery_over", min(ref, cur * (1 + self.recovery_second_discount))
+            how = (f"ranks and conversion are back: the pre-stockout price {ref:.2f} again" if new >= ref - 0.005 else
+                   f"ranks and conversion are back: toward the pre-stockout price {ref:.2f}, at most "
+                   f"+{self.recovery_second_discount:.0%} a week")
         else:
             rule, new, how, model_price = self._normal(r)
         if str(r.buybox_winner) == "other" and r.phase != "stockout":
