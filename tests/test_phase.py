@@ -1,6 +1,7 @@
 """Where each SKU stands in the stockout cycle: the four hand-made cases and the gap classes."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from pricing_ads_dataset import AS_OF, four_sku_tables, load_four_sku_dataset
@@ -26,8 +27,9 @@ def test_a_10_day_gap_is_medium_and_the_reason_names_the_shipment(phases):
     assert (gap["sellable_cover_days"], gap["days_to_arrival"], gap["gap_days"]) == (4.0, 17.0, 13.0)
     assert gap["cover_days"] == 64.0  # (40 sellable + 600 in transit) / 10, the snapshot's playbook cover
     assert gap["gap_class"] == "medium"
-    assert gap["phase_reason"] == ("sellable cover 4.0 d < 17 d to next arrival (PO-118 sea, expected 2026-04-17): "
-                                   "medium gap of 13.0 d")
+    assert gap["days_to_replenishment"] == 17.0 and gap["replenishment"] == "open PO"
+    assert gap["phase_reason"] == ("replenishment_gap: sellable cover 4.0 d < 17.0 d to the next replenishment "
+                                   "(open PO PO-118 sea, expected 2026-04-17): medium gap of 13.0 d (≤ 30 d)")
 
 
 def test_just_restocked_after_15_days_out_is_recovery_step_1(phases):
@@ -60,8 +62,15 @@ def test_short_and_long_gaps(tmp_path):
     inv.loc[inv["sku"] == "HEALTHY", "on_hand"] = 305  # 300 available: 30 days, nothing coming
     ph = StockoutPhase().recommend(build_snapshot(load_four_sku_dataset(tmp_path / "four", shipments=sh, inventory=inv), AS_OF)).set_index("sku")
     assert (ph.loc["GAP-10D", "phase"], ph.loc["GAP-10D", "gap_class"]) == ("pre_stockout", "short")
-    assert (ph.loc["HEALTHY", "phase"], ph.loc["HEALTHY", "gap_class"]) == ("pre_stockout", "long")
-    assert "no inbound shipment" in ph.loc["HEALTHY", "phase_reason"]
+    # Nothing inbound is not automatically a long gap (issue 13): the next replenishment is an order
+    # placed today at the SKU's usual mode, so the gap is that lead time minus the 30 days of cover.
+    h = ph.loc["HEALTHY"]
+    assert h["replenishment"] == "order today by sea" and np.isfinite(h["gap_days"])
+    assert h["gap_days"] == pytest.approx(h["order_lead_time_days"] - 30.0)
+    assert h["phase"] == ("pre_stockout" if h["gap_days"] > 0 else "normal")
+    if h["phase"] == "pre_stockout":
+        assert h["gap_class"] == StockoutPhase().gap_class(h["gap_days"])
+        assert "order today by sea, nothing inbound" in h["phase_reason"]
 
 
 def test_recovery_moves_to_step_2_and_back_to_normal(tmp_path):

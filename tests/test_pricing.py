@@ -45,8 +45,8 @@ def test_the_gap_reason_reads_like_the_playbook(prices):
     # sold stay and profit per unit rises
     assert (gap["current_price"], gap["recommended_price"], gap["change_pct"]) == (24.99, 27.49, 10.0)
     assert gap["predicted_units_change_pct"] == 0.0
-    assert gap["reason"].startswith("sellable cover 4.0 d < 17 d to next arrival (PO-118 sea, expected 2026-04-17): "
-                                    "medium gap of 13.0 d: raise +10%")
+    assert gap["reason"].startswith("replenishment_gap: sellable cover 4.0 d < 17.0 d to the next replenishment "
+                                    "(open PO PO-118 sea, expected 2026-04-17): medium gap of 13.0 d (≤ 30 d): raise +10%")
     assert (gap["cover_days"], gap["sellable_cover_days"]) == (64.0, 4.0)
     assert "elasticity -1.5 → -13% demand" in gap["reason"]
     assert "no promotions" in gap["reason"] and not gap["promotions_allowed"]
@@ -86,12 +86,17 @@ def test_short_gap_holds_and_long_gap_is_flagged(tmp_path):
     sh.loc[sh["sku"] == "GAP-10D", "eta"] = "2026-04-08"
     sh.loc[sh["sku"] == "HEALTHY", "eta"] = "2026-06-30"
     inv = t["inventory"]
-    inv.loc[inv["sku"] == "HEALTHY", "on_hand"] = 305  # 300 / 10 a day = 30 d; PO-160 expected in 94 d: a 64-day gap
+    # Issue 13: the gap runs to the NEXT replenishment, the earlier of PO-160 (94 d) and a sea order placed
+    # today (the old test had 30 d of cover and called the 94-day PO a 64-day gap although a sea order
+    # placed this week lands much sooner). 5 d of cover against a sea lead time over 35 d is a long gap.
+    inv.loc[inv["sku"] == "HEALTHY", "on_hand"] = 55  # 50 / 10 a day = 5 d
     out = PricingPolicy().recommend(build_snapshot(_dataset(tmp_path, shipments=sh, inventory=inv), AS_OF)).set_index("sku")
     assert out.loc["GAP-10D", "rule"] == "pre_stockout_short_gap_hold" and out.loc["GAP-10D", "change_pct"] == 0
-    assert out.loc["HEALTHY", "rule"] == "pre_stockout_long_gap_flag" and out.loc["HEALTHY", "change_pct"] == 0
-    assert out.loc["HEALTHY", "flag"].startswith("planning failure")
-    assert "long gap of 64.0 d: a planning failure to fix" in out.loc["HEALTHY", "reason"]
+    h = out.loc["HEALTHY"]
+    assert h["days_to_replenishment"] < 94 and h["replenishment"] == "order today by sea"
+    assert h["rule"] == "pre_stockout_long_gap_flag" and h["change_pct"] == 0
+    assert h["flag"].startswith("planning failure")
+    assert f"long gap of {h['gap_days']:.1f} d (> 30 d): a planning failure to fix" in h["reason"]
 
 
 def test_recovery_discount_never_breaks_the_margin_floor(tmp_path):

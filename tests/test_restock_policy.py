@@ -45,11 +45,14 @@ def test_under_the_reorder_point_orders_up_to_target_in_moq_and_case_packs():
     assert out["order_up_to"] - 300 <= q < max(out["order_up_to"] - 300, 250) + 24
     assert out["status"] in ("order_now", "consider_air", "alert_under_7d")
     assert out["order_by"] == AS_OF
-    assert "order " in out["reason"] and "MOQ 250, case 24" in out["reason"]
+    # issue 13: the reason explains every unit (need = order-up-to − position, then cases / MOQ)
+    assert f"order {q} by" in out["reason"] and "cases of 24" in out["reason"]
+    assert q == out["air_qty"] + out["main_qty"]
 
 
 def test_reorder_point_is_lead_time_demand_plus_safety_stock():
-    out = one(on_hand=2000).iloc[0]
+    # the formula at the rule of thumb's fixed 95 % (the default is now the cost-optimal level, issue 13/14)
+    out = one(RestockPolicy(n_paths=500, service_level_rule="fixed"), on_hand=2000).iloc[0]
     L, d = out["lead_time_days"], out["ads"]
     assert d == pytest.approx(10.0)
     assert out["lead_time_demand"] == pytest.approx(d * L, abs=1.0)
@@ -74,11 +77,14 @@ def test_in_transit_stock_counts_as_inbound_and_prevents_a_double_order():
 
 
 def test_key_items_carry_more_safety_stock():
-    out = RestockPolicy(n_paths=200).recommend(snap(
-        products(sku=["K", "R"], is_key_item=[True, False]), inventory(sku=["K", "R"], on_hand=2000),
-        sea_shipments(), flat_forecast(["K", "R"], 10.0), AS_OF)).set_index("sku")
-    assert out.loc["K", "service_level"] == 0.98 and out.loc["R", "service_level"] == 0.95
+    # a thin margin (price 6.20, cost 5: 0.27/unit) makes the cost-optimal level low; a key item keeps its floor
+    frames = (products(sku=["K", "R"], is_key_item=[True, False], price=[6.2]), inventory(sku=["K", "R"], on_hand=2000),
+              sea_shipments(), flat_forecast(["K", "R"], 10.0), AS_OF)
+    out = RestockPolicy(n_paths=200).recommend(snap(*frames)).set_index("sku")
+    assert out.loc["K", "service_level"] >= 0.98 > out.loc["R", "service_level"]
     assert out.loc["K", "safety_stock"] > out.loc["R", "safety_stock"]
+    fixed = RestockPolicy(n_paths=200, service_level_rule="fixed").recommend(snap(*frames)).set_index("sku")
+    assert fixed.loc["K", "service_level"] == 0.98 and fixed.loc["R", "service_level"] == 0.95
 
 
 def test_status_follows_the_playbook_cover_bands():
@@ -136,12 +142,21 @@ def _sales(units_per_day, days=60, sku="A", end=AS_OF):
 
 
 def test_turnover_rule_raises_fast_movers_by_30_percent():
+    # Issue 13: turnover adjustments apply to healthy SKUs only. The old case (100 on hand at 10/day with
+    # a 45-day sea lead time and nothing inbound) is a SKU running out, where the rule must not fire; a
+    # healthy fast mover has 500 landing in a few days, so it does not run out before a new order lands.
     sales = _sales(10)  # 300 sold in 30 d on ~100 on hand → turnover 3×/month
-    fast = one(on_hand=100, sales=sales, moq=[1], case_pack=[1]).iloc[0]
+    transit = dict(shipment_id="PO-7", sku="A", supplier="S1", mode="sea", qty=500,
+                   order_date=pd.Timestamp("2026-01-20"), ship_date=None, eta=pd.Timestamp("2026-03-03"),
+                   received_date=None, location="FBA-US")
+    fast = one(on_hand=100, sales=sales, moq=[1], case_pack=[1], extra_ships=[transit]).iloc[0]
     plain = one(RestockPolicy(n_paths=300, turnover_fast_raise=0.0), on_hand=100, sales=sales,
-                moq=[1], case_pack=[1]).iloc[0]
-    assert "turnover_fast" in fast["rule"]
+                moq=[1], case_pack=[1], extra_ships=[transit]).iloc[0]
+    assert "turnover_fast" in fast["rule"] and plain["recommended_qty"] > 0
     assert fast["recommended_qty"] == pytest.approx(1.3 * plain["recommended_qty"], abs=1.5)
+    assert "turnover_fast 3.0×/month > 2: +30%" in fast["reason"]
+    running_out = one(on_hand=100, sales=sales, moq=[1], case_pack=[1]).iloc[0]
+    assert "turnover" not in running_out["rule"]
 
 
 def test_new_product_uses_the_test_batch_formula():
@@ -193,10 +208,11 @@ def test_restock_on_a_loaded_dataset_snapshot(tiny_dataset):
 
 
 def test_fill_rate_target_gives_less_safety_stock_when_moq_orders_are_large():
-    cycle = one(on_hand=2000, moq=[2000], case_pack=[10]).iloc[0]
-    fill = one(RestockPolicy(n_paths=200, service_measure="fill_rate"), on_hand=2000, moq=[2000], case_pack=[10]).iloc[0]
+    cycle = one(RestockPolicy(n_paths=500, service_level_rule="fixed"), on_hand=2000, moq=[2000], case_pack=[10]).iloc[0]
+    fill = one(RestockPolicy(n_paths=200, service_measure="fill_rate", service_level_rule="fixed"), on_hand=2000,
+               moq=[2000], case_pack=[10]).iloc[0]
     assert fill["safety_stock"] < cycle["safety_stock"]
-    assert "fill rate 95%" in fill["reason"]
+    assert "fill rate 95.0%" in fill["reason"]
 
 
 def test_reorder_point_policy_orders_only_below_the_reorder_point():

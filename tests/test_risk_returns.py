@@ -38,17 +38,24 @@ def _new_product_data(units, sessions, quality_returns):
     return products, sales, returns
 
 
+# Issue 13: a verdict needs the playbook's test batch (min_units 100 sold; a conversion stop needs
+# min_sessions 500): the old cases passed or stopped a product on 30 units.
 @pytest.mark.parametrize("units, sessions, bad, verdict", [
-    (30, 1000, 1, "pass"),          # conversion 3.0%, bad 3.3%
-    (15, 1000, 1, "keep testing"),  # conversion 1.5%
-    (8, 1000, 0, "stop"),           # conversion 0.8% < 1%
-    (30, 1000, 4, "stop"),          # bad 13% > 10%
+    (120, 4000, 4, "pass"),          # conversion 3.0%, bad 3.3%
+    (60, 4000, 1, "keep testing"),   # conversion 1.5%
+    (8, 1000, 0, "stop"),            # conversion 0.8% < 1% over 1000 sessions
+    (120, 4000, 16, "stop"),         # bad 13% > 10%
+    (30, 1000, 1, "keep testing"),   # conversion 3.0%, bad 3.3%, but only 30 units: no pass yet
+    (30, 1000, 4, "keep testing"),   # bad 13% on 30 units: too few to stop
+    (8, 300, 0, "keep testing"),     # conversion 2.7%... of 300 sessions, 8 units: too few either way
 ])
 def test_new_product_verdicts(units, sessions, bad, verdict):
     products, sales, returns = _new_product_data(units, sessions, bad)
     v = NewProductTestPolicy().evaluate(products, sales, returns, AS_OF)
     assert v.loc[0, "verdict"] == verdict
     assert "returns stand in for reviews" in v.loc[0, "reason"]
+    if units < 100 and verdict == "keep testing" and sessions >= 1000:
+        assert "test_min_sample: only" in v.loc[0, "reason"]
 
 
 def test_without_sessions_or_returns_the_verdict_is_insufficient_data():

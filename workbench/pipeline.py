@@ -100,7 +100,7 @@ class Pipeline:
             res.restock = self.restock.recommend(snap)
             res.locations = self.locations.recommend(snap, res.restock)
         if "pricing" in steps or "ads" in steps:
-            res.phases = self.pricing.phase.recommend(snap)
+            res.phases = self.pricing.phase.recommend(snap, restock=res.restock)  # an air bridge is a replenishment
         if "pricing" in steps:
             res.pricing = self.pricing.recommend(snap, phases=res.phases)
         if "ads" in steps and ds.get("ads") is not None:

@@ -42,13 +42,14 @@ import pandas as pd
 
 from workbench.policies.base import Policy, check_in_range
 from workbench.policies.phase import StockoutPhase, as_timestamp, in_stock_flags
-from workbench.policies.pricing import current_prices
+from workbench.policies.pricing import current_prices, latest_offers
 
 ADS_COLUMNS = ["sku", "channel", "campaign", "ad_type", "current_budget", "recommended_budget", "change_pct",
                "bid_change_pct", "phase", "action", "reason"]
 # change_pct and bid_change_pct are percentages (−35.0 = −35 %); a paused campaign that is resumed
 # shows +100.
-EXTRA_COLUMNS = ["rule", "targeting", "acos", "breakeven_acos", "pre_stockout_budget", "a_sales_usd", "b_spend_usd"]
+EXTRA_COLUMNS = ["rule", "targeting", "acos", "breakeven_acos", "pre_stockout_budget", "a_sales_usd", "b_spend_usd",
+                 "clicks_14d", "spend_14d", "ad_sales_14d", "buybox_lost", "peak_event", "guard"]
 
 _TARGETING_WORDS = ("exact", "phrase", "auto", "broad", "brand", "product")
 
@@ -157,6 +158,29 @@ def profit_optimal_spend(a, b, margin) -> np.ndarray:
         return np.maximum(b * np.log(np.maximum(a * margin / b, 1e-300)), 0.0)
 
 
+def upcoming_peaks(events: pd.DataFrame | None, products: pd.DataFrame, as_of, within_days: float,
+                   min_uplift: float = 0.3) -> pd.DataFrame:
+    """Per SKU the first peak event (Black Friday / Cyber Monday / Prime Day / Christmas by name, or
+    ``expected_uplift`` ≥ ``min_uplift``) dated from as_of to as_of + ``within_days``: columns sku,
+    peak_event, peak_date. Scope ``all`` (or a channel) applies to every SKU, else the SKU or its category."""
+    from workbench.policies.restock import PEAK_PATTERN
+
+    out = pd.DataFrame({"sku": products["sku"].astype(str), "peak_event": "", "peak_date": pd.NaT})
+    if events is None or len(events) == 0:
+        return out
+    up = pd.to_numeric(events.get("expected_uplift"), errors="coerce") if "expected_uplift" in events else np.nan
+    ev = events[(events["event"].astype(str).str.contains(PEAK_PATTERN) | (up >= min_uplift))
+                & (events["date"] >= as_of) & (events["date"] <= as_of + pd.Timedelta(days=within_days))]
+    cats = products["category"].astype(str) if "category" in products else pd.Series("", index=products.index)
+    known = set(out["sku"]) | set(cats)
+    for e in ev.sort_values("date", ascending=False).itertuples():  # earliest event written last
+        scope = str(e.scope)
+        hit = (np.ones(len(out), bool) if scope == "all" or scope not in known
+               else ((out["sku"] == scope) | (cats.to_numpy() == scope)).to_numpy())
+        out.loc[hit, "peak_event"], out.loc[hit, "peak_date"] = str(e.event), e.date
+    return out
+
+
 # --------------------------------------------------------------------------------------------------
 # the policy
 # --------------------------------------------------------------------------------------------------
@@ -177,6 +201,16 @@ class AdBudgetPolicy(Policy):
     fit_window_days : days of history the response curves are fitted on (365; budgets that moved
         over a longer span pin the curve's bend down better).
     pre_window_days : days before a stockout whose mean budget is the pre-stockout budget (14).
+    min_clicks_no_sales : a campaign with at least this many clicks and no ad sales over
+        ``perf_window_days`` is paused in any phase (rule ``no_sales_pause``; 20); with fewer clicks and
+        no sales a healthy campaign is left alone (``too_few_clicks_keep``: too little to judge).
+    peak_lookahead_days : a peak event (Black Friday, Cyber Monday, Prime Day, Christmas, or an event
+        with expected uplift ≥ 0.3) this close makes profitable campaigns of in-stock SKUs keep or raise
+        their budget (rule ``peak_keep_profitable``; 14).
+    Guards over every phase (rule ``guard``): no raise for a campaign whose ACoS (spend / ad sales over
+    ``perf_window_days``; spend with no sales counts as above) is above its break-even ACoS
+    (``no_raise_above_breakeven``), and none while the listing's Buy Box is held by another seller
+    (``buybox_lost_no_raise``: Sponsored Products do not serve without it).
     phase : the :class:`StockoutPhase` (tuned as ``phase__<name>``).
     """
 
@@ -189,6 +223,8 @@ class AdBudgetPolicy(Policy):
     perf_window_days: int = 14
     fit_window_days: int = 365
     pre_window_days: int = 14
+    min_clicks_no_sales: int = 20
+    peak_lookahead_days: float = 14.0
     phase: StockoutPhase = field(default_factory=StockoutPhase)
 
     def _validate(self) -> None:
@@ -201,6 +237,8 @@ class AdBudgetPolicy(Policy):
         check_in_range("perf_window_days", self.perf_window_days, 1, 365, closed="both")
         check_in_range("fit_window_days", self.fit_window_days, 14, 730, closed="both")
         check_in_range("pre_window_days", self.pre_window_days, 1, 365, closed="both")
+        check_in_range("min_clicks_no_sales", self.min_clicks_no_sales, 1, 1e6, closed="both")
+        check_in_range("peak_lookahead_days", self.peak_lookahead_days, 0, 365, closed="both")
 
     def campaign_table(self, ds, as_of, phases: pd.DataFrame) -> pd.DataFrame:
         """One row per live campaign: current budget, recent performance, targeting, margin, phase."""
@@ -216,8 +254,10 @@ class AdBudgetPolicy(Policy):
             camp["bid"] = last["bid"]
         camp = camp.reset_index()
         recent = ads.loc[ads["date"] > as_of - pd.Timedelta(days=self.perf_window_days)]
+        if "clicks" not in recent.columns:
+            recent = recent.assign(clicks=np.nan)
         perf = recent.groupby("campaign").agg(spend_14d=("spend", "sum"), ad_sales_14d=("ad_sales", "sum"),
-                                              budget_14d=("daily_budget", "sum"))
+                                              budget_14d=("daily_budget", "sum"), clicks_14d=("clicks", "sum"))
         camp = camp.merge(perf.reset_index(), on="campaign", how="left")
         last28 = ads.loc[ads["date"] > as_of - pd.Timedelta(days=28)]
         high = (last28.groupby(["sku", "channel", "date"])["daily_budget"].sum()
@@ -225,6 +265,15 @@ class AdBudgetPolicy(Policy):
         camp = camp.merge(high, on=["sku", "channel"], how="left")
         camp["sku_budget_28d_high"] = camp["sku_budget_28d_high"].fillna(0.0)
         camp["acos"] = camp["spend_14d"] / camp["ad_sales_14d"].where(camp["ad_sales_14d"] > 0)
+        # spend with no sales is an ACoS above any break-even
+        camp["acos_eff"] = camp["acos"].where(~((camp["spend_14d"] > 0) & (camp["ad_sales_14d"] <= 0)), np.inf)
+        offers = latest_offers(ds.get("offers"), as_of)
+        lost = offers.assign(buybox_lost=offers["buybox_winner"].astype(str) == "other")
+        camp = camp.merge(lost[["sku", "channel", "buybox_lost", "buybox_price"]], on=["sku", "channel"], how="left")
+        camp["buybox_lost"] = camp["buybox_lost"].fillna(False).astype(bool)
+        peaks = upcoming_peaks(ds.get("events"), ds["products"], as_of, self.peak_lookahead_days)
+        camp = camp.merge(peaks, on="sku", how="left")
+        camp["peak_event"] = camp["peak_event"].fillna("")
         camp["utilization"] = (camp["spend_14d"] / camp["budget_14d"].where(camp["budget_14d"] > 0)).clip(0.05, 1.0)
         # pre-stockout budget per campaign
         ep = phases[["sku", "channel", "stockout_start"]].dropna()
@@ -280,7 +329,7 @@ class AdBudgetPolicy(Policy):
             else:
                 g = self._normal(g)
             parts.append(g)
-        out = pd.concat(parts, ignore_index=True)
+        out = self._guards(pd.concat(parts, ignore_index=True))
         out["recommended_budget"] = out["recommended_budget"].round(2)
         cur = out["current_budget"].astype(float)
         out["change_pct"] = np.where(cur > 0, (out["recommended_budget"] / cur.where(cur > 0, 1) - 1) * 100,
@@ -288,9 +337,56 @@ class AdBudgetPolicy(Policy):
         out["bid_change_pct"] = (out["bid_change"] * 100).round(1)
         out["reason"] = [self._reason(r) for r in out.itertuples(index=False)]
         out = out[ADS_COLUMNS + EXTRA_COLUMNS]
-        for c in ("acos", "breakeven_acos", "a_sales_usd", "b_spend_usd", "pre_stockout_budget"):
+        for c in ("acos", "breakeven_acos", "a_sales_usd", "b_spend_usd", "pre_stockout_budget", "spend_14d",
+                  "ad_sales_14d"):
             out[c] = out[c].astype(float).round(3)
         return out.sort_values(["sku", "channel", "campaign"]).reset_index(drop=True)
+
+    # -- guards over every phase -------------------------------------------------------------
+    def _guards(self, g: pd.DataFrame) -> pd.DataFrame:
+        """Rules that override the phase's move, in order: ``no_sales_pause`` (≥ ``min_clicks_no_sales``
+        clicks, spend and no ad sales), ``too_few_clicks_keep`` (a healthy campaign with fewer clicks and no
+        sales is not moved on a fitted curve), ``peak_keep_profitable`` (a peak event ahead, in stock, ACoS ≤
+        break-even: no cut), ``no_raise_above_breakeven`` and ``buybox_lost_no_raise`` (no raise)."""
+        cur = g["current_budget"].astype(float)
+        rec = g["recommended_budget"].astype(float).copy()
+        guard = pd.Series("", index=g.index, dtype=object)
+        clicks = g["clicks_14d"].fillna(0).astype(float)
+        no_sales = (clicks >= self.min_clicks_no_sales) & (g["spend_14d"].fillna(0) > 0) & (g["ad_sales_14d"].fillna(0) <= 0) \
+            & (cur > 0)
+        rec[no_sales] = 0.0
+        g.loc[no_sales, "action"] = "pause"
+        guard[no_sales] = [f"no_sales_pause: {c:.0f} clicks and ${sp:,.2f} spend in {self.perf_window_days} d with no ad "
+                           f"sales (≥ {self.min_clicks_no_sales} clicks)" for c, sp in zip(clicks[no_sales], g.loc[no_sales, "spend_14d"])]
+        thin = ((g["rule"] == "normal_response_curve") & (clicks < self.min_clicks_no_sales)
+                & (g["ad_sales_14d"].fillna(0) <= 0) & (rec != cur))
+        rec[thin] = cur[thin]
+        g.loc[thin, "action"] = "keep"
+        guard[thin] = [f"too_few_clicks_keep: {c:.0f} clicks and no ad sales in {self.perf_window_days} d "
+                       f"(< {self.min_clicks_no_sales}): too little to judge, budget kept" for c in clicks[thin]]
+        profitable = g["acos_eff"].astype(float) <= g["breakeven_acos"].astype(float)
+        peak = (g["peak_event"] != "") & (g["phase"] == "normal") & profitable & ~g["buybox_lost"] & (rec < cur) & ~no_sales
+        rec[peak] = cur[peak]
+        g.loc[peak, "action"] = "keep"
+        guard[peak] = [f"peak_keep_profitable: {e} on {pd.Timestamp(d):%Y-%m-%d} within {self.peak_lookahead_days:g} d and "
+                       f"ACoS {a:.0%} ≤ break-even {b:.0%}: no cut going into the peak"
+                       for e, d, a, b in zip(g.loc[peak, "peak_event"], g.loc[peak, "peak_date"], g.loc[peak, "acos"],
+                                             g.loc[peak, "breakeven_acos"])]
+        raised = rec > cur + 1e-9
+        above = raised & (g["acos_eff"].astype(float) > g["breakeven_acos"].astype(float))  # unknown ACoS is not above
+        rec[above] = cur[above]
+        g.loc[above, "action"] = "keep"
+        acos_txt = ["no ad sales" if not np.isfinite(a) else f"ACoS {a:.0%}" for a in g.loc[above, "acos_eff"]]
+        guard[above] = [f"no_raise_above_breakeven: {t} > break-even {b:.0%}, budget held at {c:.2f}"
+                        for t, b, c in zip(acos_txt, g.loc[above, "breakeven_acos"], cur[above])]
+        bb = (rec > cur + 1e-9) & g["buybox_lost"]
+        rec[bb] = cur[bb]
+        g.loc[bb, "action"] = "keep"
+        guard[bb] = [f"buybox_lost_no_raise: Buy Box held by another seller at {p:.2f}; Sponsored Products do not "
+                     f"serve without it, budget held at {c:.2f}" for p, c in zip(g.loc[bb, "buybox_price"], cur[bb])]
+        g["recommended_budget"] = rec
+        g["guard"] = guard
+        return g
 
     # -- phases ------------------------------------------------------------------------------
     def _pre_stockout(self, g: pd.DataFrame) -> pd.DataFrame:
@@ -429,4 +525,6 @@ class AdBudgetPolicy(Policy):
         text = f"{head}; {what}"
         if r.detail:
             text += f"; {r.detail}"
+        if r.guard:
+            text += f"; {r.guard}"
         return text

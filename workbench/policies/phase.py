@@ -67,10 +67,44 @@ def in_stock_flags(sales: pd.DataFrame, inventory: pd.DataFrame | None = None) -
     return flags.fillna(True).astype(bool)
 
 
-def stock_columns(snapshot) -> pd.DataFrame:
-    """Per SKU from the snapshot: stock, ``ads`` (the snapshot's daily demand), both covers, next arrival, gap."""
+def replenishment_days(snapshot, restock: pd.DataFrame | None = None, default_mode: str = "sea") -> pd.DataFrame:
+    """Rule ``replenishment_gap``: days until the next replenishment can land, per SKU.
+
+        days_to_replenishment = min(open PO's expected arrival − as_of,
+                                    lead time of an order placed today at the SKU's usual mode,
+                                    the urgent mode's lead time where the restock plan ships an air bridge)
+
+    Lead times from :func:`workbench.policies.restock.order_today_lead_times` (the snapshot's
+    supplier × mode table); ``restock``: this run's restock frame (``air_qty``, ``urgent_lead_time_days``).
+    Always finite, so every gap has a class.
+    """
+    from workbench.policies.restock import order_today_lead_times
+
+    modes, lt = order_today_lead_times(snapshot, default_mode)
+    order_days = np.maximum(lt["lead_time_days"].to_numpy(float), 1.0)
+    order_days = np.where(np.isfinite(order_days), order_days, 60.0)
+    po = snapshot.column("days_to_arrival").astype(float)
+    po = np.where(np.isfinite(po), np.maximum(po, 0.0), np.inf)
+    air = np.full(len(modes), np.inf)
+    air_mode = np.full(len(modes), "", dtype=object)
+    if restock is not None and len(restock) and "air_qty" in restock.columns:
+        r = restock.set_index("sku").reindex(snapshot.sku_index)
+        uses_air = (r["air_qty"].fillna(0) > 0).to_numpy()
+        air = np.where(uses_air, r["urgent_lead_time_days"].to_numpy(float), np.inf)
+        air_mode = np.where(uses_air, r["urgent_mode"].astype(str).to_numpy(dtype=object), "")
+    days = np.minimum.reduce([po, order_days, air])
+    source = np.where(days == po, "open PO", np.where(days == air, "air bridge (" + air_mode + ")",
+                                                        "order today by " + modes))
+    return pd.DataFrame({"sku": snapshot.sku_index, "days_to_replenishment": days, "replenishment": source,
+                         "order_lead_time_days": order_days, "order_mode": modes})
+
+
+def stock_columns(snapshot, restock: pd.DataFrame | None = None, default_mode: str = "sea") -> pd.DataFrame:
+    """Per SKU from the snapshot: stock, ``ads`` (the snapshot's daily demand), both covers, next arrival,
+    the next replenishment (:func:`replenishment_days`) and the gap = replenishment − sellable cover."""
     out = snapshot.skus.rename(columns={"daily_demand": "ads"})[STOCK_COLUMNS].copy()
-    out["gap_days"] = out["days_to_arrival"] - out["sellable_cover_days"]
+    out = out.merge(replenishment_days(snapshot, restock, default_mode), on="sku", how="left")
+    out["gap_days"] = out["days_to_replenishment"] - out["sellable_cover_days"]
     return out
 
 
@@ -100,6 +134,7 @@ class StockoutPhase(Policy):
     second_step_sales_ratio : sales at this share move the ladder to step 2 (0.6).
     step_min_days : days every step lasts at least, so one good day does not end step 1 (7 d).
     rank_tolerance : ranks within this relative distance of pre-stockout ranks = recovered (0.2).
+    default_mode : ship mode of an order placed today for a SKU with no shipment history ("sea").
     """
 
     short_gap_max_days: float = 7.0
@@ -112,6 +147,7 @@ class StockoutPhase(Policy):
     second_step_sales_ratio: float = 0.6
     step_min_days: int = 7
     rank_tolerance: float = 0.2
+    default_mode: str = "sea"
 
     def _validate(self) -> None:
         check_in_range("short_gap_max_days", self.short_gap_max_days, 0, 60, closed="both")
@@ -126,16 +162,19 @@ class StockoutPhase(Policy):
         check_in_range("rank_tolerance", self.rank_tolerance, 0, 10, closed="left")
 
     def gap_class(self, gap_days) -> np.ndarray:
-        """'short' / 'medium' / 'long' for a gap in days (NaN = no inbound shipment = long)."""
+        """'short' / 'medium' / 'long' for a gap in days."""
         g = np.asarray(gap_days, dtype=float)
         return np.where(g <= self.short_gap_max_days, "short",
                         np.where(g <= self.medium_gap_max_days, "medium", "long"))
 
-    def recommend(self, snapshot) -> pd.DataFrame:
-        """One row per SKU × channel (channels seen in sales) with the phase and the numbers behind it."""
+    def recommend(self, snapshot, restock: pd.DataFrame | None = None) -> pd.DataFrame:
+        """One row per SKU × channel (channels seen in sales) with the phase and the numbers behind it.
+
+        ``restock``: this run's restock frame, so an air bridge in the plan counts as the next replenishment.
+        """
         self._validate_all()
         ds, as_of = snapshot.ds, snapshot.as_of
-        cover = stock_columns(snapshot)
+        cover = stock_columns(snapshot, restock, self.default_mode)
         sales = ds["sales"]
         sales = sales.loc[sales["date"] <= as_of]
         sales = sales.assign(_ok=in_stock_flags(sales, ds["inventory"]))
@@ -156,7 +195,8 @@ class StockoutPhase(Policy):
         out["days_since_restock"] = (as_of - out["restock_date"]).dt.days + 1
 
         # pre-stockout and since-restock sales rates (in-stock days only)
-        ok = sales.loc[sales["_ok"], ["sku", "channel", "date", "units"]].merge(
+        cols = ["sku", "channel", "date", "units"] + (["sessions"] if "sessions" in sales.columns else [])
+        ok = sales.loc[sales["_ok"], cols].merge(
             out[["sku", "channel", "stockout_start", "restock_date"]], on=["sku", "channel"])
         pre = ok.loc[(ok["date"] < ok["stockout_start"])
                      & (ok["date"] >= ok["stockout_start"] - pd.Timedelta(days=self.pre_window_days))]
@@ -166,28 +206,48 @@ class StockoutPhase(Policy):
         out = out.merge(post.groupby(["sku", "channel"])["units"].mean().rename("recent_ads").reset_index(),
                         on=["sku", "channel"], how="left")
         out["sales_ratio"] = out["recent_ads"] / out["pre_stockout_ads"]
+        out = out.merge(self._conversions(pre, post), on=["sku", "channel"], how="left")
+        conv_cols = ["pre_conversion", "recent_conversion", "conversion_ratio"]
+        out[conv_cols] = out[conv_cols].astype(float)  # all-NaN without sessions: keep them numeric
         out = self._ranks(ds, as_of, out)
 
         # the phase, in order of precedence
         stockout_now = (out["available"] <= 0) | (out["last_in_stock"] == False)  # noqa: E712
         ongoing = out["stockout_end"].notna() & (out["stockout_end"] >= out["last_sale_date"])
         stockout_now = stockout_now | ongoing
-        pre = (~stockout_now) & (out["sellable_cover_days"] <= self.lookahead_days) & (
-            out["next_arrival"].isna() | (out["gap_days"] > 0))
+        pre = (~stockout_now) & (out["sellable_cover_days"] <= self.lookahead_days) & (out["gap_days"] > 0)
         recent = (out["stockout_end"].notna()
                   & (out["stockout_end"] >= as_of - pd.Timedelta(days=self.recovery_lookback_days)))
         no_reference = out["pre_stockout_ads"].isna() | (out["pre_stockout_ads"] <= 0)
-        sales_ok = no_reference | (out["sales_ratio"] >= self.recovered_sales_ratio)
+        # rule recovery_over: ranks and conversion back (sales where sessions are not recorded)
+        measure = out["conversion_ratio"].where(out["conversion_ratio"].notna(), out["sales_ratio"])
+        out["recovery_measure"] = np.where(out["conversion_ratio"].notna(), "conversion", "sales")
+        sales_ok = no_reference | (measure >= self.recovered_sales_ratio)
         rank_ok = (out["rank_ratio"].isna()) | (out["rank_ratio"] <= 1 + self.rank_tolerance)
         young = out["days_since_restock"] <= self.step_min_days
         recovery = (~stockout_now) & (~pre) & recent & ~(sales_ok & rank_ok)
         out["phase"] = np.select([stockout_now, pre, recovery], ["stockout", "pre_stockout", "recovery"], "normal")
+        out["recovery_over"] = (out["phase"] == "normal") & recent
         out["gap_class"] = np.where(out["phase"] == "pre_stockout", self.gap_class(out["gap_days"]), "")
-        step1 = young | (out["sales_ratio"].fillna(0) < self.second_step_sales_ratio)
+        step1 = young | (measure.fillna(0) < self.second_step_sales_ratio)
         out["recovery_step"] = np.where(out["phase"] == "recovery", np.where(step1, 1, 2), 0)
         out["phase_reason"] = [self._explain(r) for r in out.itertuples(index=False)]
         out["reason"] = out["phase_reason"]
         return out.sort_values(["sku", "channel"]).reset_index(drop=True)
+
+    @staticmethod
+    def _conversions(pre: pd.DataFrame, post: pd.DataFrame) -> pd.DataFrame:
+        """Conversion (units / sessions) before the stockout and since the restock, and their ratio."""
+        cols = ["sku", "channel", "pre_conversion", "recent_conversion", "conversion_ratio"]
+        if "sessions" not in pre.columns:
+            return pd.DataFrame(columns=cols)
+
+        def conv(d):
+            g = d.groupby(["sku", "channel"])[["units", "sessions"]].sum().astype(float)
+            return g["units"] / g["sessions"].where(g["sessions"] > 0)
+        both = pd.concat([conv(pre).rename("pre_conversion"), conv(post).rename("recent_conversion")], axis=1)
+        both["conversion_ratio"] = both["recent_conversion"] / both["pre_conversion"].where(both["pre_conversion"] > 0)
+        return both.reset_index()[cols]
 
     def _ranks(self, ds, as_of, out: pd.DataFrame) -> pd.DataFrame:
         """Mean organic rank over keywords before the stockout and now (unranked counts as 100)."""
@@ -214,22 +274,34 @@ class StockoutPhase(Policy):
         if r.phase == "stockout":
             return f"out of stock (available {r.available:.0f}); {arrival}"
         if r.phase == "pre_stockout":
-            if pd.isna(r.next_arrival):
-                return (f"sellable cover {r.sellable_cover_days:.1f} d and no inbound shipment: long gap "
-                        f"(> {self.medium_gap_max_days:g} d)")
-            return (f"sellable cover {r.sellable_cover_days:.1f} d < {r.days_to_arrival:.0f} d to next arrival ({arrival}): "
-                    f"{r.gap_class} gap of {r.gap_days:.1f} d")
+            limit = (f"≤ {self.short_gap_max_days:g} d" if r.gap_class == "short" else
+                     f"≤ {self.medium_gap_max_days:g} d" if r.gap_class == "medium" else f"> {self.medium_gap_max_days:g} d")
+            nxt = (f"open PO {arrival}" if r.replenishment == "open PO" else
+                   f"{r.replenishment}" + ("" if pd.isna(r.next_arrival) else f"; open PO {arrival}"))
+            if r.replenishment != "open PO" and pd.isna(r.next_arrival):
+                nxt += ", nothing inbound"
+            return (f"replenishment_gap: sellable cover {r.sellable_cover_days:.1f} d < {r.days_to_replenishment:.1f} d "
+                    f"to the next replenishment ({nxt}): {r.gap_class} gap of {r.gap_days:.1f} d ({limit})")
         if r.phase == "recovery":
             txt = f"back in stock {r.days_since_restock:.0f} d after a {r.stockout_days:.0f}-day stockout, "
             if pd.isna(r.recent_ads):
                 txt += "no sales recorded since"
             else:
                 txt += f"sales {r.recent_ads:.1f}/d vs {r.pre_stockout_ads:.1f}/d before ({r.sales_ratio:.0%})"
+            if not pd.isna(r.conversion_ratio):
+                txt += f", conversion {r.recent_conversion:.1%} vs {r.pre_conversion:.1%} ({r.conversion_ratio:.0%})"
             if not pd.isna(r.rank_ratio):
                 txt += f", keyword rank {r.current_rank:.0f} vs {r.pre_rank:.0f} before"
-            return txt + f": recovery step {r.recovery_step}"
+            return txt + (f": recovery step {r.recovery_step} until rank (≤ {1 + self.rank_tolerance:.0%} of before) and "
+                          f"{r.recovery_measure} (≥ {self.recovered_sales_ratio:.0%}) are back")
         cover = ("no sales" if r.ads <= 0 else
                  f"cover {r.cover_days:.1f} d (sellable {r.sellable_cover_days:.1f} d)")
+        if r.recovery_over:
+            back = [f"keyword rank {r.current_rank:.0f} vs {r.pre_rank:.0f}" if not pd.isna(r.rank_ratio) else "",
+                    f"conversion {r.recent_conversion:.1%} vs {r.pre_conversion:.1%}" if not pd.isna(r.conversion_ratio)
+                    else (f"sales {r.recent_ads:.1f}/d vs {r.pre_stockout_ads:.1f}/d" if not pd.isna(r.sales_ratio) else "")]
+            cover = (f"recovery_over: back in stock {r.days_since_restock:.0f} d after a {r.stockout_days:.0f}-day stockout "
+                     f"and {', '.join(b for b in back if b) or 'no reference'} are back; {cover}")
         return f"{cover}, next arrival {arrival}" if not pd.isna(r.next_arrival) else f"{cover}, {arrival}"
 
 

@@ -13,12 +13,21 @@ rule                                    what it does
 ``recovery_step_1_discount``            just restocked: 20–35 % off the pre-stockout price
 ``recovery_step_2_discount``            sales on the way back: a smaller discount (10 %)
 ``normal_hold`` / ``normal_model_nudge``  healthy: hold, or move ≤ 3 % toward the profit-optimal price
+``recovery_over``                       ranks and conversion back: back to the pre-stockout price
+``buybox_lost_win_back``                Buy Box held by another seller at a price ≥ our margin floor:
+                                        match it (never a raise while the Buy Box is lost)
+``buybox_lost_hijack_playbook``         the other seller's price is below our margin floor: hold, and
+                                        run the hijack playbook (test buy, brand-registry complaint)
 ======================================  =============================================================
+
+``conversion_check`` (every row): after a price raise, conversion since the raise vs the 14 days
+before; a drop above ``take_back_conversion_drop`` (15 %) fires it (shown in ``conversion_check``
+and ``conversion_drop_pct``; in a medium gap the raise is partly taken back).
 
 Sizing with the elasticity β (:mod:`.elasticity`), inside the playbook band:
 
 - medium gap: the raise that stretches the stock to the arrival,
-  ``c_stretch = (sellable_cover_days / days_to_arrival)^(1/β) − 1``, but no more than the raise that costs
+  ``c_stretch = (sellable_cover_days / days_to_replenishment)^(1/β) − 1``, but no more than the raise that costs
   ``max_demand_drop`` (15 %) of demand, ``c_keep = (1 − 0.15)^(1/β) − 1``; then clipped to [5 %, 10 %].
   While the stock still sells out before the arrival the raise loses no units: the predicted units
   and profit are for the days until the arrival, with units capped by the stock;
@@ -52,8 +61,9 @@ PRICING_COLUMNS = ["sku", "channel", "current_price", "recommended_price", "chan
                    "predicted_profit_change_pct"]
 # change_pct and predicted_*_pct are percentages (7.0 = +7 %).
 EXTRA_COLUMNS = ["predicted_demand_change_pct", "reference_price", "model_price", "floor_price", "elasticity",
-                 "elasticity_source", "days_to_arrival", "recovery_step",
-                 "next_shipment_id", "promotions_allowed", "flag"]
+                 "elasticity_source", "days_to_arrival", "days_to_replenishment", "replenishment", "recovery_step",
+                 "next_shipment_id", "promotions_allowed", "flag", "conversion_check", "conversion_drop_pct",
+                 "buybox_lost", "buybox_price"]
 
 MEDIUM_GAP_BAND = (0.05, 0.10)
 RECOVERY_FIRST_BAND = (0.20, 0.35)
@@ -104,7 +114,7 @@ def conversion_since_price_change(sales: pd.DataFrame, as_of, before_days: int =
     Columns sku, channel, price_since, conv_after, conv_before (NaN without a ``sessions`` column or
     with no sessions). Used for the playbook's "take back the raise if conversion falls 10–20 %".
     """
-    cols = ["sku", "channel", "price_since", "conv_after", "conv_before"]
+    cols = ["sku", "channel", "price_since", "price_before", "conv_after", "conv_before"]
     if "sessions" not in sales.columns or "price" not in sales.columns:
         return pd.DataFrame(columns=cols)
     as_of = as_timestamp(as_of)
@@ -128,7 +138,9 @@ def conversion_since_price_change(sales: pd.DataFrame, as_of, before_days: int =
         return g["units"] / g["sessions"].where(g["sessions"] > 0)
 
     since = s.groupby(["sku", "channel"], observed=True)["price_since"].first()
-    out = pd.concat([since, rate(after).rename("conv_after"), rate(before).rename("conv_before")], axis=1)
+    prev = s.loc[s["date"] < s["price_since"]].groupby(["sku", "channel"], observed=True)["price"].last()
+    out = pd.concat([since, prev.rename("price_before"), rate(after).rename("conv_after"),
+                     rate(before).rename("conv_before")], axis=1)
     return out.reset_index()[cols]
 
 
@@ -238,9 +250,9 @@ class PricingPolicy(Policy):
         units = demand.copy()
         # Running out: units sold until the arrival are capped by the stock on hand, so a raise that
         # still sells out before the arrival loses no units and earns its full margin gain.
-        pre = (out["phase"] == "pre_stockout").to_numpy() & np.isfinite(out["days_to_arrival"].to_numpy(float))
+        pre = (out["phase"] == "pre_stockout").to_numpy() & np.isfinite(out["days_to_replenishment"].to_numpy(float))
         if pre.any():
-            horizon = out["ads"].to_numpy(float) * out["days_to_arrival"].to_numpy(float)
+            horizon = out["ads"].to_numpy(float) * out["days_to_replenishment"].to_numpy(float)
             stock = out["available"].to_numpy(float)
             base = np.minimum(horizon, stock)
             new = np.minimum(horizon * (1 + demand), stock)
@@ -256,6 +268,7 @@ class PricingPolicy(Policy):
         out["predicted_units_change_pct"] = np.round(units * 100, 1)
         out["predicted_profit_change_pct"] = np.round(np.nan_to_num(np.asarray(prof, float) * 100, nan=0.0), 1)
         out["promotions_allowed"] = ~out["phase"].isin(["pre_stockout", "stockout"])
+        out["buybox_lost"] = out["buybox_winner"].astype(str) == "other"
         out["reason"] = [self._reason(r) for r in out.itertuples(index=False)]
         out = out[PRICING_COLUMNS + EXTRA_COLUMNS]
         for c in ("elasticity", "cover_days", "sellable_cover_days", "gap_days"):
@@ -277,11 +290,59 @@ class PricingPolicy(Policy):
             rule, new, how, guard = self._medium_gap(r)
         elif r.phase == "recovery":
             rule, new, how, guard = self._recovery(r)
+        elif r.recovery_over and cur < float(r.reference_price) * 0.995:
+            # back to the pre-stockout price, in steps of at most the step-2 discount (no sharp jump)
+            ref = float(r.reference_price)
+            rule, new = "recovery_over", min(ref, cur * (1 + self.recovery_second_discount))
+            how = (f"ranks and conversion are back: the pre-stockout price {ref:.2f} again" if new >= ref - 0.005 else
+                   f"ranks and conversion are back: toward the pre-stockout price {ref:.2f}, at most "
+                   f"+{self.recovery_second_discount:.0%} a week")
         else:
             rule, new, how, model_price = self._normal(r)
+        if str(r.buybox_winner) == "other" and r.phase != "stockout":
+            rule, new, how, flag = self._buybox_lost(r, rule, new, how, flag)
         new, guard, flag = self._guard_rails(r, new, guard, flag)
+        check = self._conversion_check(r)
         return {"recommended_price": round(float(new), 2), "rule": rule, "how_text": how, "guard_text": guard,
-                "flag": flag, "model_price": round(float(model_price), 2)}
+                "flag": flag, "model_price": round(float(model_price), 2), "conversion_check": check[0],
+                "conversion_drop_pct": check[1]}
+
+    def _buybox_lost(self, r, rule, new, how, flag) -> tuple:
+        """Buy Box held by another seller: never a raise. When its price is at or above our margin floor and
+        the phase's price is above it, match it (``buybox_lost_win_back``); a phase price already at or
+        below it stands (it wins the Buy Box back). Below our floor: do not chase it, hold, and run the
+        hijack playbook (``buybox_lost_hijack_playbook`` in the normal phase; named in ``flag`` always)."""
+        cur, bb = float(r.current_price), float(r.buybox_price)
+        if not np.isfinite(bb):
+            return rule, min(new, cur), how, flag
+        if bb >= r.floor_price:
+            if new > bb:
+                rule, new = "buybox_lost_win_back", bb
+                how = (f"Buy Box held by another seller at {bb:.2f} vs our {cur:.2f}: price to win it back, "
+                       f"{bb:.2f} (≥ margin floor {r.floor_price:.2f})")
+            resp = f"price response to {min(new, bb):.2f} (margin floor {r.floor_price:.2f})"
+        else:
+            new = min(new, cur)
+            resp = "hijack playbook: test buy, brand-registry complaint"
+            if r.phase == "normal":
+                rule = "buybox_lost_hijack_playbook"
+                how = (f"Buy Box held by another seller at {bb:.2f}, below our margin floor {r.floor_price:.2f}: "
+                       f"do not chase it; {resp}")
+        flag = (flag + "; " if flag else "") + f"Buy Box lost at {bb:.2f}: {resp}"
+        return rule, new, how, flag
+
+    def _conversion_check(self, r) -> tuple:
+        """Rule ``conversion_check``: after a raise (price_before → current), conversion after vs before."""
+        known = (r.conv_before == r.conv_before and r.conv_before > 0 and r.conv_after == r.conv_after
+                 and r.price_before == r.price_before and r.price_before < float(r.current_price) - 0.005)
+        if not known:
+            return "", np.nan
+        drop = 1 - r.conv_after / r.conv_before
+        if drop <= self.take_back_conversion_drop:
+            return "", round(-drop * 100, 1)
+        return (f"conversion_check: conversion {r.conv_before:.1%} → {r.conv_after:.1%} ({-drop:+.0%}, beyond "
+                f"−{self.take_back_conversion_drop:.0%}) since the raise {r.price_before:.2f} → {float(r.current_price):.2f} "
+                f"on {r.price_since:%Y-%m-%d}: take back part of it"), round(-drop * 100, 1)
 
     def _medium_gap(self, r) -> tuple:
         """Medium gap: raise 5–10 %, sized by elasticity; no stacking; take back a raise that hurt conversion."""
@@ -289,8 +350,8 @@ class PricingPolicy(Policy):
         how, guard = "", ""
         rule = "pre_stockout_medium_gap_raise"
         lo, hi = MEDIUM_GAP_BAND
-        if self.use_elasticity and r.days_to_arrival > 0:
-            stretch = float(price_change_for_units(max(r.sellable_cover_days, 1e-3) / r.days_to_arrival, beta))
+        if self.use_elasticity and r.days_to_replenishment > 0:
+            stretch = float(price_change_for_units(max(r.sellable_cover_days, 1e-3) / r.days_to_replenishment, beta))
             keep = float(price_change_for_units(1 - self.max_demand_drop, beta))
             c = float(np.clip(min(stretch, keep), lo, hi))
             if stretch <= keep and np.isclose(stretch, c):
@@ -344,10 +405,7 @@ class PricingPolicy(Policy):
             rule, d = "recovery_step_2_discount", self.recovery_second_discount
         new = ref * (1 - d)
         how = f"off the pre-stockout price {ref:.2f}" + (f"; {how}" if how else "")
-        if new < cur * (1 - RECOVERY_FIRST_BAND[1]):
-            new = cur * (1 - RECOVERY_FIRST_BAND[1])
-            guard += f"; never more than {RECOVERY_FIRST_BAND[1]:.0%} below today's price {cur:.2f}"
-        elif new > cur * 1.005:
+        if new > cur * 1.005:
             guard += f"; today's price {cur:.2f} is already below this rung: step up to it"
         return rule, new, how, guard
 
@@ -386,8 +444,6 @@ class PricingPolicy(Policy):
                       f"fees {r.fee_rate:.0%} + {self.margin_floor:.0%} margin)")
         if cur < r.floor_price:
             flag = (flag + "; " if flag else "") + f"price below margin floor {r.floor_price:.2f}"
-        if r.buybox_winner == "other":
-            guard += f"; Buy Box held by another seller at {r.buybox_price:.2f}"
         return new, guard, flag
 
     def _reason(self, r) -> str:
@@ -396,16 +452,19 @@ class PricingPolicy(Policy):
             "stockout_hold": "hold the price (keep any raise made before)",
             "pre_stockout_short_gap_hold": "hold the price and let it sell out",
             "pre_stockout_long_gap_flag": "a planning failure to fix (expedite, air freight), price held",
-            "pre_stockout_medium_gap_raise": f"raise {_pct(chg)}",
+            "pre_stockout_medium_gap_raise": f"raise {_pct(chg)}" if abs(chg) > 1e-9 else "no raise left after the guard rails",
             "pre_stockout_take_back_raise": f"take back part of the raise, {_pct(chg)}",
             "recovery_step_1_discount": f"{_pct(r.recommended_price / r.reference_price - 1)}",
             "recovery_step_2_discount": f"{_pct(r.recommended_price / r.reference_price - 1)}",
             "normal_hold": "healthy, hold the price",
             "normal_model_nudge": f"healthy, {_pct(chg)} toward the model's price",
+            "buybox_lost_win_back": f"buybox_lost_win_back {_pct(chg)}",
+            "recovery_over": f"recovery_over {_pct(chg)}",
+            "buybox_lost_hijack_playbook": "buybox_lost_hijack_playbook, price held",
         }[r.rule]
         text = f"{r.phase_reason if hasattr(r, 'phase_reason') else r.phase}: {words}"
         if r.how_text:
-            text += f" {r.how_text}" if r.rule.startswith("recovery") else f" ({r.how_text})"
+            text += f" {r.how_text}" if r.rule.startswith(("recovery", "buybox")) else f" ({r.how_text})"
         if abs(chg) > 1e-9 and r.phase == "pre_stockout" and r.predicted_units_change_pct != r.predicted_demand_change_pct:
             text += (f" (elasticity {r.elasticity:.1f} → {r.predicted_demand_change_pct:+.0f}% demand; stock until the "
                      f"arrival: {r.predicted_units_change_pct:+.0f}% units sold, {r.predicted_profit_change_pct:+.0f}% profit)")
@@ -413,6 +472,11 @@ class PricingPolicy(Policy):
             text += (f" (elasticity {r.elasticity:.1f} → {r.predicted_units_change_pct:+.0f}% units, "
                      f"{r.predicted_profit_change_pct:+.0f}% profit)")
         text += r.guard_text
+        bb = [f for f in str(r.flag).split("; ") if f.startswith("Buy Box lost")]
+        if bb and not r.rule.startswith("buybox"):
+            text += f"; {bb[0]}"
+        if r.conversion_check:
+            text += f"; {r.conversion_check}"
         if r.phase in ("pre_stockout", "stockout"):
             text += "; no promotions or deals while stock runs out"
         return text

@@ -33,6 +33,7 @@ from types import SimpleNamespace
 from workbench.errors import ParameterError
 from workbench.leadtime import lookup_lead_times
 from workbench.policies.base import Policy, check_in_range
+from workbench.policies.service import air_vs_sea, cost_optimal_service_level, stock_floor_units
 from workbench.stock import (MAX_COVER_DAYS, StockSnapshot, blended_ads, daily_sigma_from_intervals,  # noqa: F401
                              forecast_matrix, lognormal_params, plain_keys, simulate_stockout_probability)
 
@@ -200,6 +201,36 @@ def _window_mean_sq(std: np.ndarray, days: np.ndarray) -> np.ndarray:
     return c2[np.arange(std.shape[0]), k] / k
 
 
+def selling_prices(snapshot: StockSnapshot) -> np.ndarray:
+    """Today's selling price per SKU: the mean over channels of the latest price on or before as-of
+    (:func:`workbench.policies.pricing.current_prices`), else the list price. Margins (service level,
+    air vs sea) are at the price the units sell for, not the list price."""
+    from workbench.policies.pricing import current_prices
+
+    prod, sales = snapshot.products, snapshot.get("sales")
+    listed = prod["price"].to_numpy(float)
+    if sales is None or len(sales) == 0:
+        return listed
+    cur = current_prices(plain_keys(sales), plain_keys(prod), snapshot.as_of)
+    by_sku = cur.groupby(cur["sku"].astype(str))["current_price"].mean().reindex(snapshot.sku_index).to_numpy(float)
+    return np.where(np.isfinite(by_sku) & (by_sku > 0), by_sku, listed)  # a zero revenue is no price
+
+
+def order_today_lead_times(snapshot: StockSnapshot, default_mode: str = "sea"):
+    """Each SKU's usual ship mode (its most frequent mode in past shipments, else ``default_mode``) and
+    the lead time of an order placed on the as-of date at that mode (supplier × mode distribution,
+    seasonally shifted). Returns (modes, lookup frame). The one rule restock and the phase's gap share.
+    """
+    ships = snapshot["shipments"]
+    ships = ships[ships["order_date"] <= snapshot.as_of]
+    usual = (ships.assign(sku=ships["sku"].astype(str), mode=ships["mode"].astype(str))
+             .groupby(["sku", "mode"]).size().rename("k").reset_index()
+             .sort_values(["sku", "k"], ascending=[True, False]).drop_duplicates("sku").set_index("sku")["mode"])
+    modes = usual.reindex(snapshot.sku_index).fillna(default_mode).to_numpy(dtype=object)
+    supplier = snapshot.products["supplier"].astype(str).to_numpy(dtype=object)
+    return modes, lookup_lead_times(snapshot.lead_times, supplier, modes, snapshot.as_of)
+
+
 class RestockPolicy(Policy):
     """Restock policy: weekly periodic review, order-up-to with service-level safety stock (model) beside
     the seller's rule of thumb (domain-rules.md §1). All thresholds are parameters with playbook defaults.
@@ -236,6 +267,17 @@ class RestockPolicy(Policy):
         self,
         service_level: float = 0.95,
         key_item_service_level: float = 0.98,
+        service_level_rule: str = "cost_optimal",
+        carrying_rate: float = 0.25,
+        key_stock_days: float = 30.0,
+        regular_stock_days: float = 15.0,
+        air_only_if_it_pays: bool = True,
+        overstock_keep_days: float = 90.0,
+        removal_cover_days: float = 365.0,
+        defect_rate_flag: float = 0.05,
+        defect_min_units: float = 10.0,
+        returns_window_days: int = 28,
+        min_test_units: float = 100.0,
         service_measure: str = "cycle",
         demand_correlation: float = 0.0,
         order_policy: str = "order_up_to",
@@ -264,6 +306,17 @@ class RestockPolicy(Policy):
     ):
         self.service_level = service_level
         self.key_item_service_level = key_item_service_level
+        self.service_level_rule = service_level_rule
+        self.carrying_rate = carrying_rate
+        self.key_stock_days = key_stock_days
+        self.regular_stock_days = regular_stock_days
+        self.air_only_if_it_pays = air_only_if_it_pays
+        self.overstock_keep_days = overstock_keep_days
+        self.removal_cover_days = removal_cover_days
+        self.defect_rate_flag = defect_rate_flag
+        self.defect_min_units = defect_min_units
+        self.returns_window_days = returns_window_days
+        self.min_test_units = min_test_units
         self.service_measure = service_measure
         self.demand_correlation = demand_correlation
         self.order_policy = order_policy
@@ -300,6 +353,13 @@ class RestockPolicy(Policy):
                      "turnover_slow_per_month", "peak_stock_uplift", "turnover_fast_raise"):
             check_in_range(name, getattr(self, name), 0, np.inf, closed="left")
         check_in_range("turnover_slow_cut", self.turnover_slow_cut, 0, 1, closed="left")
+        check_in_range("carrying_rate", self.carrying_rate, 0, 5, closed="right")
+        check_in_range("defect_rate_flag", self.defect_rate_flag, 0, 1, closed="right")
+        for name in ("key_stock_days", "regular_stock_days", "overstock_keep_days", "removal_cover_days",
+                     "defect_min_units", "returns_window_days", "min_test_units"):
+            check_in_range(name, getattr(self, name), 0, np.inf, closed="left")
+        if self.service_level_rule not in ("cost_optimal", "fixed"):
+            raise ParameterError(f"`service_level_rule` must be 'cost_optimal' or 'fixed', got {self.service_level_rule!r}")
         check_in_range("demand_correlation", self.demand_correlation, 0, 1, closed="both")
         check_in_range("peak_min_event_uplift", self.peak_min_event_uplift, -1, np.inf, closed="left")
         if self.order_policy not in ("order_up_to", "reorder_point"):
@@ -325,8 +385,8 @@ class RestockPolicy(Policy):
         self._validate_all()
         w = SimpleNamespace(snap=snapshot, as_of=snapshot.as_of, prod=snapshot.products, n=len(snapshot.products))
         for step in (self._stock, self._lead_times, self._demand, self._targets, self._stockout, self._peak_events,
-                     self._new_products, self._turnover, self._quantities, self._order_by, self._rule_of_thumb,
-                     self._status):
+                     self._new_products, self._product_checks, self._turnover, self._quantities, self._order_by, self._rule_of_thumb,
+                     self._status, self._overstock):
             step(w)
         out = self._frame(w)
         out["reason"] = [restock_reason(r, self) for r in out.itertuples(index=False)]
@@ -344,16 +404,11 @@ class RestockPolicy(Policy):
 
     # --- lead times: the SKU's usual mode, supplier × mode distribution ----------------------------
     def _lead_times(self, w) -> None:
-        ships = w.snap["shipments"]
-        ships = ships[ships["order_date"] <= w.as_of]
-        skus = w.snap.sku_index
-        usual = (ships.assign(sku=ships["sku"].astype(str), mode=ships["mode"].astype(str))
-                 .groupby(["sku", "mode"]).size().rename("k").reset_index()
-                 .sort_values(["sku", "k"], ascending=[True, False]).drop_duplicates("sku").set_index("sku")["mode"])
-        w.main_mode = usual.reindex(skus).fillna(self.default_mode).to_numpy(dtype=object)
+        w.ships = w.snap["shipments"]
+        w.ships = w.ships[w.ships["order_date"] <= w.as_of]
+        w.main_mode, w.lt_main = order_today_lead_times(w.snap, self.default_mode)
         w.urgent = np.full(w.n, self.urgent_mode, dtype=object)
         supplier = w.prod["supplier"].astype(str).to_numpy(dtype=object)
-        w.lt_main = lookup_lead_times(w.snap.lead_times, supplier, w.main_mode, w.as_of)
         lt_urg = lookup_lead_times(w.snap.lead_times, supplier, w.urgent, w.as_of)
         w.L = np.maximum(w.lt_main["lead_time_days"].to_numpy(), 1.0)
         w.sL = w.lt_main["lead_time_std"].to_numpy()
@@ -361,7 +416,6 @@ class RestockPolicy(Policy):
         w.La = np.maximum(lt_urg["lead_time_days"].to_numpy(), 1.0)
         w.sLa = lt_urg["lead_time_std"].to_numpy()
         w.R = float(self.review_period_days)
-        w.ships = ships
 
     # --- demand over the lead time and the review period ----------------------------------------
     def _demand(self, w) -> None:
@@ -381,7 +435,16 @@ class RestockPolicy(Policy):
     # --- safety stock, reorder point, order-up-to ------------------------------------------------
     def _targets(self, w) -> None:
         key = w.prod["is_key_item"].astype(bool).to_numpy()
-        w.sl = np.where(key, self.key_item_service_level, self.service_level)
+        w.key = key
+        w.unit_cost = w.prod["unit_cost"].to_numpy(float)
+        w.selling_price = selling_prices(w.snap)
+        w.unit_margin = w.selling_price * (1 - w.prod["fee_rate"].to_numpy(float)) - w.unit_cost
+        if self.service_level_rule == "cost_optimal":
+            # newsvendor critical ratio per review period (service.py), key items floored at their level
+            w.sl = cost_optimal_service_level(w.unit_margin, w.unit_cost, self.carrying_rate, self.review_period_days,
+                                              key, key_floor=self.key_item_service_level)
+        else:
+            w.sl = np.where(key, self.key_item_service_level, self.service_level)
         w.case = w.prod["case_pack"].to_numpy(float)
         w.moq = w.prod["moq"].to_numpy(float)
         rho = float(self.demand_correlation)
@@ -396,6 +459,10 @@ class RestockPolicy(Policy):
         w.ss = safety_stock(w.z, w.L, w.d, np.sqrt(w.var_d), w.sL, rho)
         w.rop = w.DL + w.ss
         w.order_up_to = w.DLR + safety_stock(zR, w.L + w.R, w.d, np.sqrt(w.var_dR), w.sL, rho)
+        # stock standard (playbook §1): key items keep ≥ 30 days of sales, regular ≥ 15 after the order lands
+        w.stock_standard = w.DL + stock_floor_units(w.d, key, self.key_stock_days, self.regular_stock_days)
+        w.standard_binds = w.stock_standard > w.order_up_to
+        w.order_up_to = np.maximum(w.order_up_to, w.stock_standard)
 
     # --- stockout probability (the snapshot's one method) and the deterministic run-out day -------
     def _stockout(self, w) -> None:
@@ -453,7 +520,35 @@ class RestockPolicy(Policy):
         avg = w.snap.column("avg_on_hand_30d").astype(float)
         w.turnover = np.where(avg > 0, sold30 / np.where(avg > 0, avg, 1), np.nan)
 
-    # --- quantities: (R, S) order, peak pre-build, test batch, turnover, air bridge ----------------
+    # --- product checks: a stopped test and a defect-return spike (returns table) ---------------------
+    def _product_checks(self, w) -> None:
+        """Rules ``test_stop_no_reorder`` (a new product whose test says stop is not reordered; the verdict
+        needs ``min_test_units`` sold) and ``defect_returns_spike`` (quality returns over the last
+        ``returns_window_days`` > ``defect_rate_flag`` of units sold and ≥ ``defect_min_units``: flagged)."""
+        from workbench.risk.returns import DEFAULT_QUALITY, NewProductTestPolicy
+
+        sales, returns, skus = w.snap.get("sales"), w.snap.get("returns"), w.snap.sku_index
+        w.test_verdict = np.full(w.n, "", dtype=object)
+        if sales is not None and "launch_date" in w.prod.columns:
+            v = NewProductTestPolicy(min_units=self.min_test_units).evaluate(
+                w.prod, plain_keys(sales), plain_keys(returns) if returns is not None else None, w.as_of)
+            w.test_verdict = v.set_index("sku")["verdict"].reindex(skus).fillna("").to_numpy(dtype=object)
+        w.stop = w.test_verdict == "stop"
+        w.defect_units = np.zeros(w.n)
+        w.defect_rate = np.full(w.n, np.nan)
+        if returns is not None and sales is not None and len(returns):
+            start = w.as_of - pd.Timedelta(days=int(self.returns_window_days) - 1)
+            r = plain_keys(returns)
+            r = r[(r["date"] >= start) & (r["date"] <= w.as_of)]
+            q = r[r["reason"].astype(str).str.lower().str.replace("_", " ").str.contains(DEFAULT_QUALITY, regex=True)]
+            w.defect_units = q.groupby("sku")["units"].sum().reindex(skus).fillna(0).to_numpy(float)
+            s = plain_keys(sales)
+            sold = s[(s["date"] >= start) & (s["date"] <= w.as_of)].groupby("sku")["units"].sum().reindex(skus)
+            sold = sold.fillna(0).to_numpy(float)
+            w.defect_rate = np.where(sold > 0, w.defect_units / np.where(sold > 0, sold, 1), np.nan)
+        w.defect_spike = (np.nan_to_num(w.defect_rate) > self.defect_rate_flag) & (w.defect_units >= self.defect_min_units)
+
+    # --- quantities: (R, S) order, peak pre-build, test batch, turnover, air bridge, MOQ ------------
     def _quantities(self, w) -> None:
         # Periodic review (R, S): the next chance to order is R days away, so the protection interval is
         # L + R and any position below S is ordered up to S. ROP (L only) is the latest safe point.
@@ -461,25 +556,44 @@ class RestockPolicy(Policy):
         base_raw = np.where(w.need, w.order_up_to - w.ip, 0.0)
         peak_raw = np.where(w.prebuild, w.order_up_to * (1 + w.peak_up) - w.ip, 0.0)  # raise stock 50–100%
         new_raw = np.where(w.is_new, w.test_target - w.ip, 0.0)
-        raw = np.maximum.reduce([base_raw, peak_raw, new_raw, np.zeros(w.n)])
-        w.fast = (w.turnover > self.turnover_fast_per_month) & (raw > 0) & ~w.is_new
-        w.slow = (w.turnover < self.turnover_slow_per_month) & (raw > 0) & ~w.is_new & ~w.prebuild
+        w.raw_target = np.maximum.reduce([base_raw, peak_raw, new_raw, np.zeros(w.n)])
+        raw = w.raw_target
+        # Turnover iteration only for healthy SKUs (no run-out before an order placed today arrives): with
+        # 36–43 d sea lead times turnover below 1×/month is normal for a SKU that is running out.
+        sellable_days = w.snap.column("sellable_cover_days").astype(float)
+        w.healthy = (w.runout >= w.L + w.R) & (sellable_days >= self.alert_cover_days)
+        w.fast = (w.turnover > self.turnover_fast_per_month) & (raw > 0) & ~w.is_new & w.healthy
+        w.slow = (w.turnover < self.turnover_slow_per_month) & (raw > 0) & ~w.is_new & ~w.prebuild & w.healthy
         raw = np.where(w.fast, raw * (1 + self.turnover_fast_raise), raw)
         raw = np.where(w.slow, np.maximum(raw * (1 - self.turnover_slow_cut), np.maximum(w.rop - w.ip, 0.0)), raw)
-        # Air bridge: sea cannot arrive before the projected run-out.
+        raw = np.where(w.stop, 0.0, raw)  # test_stop_no_reorder
+        w.raw_after = raw
+        # Air bridge: its own small order in case packs, only when sea cannot arrive before the run-out
+        # and the margin it saves beats the freight premium (service.air_vs_sea).
         w.air_faster = w.La < w.L
-        sea_late = (w.air_faster & (w.runout < w.L)
+        sea_late = (w.air_faster & (w.runout < w.L) & ~w.stop
                     & ((w.cover <= self.consider_air_cover_days) | (w.p_main > 1 - w.sl)))
-        air_raw = np.where(sea_late, air_bridge_qty(w.mean, w.stock_path, w.arrivals_by_day, w.La, w.L), 0.0)
+        w.air_need = np.where(sea_late, air_bridge_qty(w.mean, w.stock_path, w.arrivals_by_day, w.La, w.L), 0.0)
         case = np.maximum(w.case, 1)
-        air_qty = np.where(air_raw > 0, np.ceil(np.round(air_raw / case, 9)) * case, 0.0)
-        w.qty = round_order_qty(np.maximum(raw, air_qty), w.moq, w.case)
-        w.air_qty = np.minimum(air_qty, w.qty).astype("int64")
-        main_qty = w.qty - w.air_qty
+        air_case = np.where(w.air_need > 0, np.ceil(np.round(w.air_need / case, 9)) * case, 0.0)
+        rates = freight_rates(w.ships, w.unit_cost, self.freight_cost_share)
+        w.rate_air, w.rate_main = rates(w.urgent), rates(w.main_mode)
+        cost = np.where(w.unit_cost > 0, w.unit_cost, 1.0)
+        w.air_benefit, pays = air_vs_sea(w.air_need, 0.0, w.unit_margin, air_case, cost, w.rate_air / cost,
+                                         w.rate_main / cost)
+        w.air_premium = air_case * np.maximum(w.rate_air - w.rate_main, 0.0)
+        w.air_rejected = (air_case > 0) & ~pays & bool(self.air_only_if_it_pays)
+        w.air_qty = np.where((air_case > 0) & ~w.air_rejected, air_case, 0.0).astype("int64")
+        # Main order: the rest of the target in case packs; the MOQ applies to the supplier order (air + main).
+        main_raw = np.maximum(raw - w.air_qty, 0.0)
+        w.main_case = np.where(main_raw > 0, np.ceil(np.round(main_raw / case, 9)) * case, 0.0)
+        main = np.where(main_raw > 0, np.ceil(np.round(np.maximum(main_raw, w.moq - w.air_qty) / case, 9)) * case, 0.0)
+        w.moq_extra = (main - w.main_case).astype("int64")
+        w.main_qty = main.astype("int64")
+        w.qty = (w.air_qty + w.main_qty).astype("int64")
         w.ship_mode = np.where(w.air_qty == 0, w.main_mode,
-                               np.where(main_qty == 0, w.urgent, w.urgent + "+" + w.main_mode))
-        rates = freight_rates(w.ships, w.prod["unit_cost"].to_numpy(float), self.freight_cost_share)
-        w.extra_freight = np.round(w.air_qty * np.maximum(rates(w.urgent) - rates(w.main_mode), 0.0), 2)
+                               np.where(w.main_qty == 0, w.urgent, w.urgent + "+" + w.main_mode))
+        w.extra_freight = np.round(w.air_qty * np.maximum(w.rate_air - w.rate_main, 0.0), 2)
 
     # --- order_by: first day the projected position drops below the reorder point -----------------
     def _order_by(self, w) -> None:
@@ -496,22 +610,44 @@ class RestockPolicy(Policy):
         w.rot_ss = self.rot_safety_days * w.ads_blend
         w.rot_qty = round_order_qty(w.ads_blend * w.L + w.rot_ss - w.available - w.inbound, w.moq, w.case)
 
-    # --- status: the playbook's cover bands ---------------------------------------------------------
+    # --- status: the playbook's cover bands, exactly as stated -----------------------------------------
     def _status(self, w) -> None:
+        """Rule ``cover_bands``: alert_under_7d when SELLABLE cover < ``alert_cover_days`` (restock now);
+        consider_air when cover (sellable + in transit) ≤ ``consider_air_cover_days``; order_now /
+        new_product when an order is placed; order_by_sea_soon when cover ≤ ``order_sea_cover_days``;
+        overstock when cover > ``overstock_cover_days``; ok otherwise. Checked in that order (first wins)."""
         d, cover = w.snap.column("daily_demand").astype(float), w.cover
+        sellable = w.snap.column("sellable_cover_days").astype(float)
         status = np.full(w.n, "ok", dtype=object)
         status[(cover > self.overstock_cover_days) & (w.available + w.inbound > 0)] = "overstock"
         status[(cover <= self.order_sea_cover_days) & (d > 0)] = "order_by_sea_soon"
         status[w.qty > 0] = np.where(w.is_new[w.qty > 0], "new_product", "order_now")
-        # The playbook's yellow band is about sea freight: only where the urgent mode is faster and
-        # the main mode cannot make it within the cover.
-        yellow = (cover <= self.consider_air_cover_days) & (d > 0) & w.air_faster & (cover < w.L)
-        status[yellow | (w.air_qty > 0)] = "consider_air"
-        status[(cover < self.alert_cover_days) & (d > 0)] = "alert_under_7d"
+        status[(cover <= self.consider_air_cover_days) & (d > 0)] = "consider_air"
+        status[(sellable < self.alert_cover_days) & (d > 0)] = "alert_under_7d"
         w.status = status
-        flags = {"service_level_rop": w.need, "peak_prebuild": w.prebuild, "test_batch": w.is_new,
-                 "turnover_fast": w.fast, "turnover_slow": w.slow, "air_bridge": w.air_qty > 0}
+        flags = {"service_level_rop": w.need, "stock_standard": w.need & w.standard_binds,
+                 "peak_prebuild": w.prebuild, "test_batch": w.is_new,
+                 "turnover_fast": w.fast, "turnover_slow": w.slow, "air_bridge": w.air_qty > 0,
+                 "air_not_worth_it": w.air_rejected, "moq_above_target": w.moq_extra > 0,
+                 "test_stop_no_reorder": w.stop, "defect_returns_spike": w.defect_spike,
+                 "overstock_clearance": status == "overstock"}
         w.rules = [",".join(k for k, v in flags.items() if v[i]) or "none" for i in range(w.n)]
+
+    # --- overstock: money tied up and what to do about it -------------------------------------------
+    def _overstock(self, w) -> None:
+        """Rule ``overstock_clearance``: cover > ``overstock_cover_days`` → the units above
+        ``overstock_keep_days`` of demand are excess; stock value at cost, its monthly holding cost at
+        ``carrying_rate``/12, and clearance (coupon, bundle, outlet deal) or, above ``removal_cover_days``,
+        removal / liquidation."""
+        d = w.snap.column("daily_demand").astype(float)
+        over = w.status == "overstock"
+        stock = w.available + w.inbound
+        w.excess_units = np.where(over, np.maximum(stock - d * self.overstock_keep_days, 0.0), 0.0).round()
+        w.stock_value = np.round(stock * w.unit_cost, 2)
+        w.excess_value = np.round(w.excess_units * w.unit_cost, 2)
+        w.holding_month = np.round(np.where(over, w.stock_value * self.carrying_rate / 12, 0.0), 2)
+        w.overstock_action = np.where(~over, "", np.where(w.cover > self.removal_cover_days,
+                                                          "removal / liquidation", "clearance: coupon, bundle or outlet deal"))
 
     def _frame(self, w) -> pd.DataFrame:
         s = w.snap.skus
@@ -533,7 +669,16 @@ class RestockPolicy(Policy):
             "lead_time_demand": np.round(w.DL, 1), "safety_stock": np.round(w.ss, 1),
             "reorder_point": np.round(w.rop, 1), "order_up_to": np.round(w.order_up_to, 1),
             "review_demand": np.round(w.DLR, 1), "inventory_position": w.ip.astype("int64"),
-            "recommended_qty": w.qty, "air_qty": w.air_qty, "ship_mode": w.ship_mode,
+            "recommended_qty": w.qty, "air_qty": w.air_qty, "main_qty": w.main_qty, "ship_mode": w.ship_mode,
+            "target_qty": np.round(w.raw_target, 1), "adjusted_qty": np.round(w.raw_after, 1),
+            "air_need": np.round(w.air_need, 1), "air_benefit_usd": np.round(w.air_benefit, 2),
+            "air_premium_usd": np.round(w.air_premium, 2), "main_case_qty": w.main_case.astype("int64"),
+            "moq_extra": w.moq_extra, "selling_price": np.round(w.selling_price, 2),
+            "unit_margin": np.round(w.unit_margin, 2),
+            "stock_standard": np.round(w.stock_standard, 1), "key_item": w.key,
+            "test_verdict": w.test_verdict, "defect_units": w.defect_units, "defect_rate": np.round(w.defect_rate, 3),
+            "excess_units": w.excess_units, "stock_value_usd": w.stock_value, "excess_value_usd": w.excess_value,
+            "holding_cost_month_usd": w.holding_month, "overstock_action": w.overstock_action,
             "extra_freight_usd": w.extra_freight, "order_by": w.order_by.normalize(), "days_until_order": w.t_order.astype(int),
             "planning_horizon_days": np.full(w.n, w.H),
             "stockout_probability": np.round(w.p_main, 4), "stockout_probability_air": np.round(w.p_urg, 4),
@@ -634,16 +779,81 @@ def _rule_of_thumb_text(r, p: RestockPolicy) -> str:
     return txt + "; both rounded to MOQ and case packs"
 
 
-def _order_text(r) -> str:
+def _quantity_text(r, p: RestockPolicy) -> str:
+    """Every unit of the order: target − position, adjustments, air bridge, case packs, MOQ."""
+    parts = [f"need {r.target_qty:.0f} = order-up-to {r.order_up_to:.0f} − position {r.inventory_position}"
+             if "service_level_rop" in r.rule else f"need {r.target_qty:.0f}"]
+    if "stock_standard" in r.rule:
+        parts.append(f"order-up-to raised to the stock standard ({p.key_stock_days if r.key_item else p.regular_stock_days:g} d "
+                     f"of sales after arrival for a {'key' if r.key_item else 'regular'} item)")
+    if "peak_prebuild" in r.rule:
+        parts.append(f"peak pre-build {r.order_up_to:.0f}×{1 + p.peak_stock_uplift:g} for {r.peak_event}")
+    if "test_batch" in r.rule:
+        parts.append("new product: test ADS×3 + ADS×transit")
+    if "turnover_fast" in r.rule:
+        parts.append(f"turnover_fast {r.turnover_per_month:.1f}×/month > {p.turnover_fast_per_month:g}: "
+                     f"+{p.turnover_fast_raise:.0%} → {r.adjusted_qty:.0f}")
+    if "turnover_slow" in r.rule:
+        parts.append(f"turnover_slow {r.turnover_per_month:.1f}×/month < {p.turnover_slow_per_month:g} on a healthy SKU: "
+                     f"−{p.turnover_slow_cut:.0%}, not below the reorder point → {r.adjusted_qty:.0f}")
+    if r.air_qty > 0:
+        parts.append(f"air_bridge {r.air_qty} by {r.urgent_mode} ({r.urgent_lead_time_days:.0f} d) = {r.air_need:.0f} units "
+                     f"short between day {r.urgent_lead_time_days:.0f} and the {r.main_mode} arrival on day "
+                     f"{r.lead_time_days:.0f}, rounded to cases of {r.case_pack:.0f}; saves ${r.air_need * r.unit_margin:,.0f} "
+                     f"margin vs ${r.air_premium_usd:,.0f} extra freight")
+    if "air_not_worth_it" in r.rule:
+        parts.append(f"air_not_worth_it: {r.air_need:.0f} units short before {r.main_mode} arrives, but air would cost "
+                     f"${r.air_premium_usd:,.0f} extra freight for ${r.air_need * r.unit_margin:,.0f} of margin "
+                     f"(${r.unit_margin:.2f}/unit): no air, those sales are lost")
+    if r.main_qty > 0:
+        rest = max(r.adjusted_qty - r.air_qty, 0)
+        txt = f"{r.main_mode} {r.main_qty} = {rest:.0f}" + (f" − {r.air_qty} by air" if r.air_qty else "")
+        txt += f" rounded up to cases of {r.case_pack:.0f} ({r.main_case_qty})"
+        if r.moq_extra > 0:
+            txt += (f"; moq_above_target: MOQ {r.moq:.0f} for the supplier order forces {r.moq_extra} more than "
+                    f"the target")
+        parts.append(txt)
+    elif r.air_qty > 0:
+        parts.append(f"position already ≥ target: only the air bridge is ordered (its own small order in case packs; "
+                     f"the MOQ {r.moq:.0f} applies to the supplier's regular order)")
+    return ": ".join([f"order {r.recommended_qty} by {r.order_by.date()}", "; ".join(parts)])
+
+
+def _order_text(r, p: RestockPolicy) -> str:
+    if "test_stop_no_reorder" in r.rule:
+        return (f"test_stop_no_reorder: the new-product test says stop (≥ {p.min_test_units:g} units judged), "
+                f"no reorder")
     if r.recommended_qty > 0:
-        txt = f"order {r.recommended_qty} (MOQ {r.moq:.0f}, case {r.case_pack:.0f}) by {r.order_by.date()}"
-        if r.air_qty > 0:
-            txt += (f"; {r.air_qty} by {r.urgent_mode} ({r.urgent_lead_time_days:.0f} d) to bridge the run-out on "
-                    f"day {r.runout_days:.0f} before {r.main_mode} arrives, +${r.extra_freight_usd:,.0f} freight")
-        return txt
+        return _quantity_text(r, p)
     if r.days_until_order >= r.planning_horizon_days:
         return f"no order needed within {r.planning_horizon_days} d (order by {r.order_by.date()} at the latest)"
     return f"no order now; order by {r.order_by.date()}"
+
+
+def _status_text(r, p: RestockPolicy) -> str:
+    """The cover band the status comes from, with its threshold (rule ``cover_bands``)."""
+    if r.status == "alert_under_7d":
+        txt = f"alert_under_7d: sellable cover {r.sellable_cover_days:.1f} d < {p.alert_cover_days:g} d, restock now"
+        if r.inbound > 0:
+            txt += f" ({r.inbound} in transit, next arrival {pd.Timestamp(r.next_arrival).date() if pd.notna(r.next_arrival) else '?'})"
+        return txt
+    if r.status == "consider_air":
+        txt = f"consider_air: cover {r.cover_days:.1f} d ≤ {p.consider_air_cover_days:g} d"
+        if r.lead_time_days <= r.sellable_cover_days:
+            txt += f" ({r.main_mode} arrives in {r.lead_time_days:.0f} d, within the cover: no air needed)"
+        return txt
+    if r.status == "overstock":
+        return (f"overstock_clearance: cover {r.cover_days:.0f} d > {p.overstock_cover_days:g} d; {r.excess_units:.0f} units "
+                f"above {p.overstock_keep_days:g} d of demand (${r.excess_value_usd:,.0f} at cost), ${r.stock_value_usd:,.0f} "
+                f"tied up costing ${r.holding_cost_month_usd:,.0f}/month at {p.carrying_rate:.0%}/yr → {r.overstock_action}")
+    if r.status == "order_by_sea_soon":
+        return f"order_by_sea_soon: cover {r.cover_days:.1f} d ≤ {p.order_sea_cover_days:g} d"
+    if r.status in ("order_now", "new_product"):
+        if r.main_qty == 0 and r.air_qty > 0:
+            return (f"{r.status}: position {r.inventory_position} covers the order-up-to {r.order_up_to:.0f}, but stock "
+                    f"runs out on day {r.runout_days:.0f} before the next arrival")
+        return f"{r.status}: position {r.inventory_position} < order-up-to {r.order_up_to:.0f}"
+    return f"ok: cover {r.cover_days:.1f} d"
 
 
 def restock_reason(r, p: RestockPolicy) -> str:
@@ -658,24 +868,22 @@ def restock_reason(r, p: RestockPolicy) -> str:
                      f"{r.lead_time_days:.0f} d ({r.main_mode}, p90 {r.lead_time_p90:.0f} d, std {r.lead_time_std:.1f} d)")
     if r.supplier_held > 0:
         parts.append(f"{r.supplier_held} held by the supplier (dropship) not counted as sellable")
+    parts.insert(0, _status_text(r, p))
     measure = "fill rate" if p.service_measure == "fill_rate" else "service"
-    parts.append(f"{measure} {r.service_level:.0%}: safety stock {r.safety_stock:.0f}, reorder point "
+    how = (f" (cost-optimal: margin ${r.unit_margin:.2f} at {r.selling_price:.2f} vs {p.carrying_rate:.0%}/yr carrying"
+           + (f", key-item floor {p.key_item_service_level:.0%}" if r.key_item else "") + ")"
+           if p.service_level_rule == "cost_optimal" else "")
+    parts.append(f"{measure} {r.service_level:.1%}{how}: safety stock {r.safety_stock:.0f}, reorder point "
                  f"{r.reorder_point:.0f}, order-up-to {r.order_up_to:.0f} vs position {r.inventory_position}")
     if r.inbound > 0:
         parts.append(f"{r.inbound} in transit" + (f" ({r.inbound_overdue} overdue: chase)" if r.inbound_overdue else ""))
-    parts.append(_order_text(r))
-    if "peak_prebuild" in r.rule:
-        parts.append(f"peak pre-build for {r.peak_event} {r.peak_date.date()}")
-    elif r.peak_event:
+    parts.append(_order_text(r, p))
+    if r.peak_event and "peak_prebuild" not in r.rule:
         parts.append(f"{r.peak_event} {r.peak_date.date()} ahead: order_by moved earlier")
-    if "test_batch" in r.rule:
-        parts.append("new product: test ADS×3 + ADS×transit")
-    if "turnover_fast" in r.rule:
-        parts.append(f"turnover {r.turnover_per_month:.1f}×/month > {p.turnover_fast_per_month:g}: "
-                     f"+{p.turnover_fast_raise:.0%}")
-    if "turnover_slow" in r.rule:
-        parts.append(f"turnover {r.turnover_per_month:.1f}×/month < {p.turnover_slow_per_month:g}: "
-                     f"−{p.turnover_slow_cut:.0%} (not below reorder point)")
+    if "defect_returns_spike" in r.rule:
+        parts.append(f"defect_returns_spike: {r.defect_units:.0f} defect/quality returns = {r.defect_rate:.0%} of units "
+                     f"sold in {p.returns_window_days} d (> {p.defect_rate_flag:.0%}): confirm the supplier fix before "
+                     f"this stock ships")
     parts.append(f"P(stockout before {r.main_mode} arrival) {r.stockout_probability:.2f}")
     parts.append(_rule_of_thumb_text(r, p))
     return "; ".join(parts)

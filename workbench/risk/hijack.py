@@ -220,9 +220,15 @@ class HijackScorer(BaseEstimator):
             feats = feats.merge(cover_days[["sku", "cover_days"]], on="sku", how="left")
         else:
             feats["cover_days"] = np.nan
+        lost = feats[feats.get("buybox_winner", pd.Series(dtype=object)).astype(str) == "other"] \
+            if "buybox_winner" in feats.columns else feats.iloc[:0]
+        lost = (lost.groupby("sku").agg(buybox_lost_channel=("channel", "first"), buybox_lost_price=("buybox_price", "first"))
+                .reset_index())
         scored = pd.concat([feats, self.score_features(feats)], axis=1)
         scored = (scored.sort_values(["sku", "hijack_score"], ascending=[True, False], kind="mergesort")
                   .groupby("sku", sort=True).head(1).reset_index(drop=True))
+        scored = scored.merge(lost, on="sku", how="left")
+        scored["buybox_lost"] = scored["buybox_lost_channel"].notna()
         scored["extra_protection"] = (scored["margin"] > self.extra_protection_margin).fillna(False)
         scored["margin_pct"] = (scored["margin"] * 100).round(1)
         scored["price_vs_median_pct"] = (scored["price_premium"] * 100).round(1)
@@ -238,6 +244,12 @@ class HijackScorer(BaseEstimator):
                      if r.brand_registered is True or r.brand_registered == True  # noqa: E712 (pandas boolean)
                      else "brand registration strongly advised (or move to a safer category)")
             text = text.format(brand=brand)
+        if r.buybox_lost:
+            registered = r.brand_registered is True or r.brand_registered == True  # noqa: E712
+            text = (f"buybox_lost on {r.buybox_lost_channel} (another seller wins at {float(r.buybox_lost_price):.2f}): within "
+                    f"1 h test buy, then " + ("brand-registry complaint" if registered else
+                                            "complaint to the marketplace (register the brand)")
+                    + "; price response only down to the margin floor (pricing); " + text)
         if r.extra_protection and r.hijack_level != "high":
             text += f"; margin {pct(r.margin)} > {pct(self.extra_protection_margin)}: extra protection (brand registry or a unique selling point)"
         return text

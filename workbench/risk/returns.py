@@ -14,6 +14,9 @@ New-product test verdict, per product launched within ``new_product_days`` befor
     stop          when conversion < 1% or bad_rate > 10%
     keep testing  otherwise; "insufficient data" when sessions (or returns, for a pass) are missing or
                   fewer than ``min_days`` days have been observed.
+    Minimum sample (rule ``test_min_sample``): a pass, or a stop on the bad-review rate, needs at least
+    ``min_units`` units sold (the playbook's test batch is 100–200 units); a stop on conversion needs
+    ``min_sessions`` sessions. Below that the verdict is "keep testing" with the sample named.
 """
 from __future__ import annotations
 
@@ -100,11 +103,15 @@ class NewProductTestPolicy(BaseEstimator):
 
     Parameters: pass_conversion 0.02, pass_bad_rate 0.05, stop_conversion 0.01, stop_bad_rate 0.10,
     test_days 28, new_product_days 120, min_days 7 (no verdict on fewer days of data),
+    min_units 100 (the playbook's smallest test batch), min_sessions 500,
     quality_pattern (regex on return reasons counted as bad).
     """
 
     def __init__(self, pass_conversion=0.02, pass_bad_rate=0.05, stop_conversion=0.01, stop_bad_rate=0.10,
-                 test_days=28, new_product_days=120, min_days=7, quality_pattern=DEFAULT_QUALITY):
+                 test_days=28, new_product_days=120, min_days=7, min_units=100, min_sessions=500,
+                 quality_pattern=DEFAULT_QUALITY):
+        self.min_units = min_units
+        self.min_sessions = min_sessions
         self.pass_conversion = pass_conversion
         self.pass_bad_rate = pass_bad_rate
         self.stop_conversion = stop_conversion
@@ -121,6 +128,10 @@ class NewProductTestPolicy(BaseEstimator):
         if not 0 <= self.pass_bad_rate <= self.stop_bad_rate <= 1:
             raise ParameterError(f"`pass_bad_rate` must be <= `stop_bad_rate` (both in [0, 1]), got "
                              f"{self.pass_bad_rate} and {self.stop_bad_rate}")
+        for name in ("min_units", "min_sessions"):
+            v = getattr(self, name)
+            if not (np.isfinite(v) and v >= 0):
+                raise ParameterError(f"`{name}` must be a number >= 0, got {v!r}")
         for name in ("test_days", "new_product_days", "min_days"):
             v = getattr(self, name)
             if not (isinstance(v, (int, np.integer)) and v >= 1):
@@ -174,15 +185,19 @@ class NewProductTestPolicy(BaseEstimator):
             if days < self.min_days:
                 verdict = "insufficient data"
                 rule = f"only {days} d of data (< {self.min_days} d): too early to judge"
-            elif not np.isnan(conv) and conv < self.stop_conversion:
+            elif not np.isnan(conv) and conv < self.stop_conversion and sessions >= self.min_sessions:
                 verdict = "stop"
-                rule = f"conversion < {pct(self.stop_conversion)}: find out why"
-            elif not np.isnan(bad) and bad > self.stop_bad_rate:
+                rule = f"conversion < {pct(self.stop_conversion)} over {num(sessions)} sessions: find out why"
+            elif not np.isnan(bad) and bad > self.stop_bad_rate and units >= self.min_units:
                 verdict = "stop"
-                rule = f"bad-review proxy > {pct(self.stop_bad_rate)}: find out why"
+                rule = f"bad-review proxy > {pct(self.stop_bad_rate)} over {num(units)} units: find out why"
             elif np.isnan(conv) or np.isnan(bad):
                 verdict = "insufficient data"
                 rule = "cannot pass without both conversion and bad-review rate"
+            elif units < self.min_units:
+                verdict = "keep testing"
+                rule = (f"test_min_sample: only {num(units)} units sold (< {num(self.min_units)}, the playbook's "
+                        f"test batch is 100–200 units): no verdict yet")
             elif conv >= self.pass_conversion and bad <= self.pass_bad_rate:
                 verdict = "pass"
                 rule = f"conversion >= {pct(self.pass_conversion)} and bad-review proxy <= {pct(self.pass_bad_rate)}"
