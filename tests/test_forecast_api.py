@@ -309,8 +309,12 @@ def test_cli_reads_known_future_regressors_and_checks_them(tmp_path, capsys):
     assert f"{fut}:2:ds: expected a date" in capsys.readouterr().err
 
 
-def test_restock_a_year_after_the_data_forecasts_zero_instead_of_crashing(tmp_path):
-    """Issue 18 item 5: `workbench restock --as-of` one year after the sales used to die with KeyError: 'source'."""
+def test_restock_a_year_after_the_data_runs_and_says_the_data_is_stale(tmp_path, capsys):
+    """Issue 18 item 5: `workbench restock --as-of` one year after the sales used to die with KeyError: 'source'.
+
+    Since the history ends at the last observed day (issue 12), the year without data is not read as a
+    year of zero sales: the run forecasts from the data it has and says how many days are missing.
+    """
     from workbench.config import PROJECT_ROOT
 
     out = tmp_path / "restock.csv"
@@ -318,4 +322,6 @@ def test_restock_a_year_after_the_data_forecasts_zero_instead_of_crashing(tmp_pa
                      "--output", str(out)])
     assert code == 0
     r = pd.read_csv(out)
-    assert len(r) == 40 and (r["forecast_model"] == "Zero").all()
+    assert len(r) == 40 and r["reason"].str.len().gt(0).all()
+    err = capsys.readouterr().err
+    assert "366 day(s) missing" in err
