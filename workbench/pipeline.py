@@ -10,6 +10,10 @@ the entry points read the default location once from :func:`workbench.config.def
 from __future__ import annotations
 
 import logging
+import resource
+import sys
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -43,6 +47,7 @@ class PipelineResult:
     ads: pd.DataFrame | None = None
     risk: dict = field(default_factory=dict)   # risk, account_health, alerts, feed, returns, new_products (, model)
     risk_notes: list = field(default_factory=list)
+    stages: dict = field(default_factory=dict)  # stage -> {"seconds", "cpu_seconds", "peak_rss_mb"}
 
     @property
     def missing_days(self) -> int:
@@ -58,6 +63,29 @@ class PipelineResult:
             return f"data through {last:%Y-%m-%d} (the as-of date)"
         return (f"data ends {last:%Y-%m-%d}: {self.missing_days} day(s) missing before as-of "
                 f"{self.as_of:%Y-%m-%d}; no sales are assumed for them")
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, MB (Linux reports KiB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+@contextmanager
+def stage(name: str, into: dict):
+    """Time one stage (wall and CPU seconds) and note the process's peak memory after it; logged at INFO."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    yield
+    into[name] = {"seconds": round(time.perf_counter() - t0, 2), "cpu_seconds": round(time.process_time() - c0, 2),
+                  "peak_rss_mb": peak_rss_mb()}
+    log.info("stage %s: %.1f s (cpu %.1f s), peak RSS %.0f MB", name, into[name]["seconds"],
+             into[name]["cpu_seconds"], into[name]["peak_rss_mb"])
+
+
+def progress(items, desc: str):
+    """A progress bar over ``items`` on a terminal; silent when stderr is not a TTY (cron, papermill, tests)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(items, desc=desc, disable=not sys.stderr.isatty(), leave=False)
 
 
 @dataclass
@@ -91,24 +119,31 @@ class Pipeline:
         unknown = set(steps) - set(STEPS)
         if unknown:
             raise ValueError(f"unknown pipeline step(s) {sorted(unknown)}; choose from {STEPS}")
-        fc = forecast if forecast is not None else self.forecast(ds, as_of, overrides)
-        snap = build_snapshot(ds, as_of, forecast=fc.forecast, history=fc.history)
-        res = PipelineResult(ds=ds, as_of=as_of, forecast=fc, snapshot=snap)
+        stages: dict = {}
+        with stage("forecast", stages):
+            fc = forecast if forecast is not None else self.forecast(ds, as_of, overrides)
+        with stage("snapshot", stages):
+            snap = build_snapshot(ds, as_of, forecast=fc.forecast, history=fc.history)
+        res = PipelineResult(ds=ds, as_of=as_of, forecast=fc, snapshot=snap, stages=stages)
         if snap.missing_days:
             log.warning(res.data_note())
         if "restock" in steps or "risk" in steps:
-            res.restock = self.restock.recommend(snap)
-            res.locations = self.locations.recommend(snap, res.restock)
+            with stage("restock", stages):
+                res.restock = self.restock.recommend(snap)
+                res.locations = self.locations.recommend(snap, res.restock)
         if "pricing" in steps or "ads" in steps:
-            res.phases = self.pricing.phase.recommend(snap)
-        if "pricing" in steps:
-            res.pricing = self.pricing.recommend(snap, phases=res.phases)
+            with stage("pricing", stages):
+                res.phases = self.pricing.phase.recommend(snap)
+                if "pricing" in steps:
+                    res.pricing = self.pricing.recommend(snap, phases=res.phases)
         if "ads" in steps and ds.get("ads") is not None:
-            res.ads = self.ads.recommend(snap, phases=res.phases)
+            with stage("ads", stages):
+                res.ads = self.ads.recommend(snap, phases=res.phases)
         if "risk" in steps:
             from workbench.risk.run import _compute
 
-            frames, res.risk_notes = _compute(snap, res.restock)
+            with stage("risk", stages):
+                frames, res.risk_notes = _compute(snap, res.restock)
             if not include_model:
                 frames.pop("model")
             res.risk = frames
