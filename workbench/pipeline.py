@@ -16,6 +16,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from workbench.policies.ads import AdBudgetPolicy
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 FORECAST_HORIZON_DAYS = 120
 FORECAST_LEVELS = (80, 95)
 STEPS = ("restock", "pricing", "ads", "risk")
+# SKUs forecast in one call: the candidates' backtest frames grow with SKUs x days x models (issue 12, item 8)
+FORECAST_CHUNK_SKUS = 2500
 
 
 @dataclass
@@ -98,13 +101,40 @@ class Pipeline:
     locations: LocationPolicy = field(default_factory=LocationPolicy)
     horizon_days: int = FORECAST_HORIZON_DAYS
     levels: tuple = FORECAST_LEVELS
+    chunk_skus: int = FORECAST_CHUNK_SKUS
 
     def forecast(self, ds, as_of, overrides=None):
-        """Demand history (ends at the last observed day) and daily forecasts per SKU."""
-        from workbench.forecast.api import forecast_frame
+        """Demand history (ends at the last observed day) and daily forecasts per SKU.
+
+        Up to ``chunk_skus`` SKUs are forecast in one call; a larger catalog is forecast in near-equal
+        chunks of consecutive SKUs (a progress bar on a terminal), each a full forecast run (class
+        pooling, global model, ensembles, guard) over thousands of series, so that the backtest frames
+        of every candidate model never exist for the whole catalog at once.
+        """
         from workbench.forecast.history import demand_history
 
         history = demand_history(ds.tables if hasattr(ds, "tables") else ds, pd.Timestamp(as_of))
+        ids = np.sort(history["unique_id"].astype(str).unique())
+        n_chunks = max(1, -(-len(ids) // max(int(self.chunk_skus), 1)))
+        if n_chunks == 1:
+            return self._forecast(history, ds, overrides)
+        codes = np.searchsorted(ids, history["unique_id"].astype(str).to_numpy())
+        bounds = np.linspace(0, len(ids), n_chunks + 1).astype(int)
+        order = np.argsort(codes, kind="stable")
+        starts = np.searchsorted(codes[order], bounds)
+        parts = []
+        for i in progress(range(n_chunks), "forecast (SKU chunks)"):
+            part = self._forecast(history.iloc[order[starts[i]:starts[i + 1]]], ds, overrides)
+            part.candidates = None  # every candidate's future: only the tuning notebook reads it, per SKU
+            parts.append(part)
+            log.info("forecast chunk %d/%d: %d SKUs, peak RSS %.0f MB", i + 1, n_chunks,
+                     bounds[i + 1] - bounds[i], peak_rss_mb())
+        del history
+        return combine_forecasts(parts)
+
+    def _forecast(self, history: pd.DataFrame, ds, overrides):
+        from workbench.forecast.api import forecast_frame
+
         return forecast_frame(history, horizon=self.horizon_days, freq="D", levels=list(self.levels),
                               events=ds.get("events"), overrides=overrides)
 
@@ -148,6 +178,24 @@ class Pipeline:
                 frames.pop("model")
             res.risk = frames
         return res
+
+
+def combine_forecasts(parts: list):
+    """One ForecastResult from the results of SKU chunks: frames concatenated, ensembles' members merged,
+    stage timings summed."""
+    from workbench.forecast.api import ForecastResult
+
+    frames = {}
+    for name in ("forecast", "backtest", "classification", "lost_units", "choices", "history"):
+        frames[name] = pd.concat([getattr(p, name) for p in parts], ignore_index=True)
+    ensembles: dict = {}
+    timings: dict = {}
+    for p in parts:
+        for k, members in p.ensembles.items():
+            ensembles[k] = list(dict.fromkeys([*ensembles.get(k, []), *members]))
+        for k, v in p.timings.items():
+            timings[k] = timings.get(k, 0.0) + v
+    return ForecastResult(**frames, ensembles=ensembles, candidates=None, timings=timings)
 
 
 def run_pipeline(ds, as_of, *, overrides=None, forecast=None, steps=STEPS, include_model: bool = False,
