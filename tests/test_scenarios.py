@@ -236,3 +236,20 @@ def test_the_simulation_steps_transit_arrivals_and_the_review_order():
     # rounded up to whole cases of 12 (36) and at least the MOQ of 25
     qty = _review_order(inp, slice(0, 1), 7, np.array([[10.0]]), np.array([[0.0]]), cum_mean)
     assert qty[0, 0] == 36
+
+
+def test_run_scenario_steps_plan_inputs_and_tables(base):
+    from workbench.scenarios.run import order_plan_table, plan_under, sim_inputs, stock_fan_table
+    from workbench.scenarios.simulate import simulate
+
+    sc = load_scenario_set(SHIPPED)[0]
+    plan = plan_under(base, sc)
+    assert plan["q"].shape == base.quantiles.shape and list(plan["rec"]["sku"]) == list(base.skus)
+    inp, modes = sim_inputs(base, sc, plan)
+    assert (inp.order0_main + inp.order0_urgent == plan["rec"]["recommended_qty"].to_numpy()).all()
+    sim, orders = simulate(inp, deterministic=True, record_orders=True)
+    fan = stock_fan_table(base, sim)
+    assert (fan["sku"] == "ALL").sum() == base.quantiles.shape[1] and (fan["p10"] <= fan["p90"]).all()
+    plan_tbl = order_plan_table(base, orders, modes)
+    today = plan_tbl[plan_tbl["order_date"] == base.as_of]
+    assert today["qty"].sum() == plan["rec"]["recommended_qty"].sum()
