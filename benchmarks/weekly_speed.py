@@ -147,7 +147,7 @@ def main() -> None:
         write_sample_dataset(big, GeneratorConfig(n_skus=args.skus, years=2, seed=5), include_truth=False)
     rows = [] if args.no_samples else [measure("data/samples", SAMPLE_DATA)]
     rows.append(measure(f"generated {args.skus} SKUs", big))
-    write_result("weekly_speed", {"rows": rows, "targets": TARGETS}, markdown(rows))
+    write_result(f"weekly_speed_{args.skus}", {"rows": rows, "targets": TARGETS}, markdown(rows))
 
 
 if __name__ == "__main__":
