@@ -84,7 +84,7 @@ def seasonal_naive_forecast(sales: pd.DataFrame, skus, as_of, horizon_days: int 
 
 def blend_forecast(sales: pd.DataFrame, skus, as_of, horizon_days: int = 90) -> pd.DataFrame:
     """Flat forecast at the seller's ADS blend (the rule of thumb's information), σ = sqrt(yhat)."""
-    from workbench.policies.restock import blended_ads
+    from workbench.stock import blended_ads
 
     ads = blended_ads(sales, skus, as_of)["ads_blend"].to_numpy()
     skus = pd.Index(skus)

@@ -1,4 +1,5 @@
 """Lead-time distributions per supplier × mode and in-transit arrival risk, with hand-checkable numbers."""
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -105,3 +106,28 @@ def test_no_open_shipments_gives_an_empty_typed_frame():
 def test_negative_prior_is_rejected_with_a_message_naming_it():
     with pytest.raises(ValueError, match="`prior_shipments` must be"):
         lead_time_distributions(shipments([]), AS_OF, prior_shipments=-1)
+
+
+def test_the_named_steps_of_lead_time_distributions():
+    from workbench.leadtime import (MODES, deseasonalize, pooled_by_mode, received_lead_times, seasonal_shifts,
+                                    supplier_rows)
+
+    rows = []
+    for i, lt in enumerate([30, 34, 38, 30, 34, 38]):
+        order = pd.Timestamp("2025-01-05") + pd.Timedelta(days=30 * i)
+        rows.append(dict(shipment_id=f"S{i}", sku="A", supplier="ACME", mode="sea", qty=10, order_date=order,
+                         ship_date=order, eta=order + pd.Timedelta(days=32), received_date=order + pd.Timedelta(days=lt),
+                         location="WH"))
+    ships = pd.DataFrame(rows)
+    done = received_lead_times(ships, "2025-12-31")
+    shifts = seasonal_shifts(done, k=5.0)
+    assert set(shifts) == set(MODES) and all(len(v) == 12 for v in shifts.values())
+    assert np.allclose(shifts["air"], 0.0)  # no air shipments: no shift
+    flat = deseasonalize(done, {m: np.zeros(12) for m in MODES})
+    assert (flat["lead_time_days"] == flat["raw_lead_time_days"]).all()
+    pooled = pooled_by_mode(flat, {m: (10.0, 2.0) for m in MODES})
+    assert pooled["sea"]["source"] == "mode_pool" and pooled["sea"]["mean"] == pytest.approx(34.0)
+    assert pooled["air"]["source"] == "default" and pooled["air"]["mean"] == 10.0
+    (acme,) = supplier_rows(flat, pooled, k=5.0)
+    # six own shipments against five pseudo-shipments of the pool: weight 6/11; own mean = pool mean here
+    assert acme["weight_own"] == pytest.approx(6 / 11) and acme["lead_time_days"] == pytest.approx(34.0)

@@ -110,3 +110,17 @@ def test_the_weekly_results_say_how_many_days_of_data_are_missing(result):
     cov = coverage_table(result)
     assert cov.loc[0, "missing_days"] == 1 and cov.loc[0, "last_observed"] == pd.Timestamp("2026-11-22")
     assert WeeklyResults(AS_OF, {"coverage": cov}).kpis()["days of data missing before as-of"] == 1
+
+
+def test_a_large_catalog_is_forecast_in_sku_chunks_that_cover_every_sku_once(data, result):
+    ds = load_dataset(data)
+    chunked = Pipeline(horizon_days=14, chunk_skus=3).forecast(ds, AS_OF)  # 8 SKUs: chunks of 3, 3, 2
+    whole = result.forecast
+    f = chunked.forecast
+    assert sorted(f["unique_id"].unique()) == sorted(whole.forecast["unique_id"].unique())
+    assert (f.groupby("unique_id").size() == 14).all() and f["reason"].str.len().gt(0).all()
+    assert sorted(chunked.choices["unique_id"]) == sorted(whole.choices["unique_id"])
+    cols = ["unique_id", "ds", "y_observed"]
+    pd.testing.assert_frame_equal(chunked.history[cols].sort_values(cols[:2]).reset_index(drop=True),
+                                  whole.history[cols].sort_values(cols[:2]).reset_index(drop=True))
+    assert chunked.candidates is None and chunked.timings["validate"] > 0

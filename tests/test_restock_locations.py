@@ -179,3 +179,34 @@ def test_generated_dataset_plan_meets_the_contract():
     shelf_after = (src["available"] - src["transfer_out"]) / src["ads_location"].where(src["ads_location"] > 0)
     assert (shelf_after.fillna(np.inf) >= policy.min_cover_days).all()
     assert (src["days_of_cover"] > policy.surplus_cover_days).all()
+
+
+def test_the_named_steps_location_rows_shares_and_split():
+    from workbench.policies.locations import demand_shares, location_rows, main_location, split_order
+    from workbench.stock import location_stock
+
+    inv = history(EAST=[768, 726, 684, 642, 600], WEST=[136, 108, 80, 52, 24])
+    inv = pd.concat([inv, history(DROP=[700])], ignore_index=True)
+    stock = location_stock(inv, AS_OF)
+    open_ = pd.DataFrame({"sku": ["A"], "location": ["WEST"], "qty": [30]})
+    rows = location_rows(stock, open_, pd.Index(["A"]), exclude={"DROP"})
+    assert list(rows["location"]) == ["EAST", "WEST"] and list(rows["inbound"]) == [0, 30]
+    flow = pd.DataFrame({"sku": ["A", "A"], "location": ["EAST", "WEST"], "outflow": [168.0, 112.0], "n_pairs": [4, 4]})
+    shares = demand_shares(rows, flow, np.array([10.0, 10.0]))
+    assert list(shares["demand_share"]) == [0.6, 0.4] and list(shares["days_of_cover"]) == [100.0, 13.5]
+    main = main_location(shares)
+    assert list(main) == [True, False]
+    # 100 units ordered: WEST (54 units, 13.5 d) is lifted first; both end near a common cover
+    alloc, proj = split_order(shares, np.array([100.0, 100.0]), np.ones(2), main, np.zeros(2))
+    assert alloc.sum() == 100 and alloc[1] == 100 and proj[1] == pytest.approx(154 / 4, abs=0.01)
+
+
+def test_the_policy_reads_per_location_stock_and_inbound_from_the_snapshot():
+    from workbench.stock import location_stock
+
+    inv = history(EAST=[768, 726, 684, 642, 600], WEST=[136, 108, 80, 52, 24])
+    raw = location_plan(restock_row(), inv, shipments(), AS_OF, products=products(case_pack=[10]))
+    # the same plan from a stock picture given in (as LocationPolicy.recommend passes the snapshot's)
+    given = location_plan(restock_row(), inv, shipments(), AS_OF, products=products(case_pack=[10]),
+                          stock=location_stock(inv, AS_OF), open_shipments=shipments().iloc[:0])
+    pd.testing.assert_frame_equal(raw, given)

@@ -216,3 +216,40 @@ def test_bad_scenarios_fail_before_anything_is_written(tmp_path):
     with pytest.raises(InputError):
         run_what_if(SAMPLES, "2026-11-23", folder, tmp_path / "out", n_paths=10)
     assert not (tmp_path / "out").exists()
+
+
+def test_the_simulation_steps_transit_arrivals_and_the_review_order():
+    from workbench.scenarios.simulate import SimInputs, _review_order, _schedule_transit
+
+    n, H = 1, 30
+    one = np.ones(n)
+    inp = SimInputs(demand_q=np.full((n, H, 5), 2.0), available=one * 10, transit_day=np.array([[5.0]]),
+                    transit_sd=np.array([[0.0]]), transit_qty=np.array([[40.0]]), order0_main=one * 0,
+                    order0_urgent=one * 0, lt_main=one * 10, lt_main_sd=one, lt_urgent=one * 3, lt_urgent_sd=one,
+                    safety_stock=one * 6, moq=one * 25, case_pack=one * 12, unit_cost=one, unit_price=one * 3,
+                    rate_main=one, rate_urgent=one)
+    arr = np.zeros((n, 1, H + 2), np.float32)
+    on_order = _schedule_transit(inp, slice(0, 1), 1, np.random.default_rng(0), True, arr)
+    assert on_order[0, 0] == 40 and arr[0, 0, 5] == 40 and arr.sum() == 40
+    cum_mean = np.concatenate([np.zeros((n, 1)), np.cumsum(inp.demand_q[:, :, 2], axis=1)], axis=1)
+    # day 7: cover (7, 7 + 10 + 7] at 2/d = 34 + safety 6 = 40 against 10 on hand + 0 on order → 30,
+    # rounded up to whole cases of 12 (36) and at least the MOQ of 25
+    qty = _review_order(inp, slice(0, 1), 7, np.array([[10.0]]), np.array([[0.0]]), cum_mean)
+    assert qty[0, 0] == 36
+
+
+def test_run_scenario_steps_plan_inputs_and_tables(base):
+    from workbench.scenarios.run import order_plan_table, plan_under, sim_inputs, stock_fan_table
+    from workbench.scenarios.simulate import simulate
+
+    sc = load_scenario_set(SHIPPED)[0]
+    plan = plan_under(base, sc)
+    assert plan["q"].shape == base.quantiles.shape and list(plan["rec"]["sku"]) == list(base.skus)
+    inp, modes = sim_inputs(base, sc, plan)
+    assert (inp.order0_main + inp.order0_urgent == plan["rec"]["recommended_qty"].to_numpy()).all()
+    sim, orders = simulate(inp, deterministic=True, record_orders=True)
+    fan = stock_fan_table(base, sim)
+    assert (fan["sku"] == "ALL").sum() == base.quantiles.shape[1] and (fan["p10"] <= fan["p90"]).all()
+    plan_tbl = order_plan_table(base, orders, modes)
+    today = plan_tbl[plan_tbl["order_date"] == base.as_of]
+    assert today["qty"].sum() == plan["rec"]["recommended_qty"].sum()

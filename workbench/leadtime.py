@@ -83,31 +83,52 @@ def lead_time_distributions(
     :data:`MODES` has a pooled row; a mode without history gets its default (``source == "default"``).
 
     Columns: see :data:`LT_COLUMNS`. ``source`` is ``supplier`` (weight on own history ≥ 0.8),
-    ``shrunk`` (blended with the mode pool), ``mode_pool`` or ``default``.
+    ``shrunk`` (blended with the mode pool), ``mode_pool`` or ``default``. Steps:
+    :func:`seasonal_shifts` → :func:`deseasonalize` → :func:`pooled_by_mode` → :func:`supplier_rows`.
     """
     _check_positive("prior_shipments", prior_shipments, allow_zero=True)
     defaults = {**DEFAULT_LEAD_TIMES, **(defaults or {})}
     done = received_lead_times(shipments, as_of)
     k = float(prior_shipments)
+    shifts = seasonal_shifts(done, k) if seasonal else {mode: np.zeros(12) for mode in MODES}
+    done = deseasonalize(done, shifts)
+    pooled = pooled_by_mode(done, defaults)
+    rows = [_pooled_row(mode, pooled[mode]) for mode in MODES] + supplier_rows(done, pooled, k)
+    out = pd.DataFrame(rows)
+    for m in range(12):
+        out[f"shift_m{m + 1:02d}"] = [float(shifts[mode][m]) for mode in out["mode"]]
+    out["n_shipments"] = out["n_shipments"].astype("int64")
+    return out[LT_COLUMNS].reset_index(drop=True)
 
-    # Seasonal shift per mode × order month: residual against the supplier × mode mean.
+
+def seasonal_shifts(done: pd.DataFrame, k: float) -> dict[str, np.ndarray]:
+    """Seasonal shift per mode × order month (12 values per mode): the mean residual against the
+    supplier × mode mean, shrunk toward 0 by ``k`` pseudo-shipments."""
     shifts = {mode: np.zeros(12) for mode in MODES}
-    if seasonal and len(done):
+    if len(done):
         resid = done["lead_time_days"] - done.groupby(["supplier", "mode"])["lead_time_days"].transform("mean")
         tmp = done.assign(resid=resid).groupby(["mode", "order_month"])["resid"].agg(["sum", "count"])
         for (mode, month), row in tmp.iterrows():
             if mode in shifts:
                 shifts[mode][int(month) - 1] = row["sum"] / (row["count"] + k)
+    return shifts
 
-    # Spread and quantiles are of the deseasonalized lead time: the order month's shift is
-    # predictable, so it moves the mean at lookup instead of widening the std (and safety stock).
-    if len(done):
-        month_shift = np.array([shifts.get(m, np.zeros(12))[mo - 1] for m, mo in zip(done["mode"], done["order_month"])])
-        done = done.assign(raw_lead_time_days=done["lead_time_days"], lead_time_days=done["lead_time_days"] - month_shift)
-    else:
-        done = done.assign(raw_lead_time_days=done["lead_time_days"])
 
-    # Pooled per mode.
+def deseasonalize(done: pd.DataFrame, shifts: dict[str, np.ndarray]) -> pd.DataFrame:
+    """``lead_time_days`` minus its order month's shift (the raw value kept as ``raw_lead_time_days``).
+
+    Spread and quantiles are of the deseasonalized lead time: the order month's shift is
+    predictable, so it moves the mean at lookup instead of widening the std (and safety stock).
+    """
+    if not len(done):
+        return done.assign(raw_lead_time_days=done["lead_time_days"])
+    month_shift = np.array([shifts.get(m, np.zeros(12))[mo - 1] for m, mo in zip(done["mode"], done["order_month"])])
+    return done.assign(raw_lead_time_days=done["lead_time_days"], lead_time_days=done["lead_time_days"] - month_shift)
+
+
+def pooled_by_mode(done: pd.DataFrame, defaults: dict) -> dict[str, dict]:
+    """Per mode: the pooled lead time and lateness of every supplier (``mode_pool``), or the mode's
+    default with fewer than two shipments (``default``)."""
     pooled: dict[str, dict] = {}
     for mode in MODES:
         g = done[done["mode"] == mode]
@@ -129,16 +150,21 @@ def lead_time_distributions(
                 n=len(g), mean=m, std=sd, p50=m, p90=m + 1.2816 * sd, p95=m + 1.6449 * sd,
                 lm=lm, ls=ls, late_share=np.nan, source="default",
             )
+    return pooled
 
+
+def _pooled_row(mode: str, p: dict) -> dict:
+    return dict(
+        supplier=POOLED, mode=mode, n_shipments=p["n"], lead_time_days=p["mean"], lead_time_std=p["std"],
+        p50_days=p["p50"], p90_days=p["p90"], p95_days=p["p95"], raw_mean_days=p.get("raw_mean", p["mean"]),
+        raw_std_days=p.get("raw_std", p["std"]), weight_own=1.0 if p["source"] == "mode_pool" else 0.0,
+        source=p["source"], lateness_mean_days=p["lm"], lateness_std_days=p["ls"], late_share=p["late_share"],
+    )
+
+
+def supplier_rows(done: pd.DataFrame, pooled: dict[str, dict], k: float) -> list[dict]:
+    """One row per supplier × mode: its own history shrunk toward the mode pool with weight n / (n + k)."""
     rows = []
-    for mode in MODES:
-        p = pooled[mode]
-        rows.append(dict(
-            supplier=POOLED, mode=mode, n_shipments=p["n"], lead_time_days=p["mean"], lead_time_std=p["std"],
-            p50_days=p["p50"], p90_days=p["p90"], p95_days=p["p95"], raw_mean_days=p.get("raw_mean", p["mean"]),
-            raw_std_days=p.get("raw_std", p["std"]), weight_own=1.0 if p["source"] == "mode_pool" else 0.0, source=p["source"],
-            lateness_mean_days=p["lm"], lateness_std_days=p["ls"], late_share=p["late_share"],
-        ))
     for (supplier, mode), g in done.groupby(["supplier", "mode"], sort=True):
         p = pooled[mode]
         lt = g["lead_time_days"].to_numpy()
@@ -164,11 +190,7 @@ def lead_time_distributions(
             lateness_std_days=float(np.sqrt(wl * own_ls**2 + (1 - wl) * p["ls"] ** 2)),
             late_share=float((late > 0).mean()) if nl else np.nan,
         ))
-    out = pd.DataFrame(rows)
-    for m in range(12):
-        out[f"shift_m{m + 1:02d}"] = [float(shifts[mode][m]) for mode in out["mode"]]
-    out["n_shipments"] = out["n_shipments"].astype("int64")
-    return out[LT_COLUMNS].reset_index(drop=True)
+    return rows
 
 
 def lookup_lead_times(lt_table: pd.DataFrame, supplier, mode, order_date=None) -> pd.DataFrame:

@@ -10,8 +10,13 @@ the entry points read the default location once from :func:`workbench.config.def
 from __future__ import annotations
 
 import logging
+import resource
+import sys
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from workbench.policies.ads import AdBudgetPolicy
@@ -26,6 +31,8 @@ log = logging.getLogger(__name__)
 FORECAST_HORIZON_DAYS = 120
 FORECAST_LEVELS = (80, 95)
 STEPS = ("restock", "pricing", "ads", "risk")
+# SKUs forecast in one call: the candidates' backtest frames grow with SKUs x days x models (issue 12, item 8)
+FORECAST_CHUNK_SKUS = 2500
 
 
 @dataclass
@@ -43,6 +50,7 @@ class PipelineResult:
     ads: pd.DataFrame | None = None
     risk: dict = field(default_factory=dict)   # risk, account_health, alerts, feed, returns, new_products (, model)
     risk_notes: list = field(default_factory=list)
+    stages: dict = field(default_factory=dict)  # stage -> {"seconds", "cpu_seconds", "peak_rss_mb"}
 
     @property
     def missing_days(self) -> int:
@@ -60,6 +68,29 @@ class PipelineResult:
                 f"{self.as_of:%Y-%m-%d}; no sales are assumed for them")
 
 
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, MB (Linux reports KiB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+@contextmanager
+def stage(name: str, into: dict):
+    """Time one stage (wall and CPU seconds) and note the process's peak memory after it; logged at INFO."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    yield
+    into[name] = {"seconds": round(time.perf_counter() - t0, 2), "cpu_seconds": round(time.process_time() - c0, 2),
+                  "peak_rss_mb": peak_rss_mb()}
+    log.info("stage %s: %.1f s (cpu %.1f s), peak RSS %.0f MB", name, into[name]["seconds"],
+             into[name]["cpu_seconds"], into[name]["peak_rss_mb"])
+
+
+def progress(items, desc: str):
+    """A progress bar over ``items`` on a terminal; silent when stderr is not a TTY (cron, papermill, tests)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(items, desc=desc, disable=not sys.stderr.isatty(), leave=False)
+
+
 @dataclass
 class Pipeline:
     """The steps' settings: the policies (sklearn-style, cloneable) and the forecast's horizon and levels."""
@@ -70,13 +101,40 @@ class Pipeline:
     locations: LocationPolicy = field(default_factory=LocationPolicy)
     horizon_days: int = FORECAST_HORIZON_DAYS
     levels: tuple = FORECAST_LEVELS
+    chunk_skus: int = FORECAST_CHUNK_SKUS
 
     def forecast(self, ds, as_of, overrides=None):
-        """Demand history (ends at the last observed day) and daily forecasts per SKU."""
-        from workbench.forecast.api import forecast_frame
+        """Demand history (ends at the last observed day) and daily forecasts per SKU.
+
+        Up to ``chunk_skus`` SKUs are forecast in one call; a larger catalog is forecast in near-equal
+        chunks of consecutive SKUs (a progress bar on a terminal), each a full forecast run (class
+        pooling, global model, ensembles, guard) over thousands of series, so that the backtest frames
+        of every candidate model never exist for the whole catalog at once.
+        """
         from workbench.forecast.history import demand_history
 
         history = demand_history(ds.tables if hasattr(ds, "tables") else ds, pd.Timestamp(as_of))
+        ids = np.sort(history["unique_id"].astype(str).unique())
+        n_chunks = max(1, -(-len(ids) // max(int(self.chunk_skus), 1)))
+        if n_chunks == 1:
+            return self._forecast(history, ds, overrides)
+        codes = np.searchsorted(ids, history["unique_id"].astype(str).to_numpy())
+        bounds = np.linspace(0, len(ids), n_chunks + 1).astype(int)
+        order = np.argsort(codes, kind="stable")
+        starts = np.searchsorted(codes[order], bounds)
+        parts = []
+        for i in progress(range(n_chunks), "forecast (SKU chunks)"):
+            part = self._forecast(history.iloc[order[starts[i]:starts[i + 1]]], ds, overrides)
+            part.candidates = None  # every candidate's future: only the tuning notebook reads it, per SKU
+            parts.append(part)
+            log.info("forecast chunk %d/%d: %d SKUs, peak RSS %.0f MB", i + 1, n_chunks,
+                     bounds[i + 1] - bounds[i], peak_rss_mb())
+        del history
+        return combine_forecasts(parts)
+
+    def _forecast(self, history: pd.DataFrame, ds, overrides):
+        from workbench.forecast.api import forecast_frame
+
         return forecast_frame(history, horizon=self.horizon_days, freq="D", levels=list(self.levels),
                               events=ds.get("events"), overrides=overrides)
 
@@ -91,28 +149,53 @@ class Pipeline:
         unknown = set(steps) - set(STEPS)
         if unknown:
             raise ValueError(f"unknown pipeline step(s) {sorted(unknown)}; choose from {STEPS}")
-        fc = forecast if forecast is not None else self.forecast(ds, as_of, overrides)
-        snap = build_snapshot(ds, as_of, forecast=fc.forecast, history=fc.history)
-        res = PipelineResult(ds=ds, as_of=as_of, forecast=fc, snapshot=snap)
+        stages: dict = {}
+        with stage("forecast", stages):
+            fc = forecast if forecast is not None else self.forecast(ds, as_of, overrides)
+        with stage("snapshot", stages):
+            snap = build_snapshot(ds, as_of, forecast=fc.forecast, history=fc.history)
+        res = PipelineResult(ds=ds, as_of=as_of, forecast=fc, snapshot=snap, stages=stages)
         if snap.missing_days:
             log.warning(res.data_note())
         if "restock" in steps or "risk" in steps:
-            res.restock = self.restock.recommend(snap)
-            res.locations = self.locations.recommend(snap, res.restock)
+            with stage("restock", stages):
+                res.restock = self.restock.recommend(snap)
+                res.locations = self.locations.recommend(snap, res.restock)
         if "pricing" in steps or "ads" in steps:
-            res.phases = self.pricing.phase.recommend(snap, restock=res.restock)  # an air bridge is a replenishment
-        if "pricing" in steps:
-            res.pricing = self.pricing.recommend(snap, phases=res.phases)
+            with stage("pricing", stages):
+                res.phases = self.pricing.phase.recommend(snap, restock=res.restock)  # an air bridge is a replenishment
+                if "pricing" in steps:
+                    res.pricing = self.pricing.recommend(snap, phases=res.phases)
         if "ads" in steps and ds.get("ads") is not None:
-            res.ads = self.ads.recommend(snap, phases=res.phases)
+            with stage("ads", stages):
+                res.ads = self.ads.recommend(snap, phases=res.phases)
         if "risk" in steps:
             from workbench.risk.run import _compute
 
-            frames, res.risk_notes = _compute(snap, res.restock)
+            with stage("risk", stages):
+                frames, res.risk_notes = _compute(snap, res.restock)
             if not include_model:
                 frames.pop("model")
             res.risk = frames
         return res
+
+
+def combine_forecasts(parts: list):
+    """One ForecastResult from the results of SKU chunks: frames concatenated, ensembles' members merged,
+    stage timings summed."""
+    from workbench.forecast.api import ForecastResult
+
+    frames = {}
+    for name in ("forecast", "backtest", "classification", "lost_units", "choices", "history"):
+        frames[name] = pd.concat([getattr(p, name) for p in parts], ignore_index=True)
+    ensembles: dict = {}
+    timings: dict = {}
+    for p in parts:
+        for k, members in p.ensembles.items():
+            ensembles[k] = list(dict.fromkeys([*ensembles.get(k, []), *members]))
+        for k, v in p.timings.items():
+            timings[k] = timings.get(k, 0.0) + v
+    return ForecastResult(**frames, ensembles=ensembles, candidates=None, timings=timings)
 
 
 def run_pipeline(ds, as_of, *, overrides=None, forecast=None, steps=STEPS, include_model: bool = False,

@@ -39,7 +39,7 @@ import pandas as pd
 
 from workbench.errors import ParameterError
 from workbench.policies.base import Policy, check_in_range
-from workbench.stock import MAX_COVER_DAYS
+from workbench.stock import MAX_COVER_DAYS, location_stock
 from workbench.stock import plain_keys as _plain_keys
 
 LOCATION_COLUMNS = [
@@ -102,7 +102,7 @@ class LocationPolicy(Policy):
 
         policy = clone(self).set_params(exclude_locations=tuple(dict.fromkeys([*(self.exclude_locations or ()), *held])))
         return location_plan(restock, snapshot["inventory"], snapshot["shipments"], snapshot.as_of, policy=policy,
-                             products=snapshot.products)
+                             products=snapshot.products, stock=snapshot.locations, open_shipments=snapshot.inbound)
 
 
 def _pct(x: float) -> str:
@@ -154,11 +154,17 @@ def location_plan(
     as_of,
     policy: LocationPolicy | None = None,
     products: pd.DataFrame | None = None,
+    *,
+    stock: pd.DataFrame | None = None,
+    open_shipments: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per SKU × location for SKUs stocked in more than one location (columns :data:`LOCATION_COLUMNS`).
 
     ``restock`` is :meth:`RestockPolicy.recommend`'s output (``sku, ads, recommended_qty`` are used);
     ``products`` (optional) supplies ``case_pack`` for transfers and the order split (else units).
+    ``stock`` / ``open_shipments``: the snapshot's per-location stock and open shipments
+    (:class:`workbench.stock.StockSnapshot` ``locations`` / ``inbound``); without them they are read
+    from ``inventory`` / ``shipments``. The inventory history and receipts set the demand shares.
     """
     policy = policy or LocationPolicy()
     policy._validate()
@@ -167,28 +173,57 @@ def location_plan(
     inventory, shipments = _plain_keys(inventory), _plain_keys(shipments)
     excl = set(p.exclude_locations or ())
     rs = restock.assign(sku=restock["sku"].astype(str)).drop_duplicates("sku").set_index("sku")
-
-    # --- latest snapshot per SKU × location (as the restock policy sums them) ---------------------
+    if stock is None:
+        stock = location_stock(inventory, as_of)
+    if open_shipments is None:
+        open_shipments = shipments[(shipments["order_date"] <= as_of)
+                                   & (shipments["received_date"].isna() | (shipments["received_date"] > as_of))]
+    df = location_rows(stock, open_shipments, rs.index, excl)
+    if df.empty:
+        return pd.DataFrame({c: pd.Series(dtype=float if c in LOCATION_NUMERIC else object) for c in LOCATION_COLUMNS})
     inv = inventory[(inventory["as_of"] <= as_of) & ~inventory["location"].isin(excl)]
-    latest = inv.sort_values("as_of", kind="stable").drop_duplicates(["sku", "location"], keep="last")
-    latest = latest[latest["sku"].isin(rs.index)]
+    multi = set(df["sku"])
+    flow = _demand_outflow(inv[inv["sku"].isin(multi)], shipments[shipments["sku"].isin(multi)], as_of,
+                           int(p.demand_window_days))
+    sku = df["sku"].to_numpy()
+    ads = rs["ads"].reindex(sku).fillna(0).to_numpy(float)
+    Q = rs["recommended_qty"].reindex(sku).fillna(0).to_numpy(float)
+    df = demand_shares(df, flow, ads)
+    main = main_location(df)
+    df["role"] = np.where(main, "main", "satellite")
+    case = np.ones(len(df))
+    if products is not None and "case_pack" in products.columns:
+        cp = products.assign(sku=products["sku"].astype(str)).drop_duplicates("sku").set_index("sku")["case_pack"]
+        case = np.maximum(cp.reindex(sku).fillna(1).to_numpy(float), 1.0)
+    tr = transfers(df, case, p)
+    df["transfer_in"] = tr["t_in"].astype("int64")
+    df["transfer_out"] = tr["t_out"].astype("int64")
+    df["allocated_qty"], df["projected_cover_days"] = split_order(df, Q, case, main, tr["t_in"] - tr["t_out"])
+    df["action"], df["reason"] = plan_reasons(df, tr, Q, ads, case, p)
+    return df[LOCATION_COLUMNS]
+
+
+def location_rows(stock: pd.DataFrame, open_shipments: pd.DataFrame, skus: pd.Index, exclude: set) -> pd.DataFrame:
+    """Latest stock and open inbound per SKU × location, for SKUs of ``skus`` held in more than one
+    location (``exclude``d locations left out): sku, location, on_hand, reserved, available, inbound."""
+    latest = stock[~stock["location"].astype(str).isin(exclude) & stock["sku"].astype(str).isin(skus)]
+    latest = latest.assign(sku=latest["sku"].astype(str), location=latest["location"].astype(str))
     n_loc = latest.groupby("sku")["location"].transform("nunique")
     df = latest[n_loc > 1][["sku", "location", "on_hand", "reserved"]].sort_values(["sku", "location"])
     df = df.reset_index(drop=True)
-    if df.empty:
-        return pd.DataFrame({c: pd.Series(dtype=float if c in LOCATION_NUMERIC else object) for c in LOCATION_COLUMNS})
     df["on_hand"] = df["on_hand"].astype("int64")
     df["reserved"] = df["reserved"].astype("int64")
     df["available"] = np.maximum(df["on_hand"] - df["reserved"], 0).astype("int64")
-
-    ships = shipments[shipments["sku"].isin(set(df["sku"]))]
-    open_ = ships[(ships["order_date"] <= as_of) & (ships["received_date"].isna() | (ships["received_date"] > as_of))]
-    inbound = open_.groupby(["sku", "location"])["qty"].sum().rename("inbound")
+    ob = open_shipments.assign(sku=open_shipments["sku"].astype(str), location=open_shipments["location"].astype(str))
+    inbound = ob[ob["sku"].isin(set(df["sku"]))].groupby(["sku", "location"])["qty"].sum().rename("inbound")
     df = df.merge(inbound.reset_index(), on=["sku", "location"], how="left")
     df["inbound"] = df["inbound"].fillna(0).astype("int64")
+    return df
 
-    # --- 1. demand share -----------------------------------------------------------------------
-    flow = _demand_outflow(inv[inv["sku"].isin(set(df["sku"]))], ships, as_of, int(p.demand_window_days))
+
+def demand_shares(df: pd.DataFrame, flow: pd.DataFrame, ads: np.ndarray) -> pd.DataFrame:
+    """Steps 1-2: each location's share of the SKU's demand (outflow history, else on-hand share), its
+    daily demand ``ads_location`` and ``days_of_cover``."""
     df = df.merge(flow, on=["sku", "location"], how="left")
     df[["outflow", "n_pairs"]] = df[["outflow", "n_pairs"]].fillna(0)
     g = df.groupby("sku", sort=False)
@@ -201,28 +236,35 @@ def location_plan(
     share = np.where(use_hist, df["outflow"].to_numpy(float) / np.where(use_hist, tot_out, 1), oh_share)
     df["demand_share"] = np.round(share, 4)
     df["share_source"] = np.where(use_hist, "inventory_history", "on_hand_fallback")
-    sku = df["sku"].to_numpy()
-    ads = rs["ads"].reindex(sku).fillna(0).to_numpy(float)
-    Q = rs["recommended_qty"].reindex(sku).fillna(0).to_numpy(float)
     df["ads_location"] = np.round(ads * share, 3)
-    a = df["ads_location"].to_numpy(float)
-    pos = a > 0
-    stock = (df["available"] + df["inbound"]).to_numpy(float)
-    cover = np.minimum(np.where(pos, stock / np.where(pos, a, 1), MAX_COVER_DAYS), MAX_COVER_DAYS)
-    df["days_of_cover"] = np.round(cover, 2)
+    df["days_of_cover"] = _cover(df["available"] + df["inbound"], df["ads_location"])
+    return df
 
-    # --- role: main = largest share (ties: more on hand, then name) ----------------------------
+
+def _cover(stock, ads, digits: int | None = 2) -> np.ndarray:
+    """Days of cover per location (:data:`MAX_COVER_DAYS` without demand), rounded to ``digits``."""
+    a, s = np.asarray(ads, dtype=float), np.asarray(stock, dtype=float)
+    pos = a > 0
+    c = np.minimum(np.where(pos, s / np.where(pos, a, 1), MAX_COVER_DAYS), MAX_COVER_DAYS)
+    return c if digits is None else np.round(c, digits)
+
+
+def main_location(df: pd.DataFrame) -> np.ndarray:
+    """True for each SKU's main location: the largest demand share (ties: more on hand, then name)."""
     order = df.sort_values(["sku", "demand_share", "on_hand", "location"], ascending=[True, False, False, True]).index
     main = np.zeros(len(df), dtype=bool)
     main[order[df.loc[order].groupby("sku", sort=False).cumcount().to_numpy() == 0]] = True
-    df["role"] = np.where(main, "main", "satellite")
+    return main
 
-    # --- 3. transfers ---------------------------------------------------------------------------
-    case = np.ones(len(df))
-    if products is not None and "case_pack" in products.columns:
-        cp = products.assign(sku=products["sku"].astype(str)).drop_duplicates("sku").set_index("sku")["case_pack"]
-        case = np.maximum(cp.reindex(sku).fillna(1).to_numpy(float), 1.0)
-    recv = (cover < p.min_cover_days) & pos
+
+def transfers(df: pd.DataFrame, case: np.ndarray, p: LocationPolicy) -> dict:
+    """Step 3: units moved in / out per row (``t_in``, ``t_out``), their texts, who needed stock
+    (``recv``), whether the SKU had a source (``has_src``) and the unit moved (case or loose ``unit``)."""
+    sku = df["sku"].to_numpy()
+    a = df["ads_location"].to_numpy(float)
+    stock = (df["available"] + df["inbound"]).to_numpy(float)
+    cover = _cover(stock, a, digits=None)
+    recv = (cover < p.min_cover_days) & (a > 0)
     src = cover > p.surplus_cover_days
     tgt = p.target_cover_days * a
     need_units = np.where(recv, np.maximum(np.ceil(tgt - stock - 1e-9), 0), 0.0)
@@ -239,36 +281,44 @@ def location_plan(
     give = np.where(src, np.floor(give_units / unit) * unit, 0.0)
     has_src = pd.Series(give > 0).groupby(sku).transform("any").to_numpy()
     has_recv = pd.Series(need > 0).groupby(sku).transform("any").to_numpy()
-    t_in = np.zeros(len(df)); t_out = np.zeros(len(df))
+    out = {"t_in": np.zeros(len(df)), "t_out": np.zeros(len(df)), "recv": recv, "has_src": has_src, "unit": unit,
+           "cover": cover}
+    empty = np.full(len(df), "", dtype=object)
+    out.update(txt_in=empty, txt_out=empty, src_txt=empty)
     live = has_src & has_recv
-    if live.any():
-        base = pd.DataFrame({"sku": sku, "loc": df["location"].to_numpy(), "cover": cover,
-                             "row": np.arange(len(df))})[live]
-        r = base.assign(q=need[live])[need[live] > 0].sort_values(["sku", "cover", "loc"], kind="stable")
-        s = base.assign(q=give[live])[give[live] > 0].sort_values(
-            ["sku", "cover", "loc"], ascending=[True, False, True], kind="stable")
-        for f in (r, s):  # cumulative intervals [lo, hi) per SKU: flows are their overlaps
-            f["hi"] = f.groupby("sku", sort=False)["q"].cumsum()
-            f["lo"] = f["hi"] - f["q"]
-        m = r.merge(s, on="sku", suffixes=("_r", "_s"))
-        m["flow"] = np.minimum(m["hi_r"], m["hi_s"]) - np.maximum(m["lo_r"], m["lo_s"])
-        m = m[m["flow"] > 0]
-        np.add.at(t_in, m["row_r"].to_numpy(), m["flow"].to_numpy())
-        np.add.at(t_out, m["row_s"].to_numpy(), m["flow"].to_numpy())
-        fl = m["flow"].astype("int64").astype(str)
-        m["in_txt"] = fl + " from " + m["loc_s"]
-        m["out_txt"] = fl + " to " + m["loc_r"]
-        m["src_txt"] = m["loc_s"] + " holds " + m["cover_s"].map("{:.0f} d".format)
-        def per_row(key, col):
-            return m.groupby(key)[col].agg(" and ".join).reindex(np.arange(len(df))).fillna("").to_numpy()
-        txt_in, txt_out, src_txt = per_row("row_r", "in_txt"), per_row("row_s", "out_txt"), per_row("row_r", "src_txt")
-    else:
-        txt_in = txt_out = src_txt = np.full(len(df), "", dtype=object)
-    df["transfer_in"] = t_in.astype("int64")
-    df["transfer_out"] = t_out.astype("int64")
+    if not live.any():
+        return out
+    base = pd.DataFrame({"sku": sku, "loc": df["location"].to_numpy(), "cover": cover, "row": np.arange(len(df))})[live]
+    r = base.assign(q=need[live])[need[live] > 0].sort_values(["sku", "cover", "loc"], kind="stable")
+    s = base.assign(q=give[live])[give[live] > 0].sort_values(
+        ["sku", "cover", "loc"], ascending=[True, False, True], kind="stable")
+    for f in (r, s):  # cumulative intervals [lo, hi) per SKU: flows are their overlaps
+        f["hi"] = f.groupby("sku", sort=False)["q"].cumsum()
+        f["lo"] = f["hi"] - f["q"]
+    m = r.merge(s, on="sku", suffixes=("_r", "_s"))
+    m["flow"] = np.minimum(m["hi_r"], m["hi_s"]) - np.maximum(m["lo_r"], m["lo_s"])
+    m = m[m["flow"] > 0]
+    np.add.at(out["t_in"], m["row_r"].to_numpy(), m["flow"].to_numpy())
+    np.add.at(out["t_out"], m["row_s"].to_numpy(), m["flow"].to_numpy())
+    fl = m["flow"].astype("int64").astype(str)
+    m["in_txt"] = fl + " from " + m["loc_s"]
+    m["out_txt"] = fl + " to " + m["loc_r"]
+    m["src_txt"] = m["loc_s"] + " holds " + m["cover_s"].map("{:.0f} d".format)
 
-    # --- 4. split of the new order (water-filling on projected cover) ---------------------------
-    P = stock + t_in - t_out
+    def per_row(key, col):
+        return m.groupby(key)[col].agg(" and ".join).reindex(np.arange(len(df))).fillna("").to_numpy()
+
+    out.update(txt_in=per_row("row_r", "in_txt"), txt_out=per_row("row_s", "out_txt"), src_txt=per_row("row_r", "src_txt"))
+    return out
+
+
+def split_order(df: pd.DataFrame, Q: np.ndarray, case: np.ndarray, main: np.ndarray, moved: np.ndarray):
+    """Step 4: the new order Q of each SKU split by water-filling on projected cover, rounded to whole
+    case packs (units when Q is not a whole number of cases). Returns (allocated_qty, projected_cover_days)."""
+    sku = df["sku"].to_numpy()
+    a = df["ads_location"].to_numpy(float)
+    pos = a > 0
+    P = (df["available"] + df["inbound"]).to_numpy(float) + moved
     w = pd.DataFrame({"sku": sku, "a": a, "P": P, "c": np.where(pos, P / np.where(pos, a, 1), np.inf)})
     w = w.sort_values(["sku", "c"], kind="stable")
     gw = w.groupby("sku", sort=False)
@@ -297,19 +347,20 @@ def location_plan(
     tot = pd.Series(alloc).groupby(sku).transform("sum").to_numpy()
     alloc = np.where(tot > 0, alloc * Q / np.where(tot > 0, tot, 1), 0.0)
     q_unit = np.where(np.isclose(np.mod(Q, case), 0), case, 1.0)
-    df["allocated_qty"] = _round_to_total(alloc, sku, Q, q_unit)
-    proj = P + df["allocated_qty"].to_numpy(float)
-    df["projected_cover_days"] = np.round(
-        np.minimum(np.where(pos, proj / np.where(pos, a, 1), MAX_COVER_DAYS), MAX_COVER_DAYS), 2)
+    allocated = _round_to_total(alloc, sku, Q, q_unit)
+    return allocated, _cover(P + allocated, a)
 
-    # --- action and reason ----------------------------------------------------------------------
+
+def plan_reasons(df: pd.DataFrame, tr: dict, Q: np.ndarray, ads: np.ndarray, case: np.ndarray, p: LocationPolicy):
+    """The action and the one-sentence reason of each row, built from the plan's columns."""
     hist_txt = f"from on_hand drops over the last {int(p.demand_window_days)} d with receipts added back"
     fb_txt = (f"on_hand share: no usable inventory history in the last {int(p.demand_window_days)} d "
               "(fallback)")
     actions, reasons = [], []
-    cols = zip(df["location"], df["role"], df["demand_share"], df["share_source"], df["ads_location"], cover,
-               df["available"], df["inbound"], t_in, t_out, txt_in, txt_out, src_txt, recv, has_src,
-               df["allocated_qty"], Q, df["projected_cover_days"], ads, case, unit)
+    cols = zip(df["location"], df["role"], df["demand_share"], df["share_source"], df["ads_location"],
+               tr["cover"], df["available"], df["inbound"], tr["t_in"], tr["t_out"], tr["txt_in"],
+               tr["txt_out"], tr["src_txt"], tr["recv"], tr["has_src"], df["allocated_qty"], Q,
+               df["projected_cover_days"], ads, case, tr["unit"])
     for (loc, role, sh, ssrc, al, cv, av, ib, ti, to, tin, tout, stxt, rc, hs, aq, q, pc, ad, cs, un) in cols:
         act = []
         parts = [f"{loc} ({role}{', largest share' if role == 'main' else ''}): "
@@ -341,6 +392,4 @@ def location_plan(
             parts.append("no new order for this SKU")
         actions.append("; ".join(act) or "ok")
         reasons.append("; ".join(parts))
-    df["action"] = actions
-    df["reason"] = reasons
-    return df[LOCATION_COLUMNS]
+    return actions, reasons

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbench.io import read_frame
+
 COLUMNS = ["kind", "subject", "before", "after", "reason"]
 _DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -27,7 +29,7 @@ def previous_report(reports_dir: Path, as_of) -> Path | None:
 
 def _read(folder: Path, name: str) -> pd.DataFrame | None:
     p = folder / name
-    return pd.read_csv(p, dtype={"sku": str, "unique_id": str}) if p.is_file() else None
+    return read_frame(p) if p.is_file() else None  # ids stay text, formula escapes undone
 
 
 def action_changes(before: pd.DataFrame | None, after: pd.DataFrame) -> pd.DataFrame:
@@ -127,5 +129,7 @@ def compare(previous: Path | None, current: dict[str, pd.DataFrame | None], ship
     head = pd.DataFrame([dict(kind="compared with", subject=previous.name, before=previous.name,
                               after=pd.Timestamp(as_of).strftime("%Y-%m-%d"),
                               reason=f"changes since the previous report of {previous.name}")], columns=COLUMNS)
-    fva = forecast_vs_actual(_read(previous, "forecast.csv"), current.get("history"), since, as_of)
+    before = _read(previous, "forecast.parquet")  # earlier reports wrote forecast.csv
+    fva = forecast_vs_actual(before if before is not None else _read(previous, "forecast.csv"),
+                             current.get("history"), since, as_of)
     return pd.concat([head, changes], ignore_index=True), fva

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.io import write_frame
+from workbench.io import read_frame, write_frame
 from workbench.report import actions, changes, money, orders
 
 FILES = {
@@ -25,21 +25,26 @@ FILES = {
     "forecast_vs_actual": "forecast_vs_actual.csv",
 }
 _INPUTS = {"restock": "restock.csv", "pricing": "pricing.csv", "ads": "ads.csv", "alerts": "risk_alerts.csv",
-           "feed": "risk_feed.csv", "health": "risk_account_health.csv", "history": "demand_history.csv",
-           "forecast": "forecast.csv"}
+           "feed": "risk_feed.csv", "health": "risk_account_health.csv"}
 
 
 def _read(path: Path) -> pd.DataFrame | None:
-    return pd.read_csv(path, dtype={"sku": str, "unique_id": str}) if path.is_file() else None
+    return read_frame(path) if path.is_file() else None  # ids stay text ("00001", "NA"), formula escapes undone
 
 
 def _with_reason(frame: pd.DataFrame, reason: str) -> pd.DataFrame:
     return frame if "reason" in frame.columns else frame.assign(reason=reason)
 
 
-def build(ds, as_of, out_dir: Path, previous: Path | None) -> dict[str, pd.DataFrame]:
-    """Every Monday table for ``as_of`` from the run's CSVs in ``out_dir`` and the dataset ``ds``."""
+def build(ds, as_of, out_dir: Path, previous: Path | None, history: pd.DataFrame | None = None,
+          forecast: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """Every Monday table for ``as_of`` from the run's CSVs in ``out_dir`` and the dataset ``ds``.
+
+    ``history`` and ``forecast`` are the run's demand history and daily forecast (large: handed over in
+    memory, they are not CSVs of the report folder).
+    """
     r = {k: _read(Path(out_dir) / v) for k, v in _INPUTS.items()}
+    r["history"], r["forecast"] = history, forecast
     products, shipments, sales = ds["products"], ds.get("shipments"), ds.get("sales")
     po = orders.purchase_orders(r["restock"], products, shipments)
     totals = orders.supplier_totals(po)
@@ -65,10 +70,11 @@ def build(ds, as_of, out_dir: Path, previous: Path | None) -> dict[str, pd.DataF
             "revenue_at_risk": risk, "overstock": over, "changes": changed, "forecast_vs_actual": fva}
 
 
-def write_monday(ds, as_of, out_dir: Path, reports_dir: Path | None = None) -> list[Path]:
+def write_monday(ds, as_of, out_dir: Path, reports_dir: Path | None = None, history: pd.DataFrame | None = None,
+                 forecast: pd.DataFrame | None = None) -> list[Path]:
     """Write the Monday tables into ``out_dir``; the previous report is looked up in ``reports_dir``
     (default: the folder holding ``out_dir``, i.e. the weekly run's reports directory)."""
     out_dir = Path(out_dir)
     previous = changes.previous_report(reports_dir if reports_dir is not None else out_dir.parent, as_of)
-    tables = build(ds, as_of, out_dir, previous)
+    tables = build(ds, as_of, out_dir, previous, history=history, forecast=forecast)
     return [write_frame(tables[name], out_dir / fname) for name, fname in FILES.items()]

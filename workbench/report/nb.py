@@ -95,11 +95,15 @@ def biggest_misses(results, n: int = 3) -> None:
     """Charts for the ``n`` series whose chosen model had the largest backtest MASE."""
     from workbench.report import figures
 
-    classes, history, forecast = results.classes, results.history, results.forecast
-    if classes is None or history is None or forecast is None or "mase" not in classes.columns:
+    classes, forecast = results.classes, results.forecast
+    if classes is None or forecast is None or "mase" not in classes.columns:
         note("No backtest results.")
         return
     worst = classes.dropna(subset=["mase"]).sort_values("mase", ascending=False).head(n)
+    history = results.history_of(worst["unique_id"])  # a few SKUs' rows, not the whole store
+    if history is None:
+        note("No demand history.")
+        return
     table(worst, n, "Largest backtest errors")
     for uid in worst["unique_id"]:
         figure(figures.history_and_forecast(history, forecast, uid))

@@ -106,7 +106,8 @@ def run_weekly(data_dir: Path, as_of: str, reports_dir: Path, force: bool = Fals
             step("publish the report")
             _publish(staging, final)
             published = True
-            files = [final / f.relative_to(staging) for f in files]
+            # the shared demand-history store lives beside the report folders, not inside one
+            files = [final / f.relative_to(staging) if f.is_relative_to(staging) else f for f in files]
             step("send the email")
             from workbench.report.summary import weekly_email
 

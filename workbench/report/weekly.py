@@ -1,8 +1,16 @@
-"""The weekly results: computed once by the pipeline into CSVs, read by the report notebooks.
+"""The weekly results: computed once by the pipeline into files, read by the report notebooks.
 
 ``compute_weekly`` runs :func:`workbench.pipeline.run_pipeline` (data → history → forecast → stock
-snapshot → restock → pricing / ads → risk) and writes one CSV per result; ``load_results`` reads them back (or computes them when a notebook runs on its own, e.g.
-under nbval or in JupyterLab).
+snapshot → restock → pricing / ads → risk) and writes one file per result; ``load_results`` reads them
+back (or computes them when a notebook runs on its own, e.g. under nbval or in JupyterLab).
+
+Formats. The tables people open (restock, pricing, ads, risk, rejects, ...) are CSV. The two large
+machine tables, the daily forecast and the backtest (one row per SKU × day / window × model: hundreds
+of MB of CSV at 10,000 SKUs), are Parquet. The demand history is not in the report folder: it goes to
+one shared store beside the report folders, ``<reports>/history/demand_history-YYYY-MM.parquet``
+(:func:`write_history`), one file per calendar month, where a week's run writes only the months its
+new days fall in; the history is written once, not again every week. ``WeeklyResults`` reads the
+large tables only when asked (``history_of`` reads a few SKUs).
 """
 from __future__ import annotations
 
@@ -30,17 +38,19 @@ FILES = {
     "feed": "risk_feed.csv",
     "returns": "risk_returns.csv",
     "new_products": "risk_new_products.csv",
-    "forecast": "forecast.csv",
-    "backtest": "forecast_backtest.csv",
+    "forecast": "forecast.parquet",
+    "backtest": "forecast_backtest.parquet",
     "accuracy": "forecast_accuracy.csv",
     "classes": "forecast_classes.csv",
     "lost_demand": "forecast_lost_demand.csv",
-    "history": "demand_history.csv",
     "rejects": "rejects.csv",
     "coverage": "data_coverage.csv",
 }
 FILES.update(MONDAY_FILES)  # actions, purchase orders, money, changes: workbench/report/monday.py
 DATE_COLUMNS = ("ds", "date", "order_by", "as_of", "last_observed")
+LAZY = ("forecast", "backtest")  # large: read when a notebook asks for them
+HISTORY_DIR = "history"          # the shared demand-history store, beside the report folders
+HISTORY_FILE = "demand_history-{month}.parquet"
 
 # What the report tables show (the reason last); the CSVs keep every column.
 VIEWS = {
@@ -68,11 +78,13 @@ def view(name: str, frame: pd.DataFrame | None) -> pd.DataFrame | None:
     return frame[[c for c in VIEWS[name] if c in frame.columns]]
 
 
-def compute_weekly(ds, as_of: str, out_dir: Path, overrides=None, result=None) -> list[Path]:
-    """Run the pipeline for ``as_of`` on a loaded dataset; write one CSV per result into ``out_dir``.
+def compute_weekly(ds, as_of: str, out_dir: Path, overrides=None, result=None,
+                   history_store: Path | None = None) -> list[Path]:
+    """Run the pipeline for ``as_of`` on a loaded dataset; write one file per result into ``out_dir``.
 
     ``overrides``: the analyst overrides (default: :func:`workbench.config.default_overrides`, read once
-    here); ``result``: a :class:`workbench.pipeline.PipelineResult` already computed (else one is run).
+    here); ``result``: a :class:`workbench.pipeline.PipelineResult` already computed (else one is run);
+    ``history_store``: the shared demand-history folder (default: ``history/`` beside ``out_dir``).
     """
     from workbench.config import default_overrides
     from workbench.pipeline import run_pipeline
@@ -87,7 +99,8 @@ def compute_weekly(ds, as_of: str, out_dir: Path, overrides=None, result=None) -
     res = result if result is not None else run_pipeline(
         ds, pd.Timestamp(as_of), overrides=overrides if overrides is not None else default_overrides())
     fc = res.forecast
-    put("history", history_reasons(fc.history))
+    store = Path(history_store) if history_store is not None else out_dir.parent / HISTORY_DIR
+    written += write_history(fc.history, store)
     put("forecast", fc.forecast)
     put("backtest", backtest_reasons(fc.backtest))
     put("accuracy", accuracy_table(fc.backtest, fc.choices, fc.classification))
@@ -102,7 +115,8 @@ def compute_weekly(ds, as_of: str, out_dir: Path, overrides=None, result=None) -
     put("ads", res.ads)
     for name, frame in res.risk.items():
         put(name, with_title(frame, ds["products"]) if name == "risk" else frame)
-    written += write_monday(ds, as_of, out_dir)  # reads the CSVs above back: the presentation layer's hook
+    # the presentation layer's hook: reads the CSVs above back; the large frames are handed over in memory
+    written += write_monday(ds, as_of, out_dir, history=fc.history, forecast=fc.forecast)
     return written
 
 
@@ -183,6 +197,48 @@ def accuracy_table(backtest: pd.DataFrame, choices: pd.DataFrame, classification
     return out[["demand_class", "model", "mase", "series", "windows", "reason"]]
 
 
+def history_month_path(store: Path, month: pd.Period) -> Path:
+    return Path(store) / HISTORY_FILE.format(month=month.strftime("%Y-%m"))
+
+
+def write_history(history: pd.DataFrame, store: Path) -> list[Path]:
+    """Write the demand history (with its reasons) into the shared store, one Parquet file per month.
+
+    A month is written when its file is missing or when this history reaches later into the month than
+    the stored file (the month the new days fall in); complete months already stored are left alone,
+    so a weekly run writes one or two small files, and a re-run for an earlier date never shortens the
+    store. Returns the files written.
+    """
+    store = Path(store)
+    store.mkdir(parents=True, exist_ok=True)
+    if history.empty:
+        return []
+    month = history["ds"].dt.to_period("M")
+    written = []
+    for m, last in history.groupby(month, sort=True)["ds"].max().items():
+        path = history_month_path(store, m)
+        if path.is_file() and pd.read_parquet(path, columns=["ds"])["ds"].max() >= last:
+            continue
+        part = history[(month == m).to_numpy()]
+        written.append(write_frame(history_reasons(part).reset_index(drop=True), path))
+    return written
+
+
+def read_history(store: Path, as_of=None, unique_ids=None) -> pd.DataFrame | None:
+    """The stored demand history up to ``as_of`` (all SKUs, or only ``unique_ids``); None when there is none."""
+    files = sorted(Path(store).glob(HISTORY_FILE.format(month="*")))
+    if as_of is not None:
+        last = pd.Timestamp(as_of).to_period("M")
+        files = [f for f in files if pd.Period(f.stem[-7:], "M") <= last]
+    if not files:
+        return None
+    filters = [("unique_id", "in", list(unique_ids))] if unique_ids is not None else None
+    h = pd.concat([pd.read_parquet(f, filters=filters) for f in files], ignore_index=True)
+    if as_of is not None:
+        h = h[h["ds"] <= pd.Timestamp(as_of)]
+    return h.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
+
+
 def _read(path: Path) -> pd.DataFrame | None:
     if not path.is_file():
         return None
@@ -191,20 +247,41 @@ def _read(path: Path) -> pd.DataFrame | None:
 
 @dataclass
 class WeeklyResults:
+    """The results of one week; ``forecast``, ``backtest`` and ``history`` are read from ``folder`` and the
+    history store when first asked for (``frames`` holds what is loaded)."""
+
     as_of: str
     frames: dict[str, pd.DataFrame | None] = field(default_factory=dict)
+    folder: Path | None = None
+    history_store: Path | None = None
 
     def __getattr__(self, name: str):
-        frames = self.__dict__.get("frames", {})
-        if name in FILES:
-            return frames.get(name)
+        if name in FILES or name == "history":
+            return self._get(name)
         raise AttributeError(name)
 
+    def _get(self, name: str) -> pd.DataFrame | None:
+        frames = self.__dict__.setdefault("frames", {})
+        if name not in frames:
+            if name == "history":
+                store = self.__dict__.get("history_store")
+                frames[name] = read_history(store, self.as_of) if store is not None else None
+            elif name in FILES and self.__dict__.get("folder") is not None:
+                frames[name] = _read(self.folder / FILES[name])
+        return frames.get(name)
+
+    def history_of(self, unique_ids) -> pd.DataFrame | None:
+        """The demand history of a few SKUs (reads only their rows from the store)."""
+        if "history" in self.frames or self.history_store is None:
+            h = self._get("history")
+            return None if h is None else h[h["unique_id"].isin(list(unique_ids))]
+        return read_history(self.history_store, self.as_of, unique_ids)
+
     def extra(self, name: str) -> pd.DataFrame | None:
-        return self.frames.get(name)
+        return self._get(name)
 
     def view(self, name: str) -> pd.DataFrame | None:
-        return view(name, self.frames.get(name))
+        return view(name, self._get(name))
 
     def restock_orders(self) -> pd.DataFrame | None:
         r = self.restock
@@ -252,13 +329,21 @@ def load_results(data_dir: str | Path, as_of: str, results_dir: str | Path = "")
 
     ds = load_dataset(data_dir)
     with tempfile.TemporaryDirectory(prefix="workbench-results-") as tmp:  # read back at once, then removed
-        ds.write_rejects(Path(tmp) / FILES["rejects"])
-        compute_weekly(ds, as_of, Path(tmp))
-        return _read_all(Path(tmp), as_of)
+        week = Path(tmp) / "week"
+        week.mkdir()
+        ds.write_rejects(week / FILES["rejects"])
+        compute_weekly(ds, as_of, week, history_store=Path(tmp) / HISTORY_DIR)
+        res = _read_all(week, as_of, Path(tmp) / HISTORY_DIR)
+        for name in (*LAZY, "history"):  # the folder is removed: read everything now
+            res._get(name)
+        res.folder = res.history_store = None
+        return res
 
 
-def _read_all(folder: Path, as_of: str) -> WeeklyResults:
-    frames = {name: _read(folder / fname) for name, fname in FILES.items()}
+def _read_all(folder: Path, as_of: str, history_store: Path | None = None) -> WeeklyResults:
+    """The small tables of a report folder now, the large ones when asked for."""
+    frames = {name: _read(folder / fname) for name, fname in FILES.items() if name not in LAZY}
     if frames["rejects"] is not None and frames["rejects"].empty:
         frames["rejects"] = None
-    return WeeklyResults(as_of, frames)
+    store = Path(history_store) if history_store is not None else folder.parent / HISTORY_DIR
+    return WeeklyResults(as_of, frames, folder=folder, history_store=store)

@@ -225,14 +225,29 @@ def _forecast_frame(base: WhatIfBase, q: np.ndarray) -> pd.DataFrame:
 
 
 def run_scenario(base: WhatIfBase, sc: Scenario, n_paths: int = 1000, seed: int = 0) -> ScenarioResult:
-    """Plan with the restock policy under the scenario, then simulate ``n_paths`` paths."""
-    prod, skus, as_of = base.products, base.skus, base.as_of
-    n, H = base.quantiles.shape[:2]
+    """Plan with the restock policy under the scenario, then simulate ``n_paths`` paths.
+
+    Steps: :func:`plan_under` (demand, lead times, snapshot, restock plan) → :func:`sim_inputs` →
+    :func:`simulate` (the Monte Carlo and the median path's orders) → the tables
+    (:func:`sku_table`, :func:`order_plan_table`, :func:`stock_fan_table`, :func:`scenario_summary`).
+    """
+    plan = plan_under(base, sc)
+    inp, modes = sim_inputs(base, sc, plan)
+    sim = simulate(inp, n_paths=n_paths, seed=seed)
+    _, orders = simulate(inp, deterministic=True, record_orders=True)
+    sku_tbl = sku_table(base, plan, sim, modes)
+    summary = scenario_summary(base, sc, plan, sim, modes, n_paths, seed)
+    return ScenarioResult(scenario=sc, summary=summary, skus=sku_tbl, order_plan=order_plan_table(base, orders, modes),
+                          stock_fan=stock_fan_table(base, sim))
+
+
+def plan_under(base: WhatIfBase, sc: Scenario) -> dict:
+    """The scenario's demand quantiles ``q`` (with ``factor``, ``ad_factor``, ``extra_spend``), lead-time
+    table ``lt``, stock snapshot ``snap`` and the restock policy's recommendation ``rec`` (one row per SKU)."""
     factor, ad_factor, extra_spend = demand_factor(base, sc)
     q = base.quantiles * factor[:, :, None]
     lt = _lead_time_table(base, sc)
     ships = base.shipments
-    air_skus = set()
     if sc.air_for_top:
         air_skus = set(_revenue_rank(base).nlargest(sc.air_for_top).index)
         # the policy's main mode is the SKU's usual mode: make air the usual mode of these SKUs
@@ -240,24 +255,31 @@ def run_scenario(base: WhatIfBase, sc: Scenario, n_paths: int = 1000, seed: int 
         done = ships["sku"].isin(air_skus) & ships["received_date"].notna()
         ships.loc[done, "mode"] = base.policy.urgent_mode
     tables = {name: base.ds.get(name) for name in ("products", "inventory", "sales", "events")}
-    snap = build_snapshot({**tables, "shipments": ships}, as_of, forecast=_forecast_frame(base, q), lead_times=lt)
-    rec = base.policy.recommend(snap)
-    rec = rec.set_index("sku").reindex(skus).reset_index()
+    snap = build_snapshot({**tables, "shipments": ships}, base.as_of, forecast=_forecast_frame(base, q), lead_times=lt)
+    rec = base.policy.recommend(snap).set_index("sku").reindex(base.skus).reset_index()
+    return {"q": q, "factor": factor, "ad_factor": ad_factor, "extra_spend": extra_spend, "lt": lt, "snap": snap,
+            "rec": rec}
+
+
+def sim_inputs(base: WhatIfBase, sc: Scenario, plan: dict) -> tuple[SimInputs, dict]:
+    """The simulation's arrays from the plan, and per SKU the ``main`` and ``urgent`` modes, their freight
+    ``rate_main`` / ``rate_urgent`` (USD per unit) and the scenario's unit ``price``."""
+    prod, rec, lt = base.products, plan["rec"], plan["lt"]
+    n = len(base.skus)
     main_mode = rec["main_mode"].to_numpy(dtype=object)  # the policy's usual mode per SKU
     urgent = np.full(n, base.policy.urgent_mode, dtype=object)
     supplier = prod["supplier"].astype(str).to_numpy(dtype=object)
-    lt_urg = lookup_lead_times(lt, supplier, urgent, as_of)
-
-    t_day, t_sd, t_q = snap.transit_slots()
-
+    lt_urg = lookup_lead_times(lt, supplier, urgent, base.as_of)
+    t_day, t_sd, t_q = plan["snap"].transit_slots()
     unit_cost = prod["unit_cost"].to_numpy(float)
     price = prod["price"].to_numpy(float) * (1 + sc.price_change)
     rates = freight_rates(base.shipments, unit_cost, base.policy.freight_cost_share)
-    rate_main, rate_urg = rates(main_mode), rates(urgent)
+    modes = {"main": main_mode, "urgent": urgent, "rate_main": rates(main_mode), "rate_urgent": rates(urgent),
+             "price": price}
     air_qty = rec["air_qty"].to_numpy(float)
     qty0 = rec["recommended_qty"].to_numpy(float)
     inp = SimInputs(
-        demand_q=q.astype(np.float32), available=rec["available"].to_numpy(float),
+        demand_q=plan["q"].astype(np.float32), available=rec["available"].to_numpy(float),
         transit_day=t_day, transit_sd=t_sd, transit_qty=t_q,
         order0_main=qty0 - air_qty, order0_urgent=air_qty,
         lt_main=rec["lead_time_days"].to_numpy(float), lt_main_sd=rec["lead_time_std"].to_numpy(float),
@@ -265,66 +287,85 @@ def run_scenario(base: WhatIfBase, sc: Scenario, n_paths: int = 1000, seed: int 
         lt_urgent_sd=lt_urg["lead_time_std"].to_numpy(float),
         safety_stock=np.maximum(rec["order_up_to"].to_numpy(float) - rec["review_demand"].to_numpy(float), 0.0),
         moq=prod["moq"].to_numpy(float), case_pack=prod["case_pack"].to_numpy(float), unit_cost=unit_cost,
-        unit_price=price, rate_main=rate_main, rate_urgent=rate_urg,
+        unit_price=price, rate_main=modes["rate_main"], rate_urgent=modes["rate_urgent"],
         review_days=int(base.policy.review_period_days))
-    sim = simulate(inp, n_paths=n_paths, seed=seed)
-    _, orders = simulate(inp, deterministic=True, record_orders=True)
+    return inp, modes
 
-    freight_main = sim.order_units_main * rate_main
-    freight_urg = sim.order_units_urgent * rate_urg
-    by_mode = (pd.Series(freight_main).groupby(main_mode).sum().add(
-        pd.Series(freight_urg).groupby(urgent).sum(), fill_value=0.0))
-    lost_rev = sim.lost_units * price
-    sku_tbl = pd.DataFrame({
+
+def sku_table(base: WhatIfBase, plan: dict, sim, modes: dict) -> pd.DataFrame:
+    """One row per SKU: the plan, the simulated stockouts, lost units and revenue, freight, and a reason."""
+    prod, rec, skus = base.products, plan["rec"], base.skus
+    n, H = base.quantiles.shape[:2]
+    freight = sim.order_units_main * modes["rate_main"] + sim.order_units_urgent * modes["rate_urgent"]
+    out = pd.DataFrame({
         "sku": skus.to_numpy(), "title": prod.get("title", pd.Series([""] * n)).to_numpy(),
-        "main_mode": main_mode, "recommended_qty": rec["recommended_qty"].to_numpy(),
+        "main_mode": modes["main"], "recommended_qty": rec["recommended_qty"].to_numpy(),
         "air_qty": rec["air_qty"].to_numpy(), "ship_mode": rec["ship_mode"].to_numpy(),
         "order_by": pd.to_datetime(rec["order_by"]).to_numpy(),
-        "lead_time_days": rec["lead_time_days"].to_numpy(), "demand_factor_mean": factor.mean(axis=1).round(3),
-        "ad_factor": ad_factor.round(3), "p_stockout": sim.p_stockout.round(4),
+        "lead_time_days": rec["lead_time_days"].to_numpy(), "demand_factor_mean": plan["factor"].mean(axis=1).round(3),
+        "ad_factor": plan["ad_factor"].round(3), "p_stockout": sim.p_stockout.round(4),
         "stockout_days": sim.stockout_days.round(2), "demand_units": sim.demand_units.round(1),
-        "lost_units": sim.lost_units.round(1), "lost_revenue_usd": lost_rev.round(2),
+        "lost_units": sim.lost_units.round(1), "lost_revenue_usd": (sim.lost_units * modes["price"]).round(2),
         "fill_rate": np.where(sim.demand_units > 0, 1 - sim.lost_units / np.maximum(sim.demand_units, 1e-9), 1.0).round(4),
         "order_units_main": sim.order_units_main.round(1), "order_units_air": sim.order_units_urgent.round(1),
-        "freight_usd": (freight_main + freight_urg).round(2),
+        "freight_usd": freight.round(2),
     })
-    sku_tbl["reason"] = [
+    out["reason"] = [
         (f"{r.sku}: P(stockout) {r.p_stockout:.0%}, {r.stockout_days:.1f} stockout days, {r.lost_units:.0f} units "
          f"(${r.lost_revenue_usd:,.0f}) lost over {H} d; order {r.recommended_qty} by {r.ship_mode} by "
          f"{pd.Timestamp(r.order_by).date()} (lead time {r.lead_time_days:.0f} d)")
-        for r in sku_tbl.itertuples(index=False)]
+        for r in out.itertuples(index=False)]
+    return out
 
+
+def order_plan_table(base: WhatIfBase, orders: list, modes: dict) -> pd.DataFrame:
+    """The median path's orders: today's recommendation and the weekly reviews after it."""
+    skus, as_of = base.skus, base.as_of
     plan = pd.DataFrame(orders, columns=["_i", "day", "qty", "kind", "arrival_day"])
-    plan["sku"] = skus.to_numpy()[plan["_i"].to_numpy()] if len(plan) else []
-    mode_of = np.where(plan["kind"] == "main", main_mode[plan["_i"]] if len(plan) else [], urgent[0])
-    plan["mode"] = mode_of
+    i = plan["_i"].to_numpy()
+    plan["sku"] = skus.to_numpy()[i] if len(plan) else []
+    plan["mode"] = np.where(plan["kind"] == "main", modes["main"][i] if len(plan) else [], modes["urgent"][0])
     plan["order_date"] = as_of + pd.to_timedelta(plan["day"], unit="D")
     plan["expected_arrival"] = as_of + pd.to_timedelta(plan["arrival_day"], unit="D")
-    rates = np.where(plan["kind"] == "main", rate_main[plan["_i"]] if len(plan) else [], rate_urg[plan["_i"]] if len(plan) else [])
+    rates = np.where(plan["kind"] == "main", modes["rate_main"][i] if len(plan) else [],
+                     modes["rate_urgent"][i] if len(plan) else [])
     plan["freight_usd"] = (plan["qty"] * rates).round(2)
     plan["qty"] = plan["qty"].round().astype("int64")
     plan["reason"] = np.where(plan["day"] == 0, "today's restock recommendation (RestockPolicy)",
                               "weekly review: position below order-up-to level on the median path")
-    plan = plan.sort_values(["order_date", "sku"])[["sku", "order_date", "mode", "qty", "expected_arrival",
+    return plan.sort_values(["order_date", "sku"])[["sku", "order_date", "mode", "qty", "expected_arrival",
                                                     "freight_usd", "reason"]].reset_index(drop=True)
 
-    dates = base.dates.to_numpy()
-    fan = pd.DataFrame({"sku": np.repeat(skus.to_numpy(), H), "ds": np.tile(dates, n),
+
+def stock_fan_table(base: WhatIfBase, sim) -> pd.DataFrame:
+    """On-hand p10 / p50 / p90 per day: the total over SKUs (``sku == 'ALL'``) first, then each SKU."""
+    skus, dates = base.skus.to_numpy(), base.dates.to_numpy()
+    n, H = len(skus), len(dates)
+    fan = pd.DataFrame({"sku": np.repeat(skus, H), "ds": np.tile(dates, n),
                         "p10": sim.stock_q[:, :, 0].ravel(), "p50": sim.stock_q[:, :, 1].ravel(),
                         "p90": sim.stock_q[:, :, 2].ravel()})
     total = pd.DataFrame({"sku": "ALL", "ds": dates, "p10": sim.total_stock_q[:, 0],
                           "p50": sim.total_stock_q[:, 1], "p90": sim.total_stock_q[:, 2]})
     fan = pd.concat([total, fan], ignore_index=True)
     fan[["p10", "p50", "p90"]] = fan[["p10", "p50", "p90"]].round(1)
+    return fan
 
+
+def scenario_summary(base: WhatIfBase, sc: Scenario, plan: dict, sim, modes: dict, n_paths: int,
+                     seed: int) -> dict:
+    """The scenario's row of the comparison: service, stockouts, cash, freight, ad spend."""
+    H = base.quantiles.shape[1]
+    main_mode = modes["main"]
+    by_mode = (pd.Series(sim.order_units_main * modes["rate_main"]).groupby(main_mode).sum().add(
+        pd.Series(sim.order_units_urgent * modes["rate_urgent"]).groupby(modes["urgent"]).sum(), fill_value=0.0))
     demand = float(sim.demand_units.sum())
     lost = float(sim.lost_units.sum())
-    summary = {
+    return {
         "scenario": sc.name, "title": sc.label, "levers": sc.describe(),
         "stockout_days": round(float(sim.path_stockout_days.mean()), 1),
         "stockout_days_p90": round(float(np.quantile(sim.path_stockout_days, 0.9)), 1),
         "skus_short": int((sim.p_stockout >= 0.5).sum()),
-        "lost_units": round(lost, 1), "lost_revenue_usd": round(float(lost_rev.sum()), 2),
+        "lost_units": round(lost, 1), "lost_revenue_usd": round(float((sim.lost_units * modes["price"]).sum()), 2),
         "service_level": round(1 - lost / demand, 4) if demand > 0 else 1.0,
         "demand_units": round(demand, 1),
         "peak_inventory_units": round(float(sim.path_peak_units.mean()), 1),
@@ -333,11 +374,10 @@ def run_scenario(base: WhatIfBase, sc: Scenario, n_paths: int = 1000, seed: int 
         "order_units_air": round(float(sim.order_units_urgent.sum() + sim.order_units_main[main_mode == "air"].sum()), 1),
         "freight_usd": round(float(by_mode.sum()), 2),
         "freight_by_mode": "; ".join(f"{m} {v:,.0f}" for m, v in by_mode.items() if v > 0) or "none",
-        "extra_ad_spend_usd": round(extra_spend * H, 2),
-        "recommended_qty_today": int(rec["recommended_qty"].sum()),
+        "extra_ad_spend_usd": round(plan["extra_spend"] * H, 2),
+        "recommended_qty_today": int(plan["rec"]["recommended_qty"].sum()),
         "n_paths": int(n_paths), "seed": int(seed),
     }
-    return ScenarioResult(scenario=sc, summary=summary, skus=sku_tbl, order_plan=plan, stock_fan=fan)
 
 
 def _reason(s: dict, base: dict | None, H: int) -> str:

@@ -106,104 +106,117 @@ def simulate(inp: SimInputs, n_paths: int = 1000, seed: int = 0, deterministic: 
              record_orders: bool = False):
     """Run the Monte Carlo (``deterministic``: one path at the median demand and mean lead times).
 
-    Returns a :class:`SimResult`, and with ``record_orders`` also a list of orders
-    ``(sku index, day, qty, 'main'|'urgent', arrival day)`` of the first path.
+    SKUs are simulated in chunks of :data:`CHUNK_SKUS` (:func:`_simulate_chunk`), each with its own
+    random generator, and the per-path totals are summed over chunks. Returns a :class:`SimResult`,
+    and with ``record_orders`` also a list of orders ``(sku index, day, qty, 'main'|'urgent', arrival
+    day)`` of the first path.
     """
     n, H, _ = inp.demand_q.shape
     P = 1 if deterministic else int(n_paths)
-    R = int(inp.review_days)
-    cum_mean = np.concatenate([np.zeros((n, 1)), np.cumsum(inp.demand_q[:, :, 2], axis=1)], axis=1)
-    res = {k: np.zeros(n) for k in ("stockout_days", "p_stockout", "lost_units", "demand_units",
-                                    "order_units_main", "order_units_urgent")}
-    path_days = np.zeros(P)
-    path_lost_rev = np.zeros(P)
-    total_onhand = np.zeros((P, H))
-    total_cash = np.zeros((P, H))
+    res = {k: np.zeros(n) for k in SKU_RESULTS}
+    totals = {"stockout_days": np.zeros(P), "lost_revenue": np.zeros(P), "onhand": np.zeros((P, H)),
+              "cash": np.zeros((P, H))}
     stock_q = np.zeros((n, H, 3), dtype=np.float32)
+    cum_mean = np.concatenate([np.zeros((n, 1)), np.cumsum(inp.demand_q[:, :, 2], axis=1)], axis=1)
     orders: list = []
     for c0 in range(0, n, CHUNK_SKUS):
         sl = slice(c0, min(n, c0 + CHUNK_SKUS))
-        c = sl.stop - sl.start
         # one generator per chunk: results depend on the seed only, not on the machine
         rng = np.random.default_rng([seed, c0])
-        q = inp.demand_q[sl].astype(np.float32)
-        u = np.zeros((c, P), np.float32) if deterministic else rng.standard_normal((c, P), dtype=np.float32)
-        arr = np.zeros((c, P, H + 2), np.float32)
-        stock = np.repeat(inp.available[sl, None], P, axis=1).astype(np.float32)
-        on_order = np.zeros((c, P), np.float32)
-        # shipments in transit
-        K = inp.transit_day.shape[1]
-        for k in range(K):
-            qty = inp.transit_qty[sl, k].astype(np.float32)
-            if not (qty > 0).any():
-                continue
-            noise = 0.0 if deterministic else rng.standard_normal((c, P), dtype=np.float32) * inp.transit_sd[sl, k, None]
-            day = np.clip(np.rint(inp.transit_day[sl, k, None] + noise), 1, H + 1).astype(np.int64)
-            _add_arrivals(arr, day, np.broadcast_to(qty[:, None], (c, P)))
-            on_order += qty[:, None]
-        cost = inp.unit_cost[sl]
-        price = inp.unit_price[sl]
-        lost_rev = np.zeros((c, P), np.float32)
-        out_days = np.zeros((c, P), np.float32)
-        lost = np.zeros((c, P), np.float32)
-        dem = np.zeros((c, P), np.float32)
-        ord_main = np.zeros((c, P), np.float32)
-        ord_urg = np.zeros((c, P), np.float32)
-
-        def place(t, qty, mode):
-            if mode == "main":
-                lt = _lead_draw(rng, inp.lt_main[sl], inp.lt_main_sd[sl], P, deterministic)
-            else:
-                lt = _lead_draw(rng, inp.lt_urgent[sl], inp.lt_urgent_sd[sl], P, deterministic)
-            day = np.clip(t + np.maximum(np.rint(lt), 1), 1, H + 1).astype(np.int64)
-            _add_arrivals(arr, day, qty)
-            if record_orders:
-                for i in np.flatnonzero(qty[:, 0] > 0):
-                    orders.append((sl.start + i, t, float(qty[i, 0]), mode, int(day[i, 0])))
-            return qty
-
-        on_order += place(0, np.repeat(inp.order0_main[sl, None], P, 1).astype(np.float32), "main")
-        on_order += place(0, np.repeat(inp.order0_urgent[sl, None], P, 1).astype(np.float32), "urgent")
-        ord_main += inp.order0_main[sl, None]
-        ord_urg += inp.order0_urgent[sl, None]
-        L = np.maximum(inp.lt_main[sl], 1.0)
-        for t in range(1, H + 1):
-            got = arr[:, :, t]
-            stock += got
-            on_order -= got
-            if t % R == 0 and t < H:
-                hi = np.minimum(np.rint(t + L + R).astype(int), H)
-                target = cum_mean[np.arange(sl.start, sl.stop), hi] - cum_mean[sl, t] + inp.safety_stock[sl]
-                ip = stock + on_order
-                raw = np.maximum(target[:, None] - ip, 0.0)
-                qty = _round_up(raw, inp.moq[sl, None], inp.case_pack[sl, None]).astype(np.float32)
-                if (qty > 0).any():
-                    on_order += place(t, qty, "main")
-                    ord_main += qty
-            z = u if deterministic else np.sqrt(RHO) * u + np.sqrt(1 - RHO) * rng.standard_normal((c, P), dtype=np.float32)
-            d = demand_at(q[:, t - 1, :], z)
-            sold = np.minimum(stock, d)
-            short = d - sold
-            stock -= sold
-            dem += d
-            lost += short
-            lost_rev += short * price[:, None]
-            out_days += short > 1e-3
-            total_onhand[:, t - 1] += stock.sum(axis=0)
-            total_cash[:, t - 1] += cost @ (stock + on_order)
-            stock_q[sl, t - 1, :] = np.quantile(stock, [0.1, 0.5, 0.9], axis=1).T
-        res["stockout_days"][sl] = out_days.mean(axis=1)
-        res["p_stockout"][sl] = (out_days > 0).mean(axis=1)
-        res["lost_units"][sl] = lost.mean(axis=1)
-        res["demand_units"][sl] = dem.mean(axis=1)
-        res["order_units_main"][sl] = ord_main.mean(axis=1)
-        res["order_units_urgent"][sl] = ord_urg.mean(axis=1)
-        path_days += out_days.sum(axis=0)
-        path_lost_rev += lost_rev.sum(axis=0)
-    result = SimResult(**res, path_stockout_days=path_days, path_lost_revenue=path_lost_rev,
-                       path_peak_units=total_onhand.max(axis=1), path_peak_cash=total_cash.max(axis=1),
-                       stock_q=stock_q, total_stock_q=np.quantile(total_onhand, [0.1, 0.5, 0.9], axis=0).T)
+        per_sku = _simulate_chunk(inp, sl, P, rng, deterministic, cum_mean, totals, stock_q,
+                                  orders if record_orders else None)
+        for k, v in per_sku.items():
+            res[k][sl] = v
+    result = SimResult(**res, path_stockout_days=totals["stockout_days"], path_lost_revenue=totals["lost_revenue"],
+                       path_peak_units=totals["onhand"].max(axis=1), path_peak_cash=totals["cash"].max(axis=1),
+                       stock_q=stock_q, total_stock_q=np.quantile(totals["onhand"], [0.1, 0.5, 0.9], axis=0).T)
     return (result, orders) if record_orders else result
+
+
+SKU_RESULTS = ("stockout_days", "p_stockout", "lost_units", "demand_units", "order_units_main", "order_units_urgent")
+
+
+def _schedule_transit(inp: SimInputs, sl: slice, P: int, rng, deterministic: bool, arr: np.ndarray) -> np.ndarray:
+    """Book the open shipments' arrivals (day drawn around the expected day) into ``arr``; returns the
+    units on order per SKU and path."""
+    c, H = sl.stop - sl.start, arr.shape[2] - 2
+    on_order = np.zeros((c, P), np.float32)
+    for k in range(inp.transit_day.shape[1]):
+        qty = inp.transit_qty[sl, k].astype(np.float32)
+        if not (qty > 0).any():
+            continue
+        noise = 0.0 if deterministic else rng.standard_normal((c, P), dtype=np.float32) * inp.transit_sd[sl, k, None]
+        day = np.clip(np.rint(inp.transit_day[sl, k, None] + noise), 1, H + 1).astype(np.int64)
+        _add_arrivals(arr, day, np.broadcast_to(qty[:, None], (c, P)))
+        on_order += qty[:, None]
+    return on_order
+
+
+def _review_order(inp: SimInputs, sl: slice, t: int, stock, on_order, cum_mean: np.ndarray) -> np.ndarray:
+    """Periodic review on day ``t``: order up to the mean demand of (t, t + L + R] plus safety stock,
+    rounded up to MOQ and case packs."""
+    H = cum_mean.shape[1] - 1
+    L = np.maximum(inp.lt_main[sl], 1.0)
+    hi = np.minimum(np.rint(t + L + inp.review_days).astype(int), H)
+    target = cum_mean[sl][np.arange(sl.stop - sl.start), hi] - cum_mean[sl, t] + inp.safety_stock[sl]
+    raw = np.maximum(target[:, None] - (stock + on_order), 0.0)
+    return _round_up(raw, inp.moq[sl, None], inp.case_pack[sl, None]).astype(np.float32)
+
+
+def _simulate_chunk(inp: SimInputs, sl: slice, P: int, rng, deterministic: bool, cum_mean: np.ndarray,
+                    totals: dict, stock_q: np.ndarray, orders: list | None) -> dict:
+    """Simulate the SKUs of ``sl`` day by day over ``P`` paths: arrivals, review orders, correlated
+    demand, sales and shortfalls. Adds to ``totals`` (per path), fills ``stock_q[sl]``; returns the
+    per-SKU means (:data:`SKU_RESULTS`)."""
+    _, H, _ = inp.demand_q.shape
+    c, R = sl.stop - sl.start, int(inp.review_days)
+    q = inp.demand_q[sl].astype(np.float32)
+    u = np.zeros((c, P), np.float32) if deterministic else rng.standard_normal((c, P), dtype=np.float32)
+    arr = np.zeros((c, P, H + 2), np.float32)
+    stock = np.repeat(inp.available[sl, None], P, axis=1).astype(np.float32)
+    on_order = _schedule_transit(inp, sl, P, rng, deterministic, arr)
+    acc = {k: np.zeros((c, P), np.float32) for k in ("lost_rev", "out_days", "lost", "dem", "ord_main", "ord_urg")}
+
+    def place(t, qty, mode):
+        mean, sd = (inp.lt_main, inp.lt_main_sd) if mode == "main" else (inp.lt_urgent, inp.lt_urgent_sd)
+        lt = _lead_draw(rng, mean[sl], sd[sl], P, deterministic)
+        day = np.clip(t + np.maximum(np.rint(lt), 1), 1, H + 1).astype(np.int64)
+        _add_arrivals(arr, day, qty)
+        if orders is not None:
+            for i in np.flatnonzero(qty[:, 0] > 0):
+                orders.append((sl.start + i, t, float(qty[i, 0]), mode, int(day[i, 0])))
+        return qty
+
+    on_order += place(0, np.repeat(inp.order0_main[sl, None], P, 1).astype(np.float32), "main")
+    on_order += place(0, np.repeat(inp.order0_urgent[sl, None], P, 1).astype(np.float32), "urgent")
+    acc["ord_main"] += inp.order0_main[sl, None]
+    acc["ord_urg"] += inp.order0_urgent[sl, None]
+    for t in range(1, H + 1):
+        got = arr[:, :, t]
+        stock += got
+        on_order -= got
+        if t % R == 0 and t < H:
+            qty = _review_order(inp, sl, t, stock, on_order, cum_mean)
+            if (qty > 0).any():
+                on_order += place(t, qty, "main")
+                acc["ord_main"] += qty
+        z = u if deterministic else np.sqrt(RHO) * u + np.sqrt(1 - RHO) * rng.standard_normal((c, P), dtype=np.float32)
+        d = demand_at(q[:, t - 1, :], z)
+        sold = np.minimum(stock, d)
+        short = d - sold
+        stock -= sold
+        acc["dem"] += d
+        acc["lost"] += short
+        acc["lost_rev"] += short * inp.unit_price[sl][:, None]
+        acc["out_days"] += short > 1e-3
+        totals["onhand"][:, t - 1] += stock.sum(axis=0)
+        totals["cash"][:, t - 1] += inp.unit_cost[sl] @ (stock + on_order)
+        stock_q[sl, t - 1, :] = np.quantile(stock, [0.1, 0.5, 0.9], axis=1).T
+    totals["stockout_days"] += acc["out_days"].sum(axis=0)
+    totals["lost_revenue"] += acc["lost_rev"].sum(axis=0)
+    return {"stockout_days": acc["out_days"].mean(axis=1), "p_stockout": (acc["out_days"] > 0).mean(axis=1),
+            "lost_units": acc["lost"].mean(axis=1), "demand_units": acc["dem"].mean(axis=1),
+            "order_units_main": acc["ord_main"].mean(axis=1), "order_units_urgent": acc["ord_urg"].mean(axis=1)}
 
 
 def _add_arrivals(arr: np.ndarray, day: np.ndarray, qty: np.ndarray) -> None:
