@@ -83,3 +83,20 @@ def test_large_attachments_are_zipped(tmp_path, monkeypatch):
     monkeypatch.setattr(mail, "ZIP_ABOVE_BYTES", 10)
     msg = _message(_settings(), tmp_path)
     assert [p.get_filename() for p in msg.iter_attachments()] == ["reports.zip"]
+
+
+def test_attachments_beyond_the_size_budget_stay_in_the_report_folder(tmp_path):
+    """Issue 12 item 8: the email stays under 5 MB; what does not fit is left out and named, in ATTACH order."""
+    import os
+
+    from workbench.report.summary import attachments_within_budget
+
+    small = tmp_path / "purchase_orders.csv"
+    small.write_text("supplier,sku,qty\nA,SKU-1,10\n")
+    big = tmp_path / "weekly_report.html"
+    big.write_bytes(os.urandom(3_000_000))  # random bytes do not compress: ~4 MB once base64-encoded
+    later = tmp_path / "risk.csv"
+    later.write_text("sku,reason\nSKU-1,ok\n")
+    kept, left = attachments_within_budget([small, big, later], budget=1_000_000)
+    assert kept == [small, later] and left == [big]
+    assert attachments_within_budget([small, big, later], budget=10_000_000) == ([small, big, later], [])

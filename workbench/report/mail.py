@@ -27,7 +27,7 @@ from workbench.io import write_bytes
 log = logging.getLogger(__name__)
 
 # Attachments above this total size are sent as one zip file instead.
-ZIP_ABOVE_BYTES = 5 * 1024 * 1024
+ZIP_ABOVE_BYTES = 2 * 1024 * 1024  # above this the attachments go as one zip
 
 
 class MailError(WorkbenchError):

@@ -19,13 +19,17 @@ from workbench.report.email_monday import EMAIL_STYLE, email_monday, subject_cou
 from workbench.report.fmt import display_frame
 
 TOP_N = 8
+# Attachments may take this many bytes once zipped and base64-encoded (× 4/3), so that the whole message,
+# body and inline charts included, stays under 5 MB (many mail servers refuse 10 MB).
+ATTACH_BUDGET_BYTES = 4_000_000
 # Attached: the reports and the CSVs people act on; bulky intermediate tables stay in the report folder.
 # forecast_quality.html (plotly embedded again) stays in the report folder so the email keeps under 5 MB.
-ATTACH = ("weekly_report.html", "purchase_orders.csv", "purchase_orders_by_supplier.csv",
+# In order of need: when the size budget is short, what comes last stays in the report folder.
+ATTACH = ("purchase_orders.csv", "purchase_orders_by_supplier.csv",
           "actions.csv", "money.csv", "changes.csv", "forecast_vs_actual.csv", "restock.csv", "restock_locations.csv",
           "pricing.csv", "ads.csv", "risk.csv",
           "risk_account_health.csv", "risk_alerts.csv", "risk_feed.csv", "risk_returns.csv",
-          "risk_new_products.csv", "forecast_accuracy.csv", "rejects.csv")
+          "risk_new_products.csv", "forecast_accuracy.csv", "rejects.csv", "weekly_report.html")
 
 
 @dataclass
@@ -163,6 +167,25 @@ def _table_html(df: pd.DataFrame) -> str:
     return display_frame(df).to_html(index=False, escape=True, border=0, classes="t")
 
 
+def attachments_within_budget(files: list[Path], budget: int = ATTACH_BUDGET_BYTES) -> tuple[list[Path], list[Path]]:
+    """(attached, left in the report folder): files in the given order while their zipped, base64 size fits.
+
+    Each file is deflated once to estimate its share of the zip (a zip is about the sum of its members).
+    A file that does not fit is left out and named in the email; later, smaller files may still fit.
+    """
+    import zlib
+
+    kept, left, used = [], [], 0
+    for p in files:
+        cost = len(zlib.compress(p.read_bytes(), 6)) * 4 // 3 + 200
+        if used + cost <= budget:
+            kept.append(p)
+            used += cost
+        else:
+            left.append(p)
+    return kept, left
+
+
 def weekly_email(settings: MailSettings, as_of: str, report_dir: Path):
     restock = _read(report_dir, "restock.csv")
     risk = _read(report_dir, "risk.csv")
@@ -180,7 +203,8 @@ def weekly_email(settings: MailSettings, as_of: str, report_dir: Path):
     if risk is not None and len(risk):
         images.append(InlineImage("risk", _chart_risk(risk)))
     have = {i.cid for i in images}
-    attachments = [report_dir / name for name in ATTACH if (report_dir / name).is_file()]
+    attachments, left = attachments_within_budget([report_dir / name for name in ATTACH
+                                                   if (report_dir / name).is_file()])
     names = ", ".join(p.name for p in attachments)
     monday = email_monday(report_dir, acts, po, names)
 
@@ -193,9 +217,12 @@ def weekly_email(settings: MailSettings, as_of: str, report_dir: Path):
             parts.append(f'<img src="cid:{s.chart_cid}" alt="{html.escape(s.title)} chart" width="600">')
         if s.table is not None and len(s.table):
             parts.append(_table_html(s.table))
+    too_big = (", ".join(p.name for p in left) + " (too large to attach: the email stays under 5 MB), ") if left else ""
     parts.append("<p style='color:#666'>Attached: " + html.escape(names) + ". In the report folder "
-                 + html.escape(str(report_dir)) + ": forecast_quality.html and every table in full "
-                 "(demand history, forecasts, backtests).</p>")
+                 + html.escape(str(report_dir)) + ": " + html.escape(too_big) + "forecast_quality.html and every "
+                 "table in full (demand history, forecasts, backtests).</p>")
+    if left:
+        text += [f"Too large to attach (in the report folder): {', '.join(p.name for p in left)}", ""]
     body = f"<html><head><meta charset='utf-8'>{EMAIL_STYLE}</head><body>{''.join(parts)}</body></html>"
     subject = f"Weekly workbench report — as of {as_of} — {subject_counts(acts, po)}"
     return build_message(settings, subject, body, "\n".join(text),
