@@ -72,7 +72,7 @@ def test_every_sku_to_order_is_in_the_report_and_the_email(week2):
 
 
 def test_the_second_week_says_what_changed_since_the_first(week2):
-    assert f"previous week's report ({WEEK1})" in week2["html"]
+    assert f"previous report of {WEEK1}" in week2["html"]  # one sentence, shared by the report and the email
     assert f"report of {WEEK1}" in week2["body"] and "First run" not in week2["body"]
     fva = pd.read_csv(week2["dir"] / "forecast_vs_actual.csv")
     assert len(fva) > 0 and fva["reason"].notna().all()

@@ -114,6 +114,20 @@ def week_accuracy(fva: pd.DataFrame) -> float | None:
     return float(1 - fva["error_units"].abs().sum() / fva["actual_units"].sum())
 
 
+def summary(changes: pd.DataFrame | None) -> tuple[pd.DataFrame | None, str]:
+    """(the change rows, one sentence counting them by kind) for the report and the email.
+
+    None rows mean a first run (no earlier report to compare with).
+    """
+    if changes is None or not len(changes) or changes["kind"].iloc[0] == "first run":
+        return None, "First run: there is no earlier report in this reports folder to compare with."
+    prev = changes.loc[changes["kind"] == "compared with", "subject"]
+    body = changes[changes["kind"] != "compared with"]
+    counts = body["kind"].str.replace(r":.*", "", regex=True).value_counts()
+    return body, (f"Compared with the previous report of {prev.iloc[0] if len(prev) else 'last week'}: "
+                  + ", ".join(f"{v} {k}" for k, v in counts.items()) + ".")
+
+
 def compare(previous: Path | None, current: dict[str, pd.DataFrame | None], shipments: pd.DataFrame | None,
             as_of) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(changes, forecast_vs_actual) of this run against the previous report folder."""

@@ -11,6 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from workbench.report.actions import subject_counts as _counts
+from workbench.report.changes import summary as change_summary
+from workbench.report.changes import week_accuracy
 
 #: The email lists at most this many purchase-order lines / actions / changes; the rest are named as
 #: "+N more" with the attached sheet that holds them (never a silent cut).
@@ -126,17 +128,13 @@ def money_html(money: pd.DataFrame | None, out: MondayParts) -> None:
 def changes_html(changes: pd.DataFrame | None, fva: pd.DataFrame | None, out: MondayParts) -> None:
     out.html.append("<section id='changes'><h2>What changed since last week</h2>")
     out.text.append("WHAT CHANGED SINCE LAST WEEK")
-    if changes is None or not len(changes) or changes["kind"].iloc[0] == "first run":
-        out.html.append("<p>First run: there is no earlier report in this reports folder to compare with.</p></section>")
-        out.text += ["  first run: no earlier report to compare with", ""]
+    body, line = change_summary(changes)
+    if body is None:
+        out.html.append(f"<p>{_e(line)}</p></section>")
+        out.text += ["  " + line, ""]
         return
-    prev = changes.loc[changes["kind"] == "compared with", "subject"]
-    body = changes[changes["kind"] != "compared with"]
-    counts = body["kind"].str.replace(r":.*", "", regex=True).value_counts()
-    line = (f"Compared with the report of {prev.iloc[0] if len(prev) else 'last week'}: "
-            + ", ".join(f"{v} {k}" for k, v in counts.items()) + ".")
-    if fva is not None and len(fva) and fva["actual_units"].sum() > 0:
-        acc = 1 - fva["error_units"].abs().sum() / fva["actual_units"].sum()
+    acc = week_accuracy(fva)
+    if acc is not None:
         line += (f" Last week's forecast vs units sold: {fva['forecast_units'].sum():,.0f} forecast, "
                  f"{fva['actual_units'].sum():,.0f} sold; accuracy {acc:.0%} (1 − WAPE over {len(fva)} SKUs).")
     out.html.append(f"<p>{_e(line)}</p>")

@@ -8,6 +8,8 @@ import pandas as pd
 
 from workbench.report import nb, tables
 from workbench.report.actions import subject_counts
+from workbench.report.changes import summary as change_summary
+from workbench.report.changes import week_accuracy
 
 
 def _section(sid: str, title: str, intro: str, body: str) -> None:
@@ -56,18 +58,13 @@ def money(r) -> None:
 
 def changes(r) -> None:
     ch, fva = r.extra("changes"), r.extra("forecast_vs_actual")
-    if ch is None or not len(ch) or ch["kind"].iloc[0] == "first run":
-        _section("changes", "What changed since last week",
-                 "First run: there is no earlier report in this reports folder to compare with.", "")
+    body_rows, intro = change_summary(ch)
+    if body_rows is None:
+        _section("changes", "What changed since last week", intro, "")
         return
-    prev = ch.loc[ch["kind"] == "compared with", "subject"]
-    body_rows = ch[ch["kind"] != "compared with"]
-    counts = body_rows["kind"].str.replace(r":.*", "", regex=True).value_counts()
-    intro = (f"Compared with the previous week's report ({prev.iloc[0] if len(prev) else 'last week'}): "
-             + ", ".join(f"{v} {k}" for k, v in counts.items()) + ".")
     body = tables.table_html(body_rows, 15)
-    if fva is not None and len(fva) and fva["actual_units"].sum() > 0:
-        acc = 1 - fva["error_units"].abs().sum() / fva["actual_units"].sum()
+    acc = week_accuracy(fva)
+    if acc is not None:
         body += (f"<p><b>Last week's forecast vs units sold</b>: accuracy {acc:.0%} (1 − WAPE over {len(fva)} SKUs; "
                  "stockout days sell less than demand)</p>" + tables.table_html(fva, 10))
     _section("changes", "What changed since last week", intro, body)
