@@ -15,6 +15,8 @@ from workbench.report.ledger import RunLedger
 from workbench.report.pipeline import WeeklyFailed, run_weekly
 
 AS_OF = "2026-11-23"
+# the delivery path is what these tests check; one notebook keeps two full runs quick
+ONE_NOTEBOOK = ("weekly_report.ipynb",)
 
 
 def _eml(folder):
@@ -25,7 +27,8 @@ def test_smtp_down_keeps_the_new_report_alerts_into_the_outbox_and_is_retried_ne
     down = mail_settings({"WORKBENCH_SMTP_HOST": "127.0.0.1", "WORKBENCH_SMTP_PORT": str(free_port()),
                           "WORKBENCH_SMTP_STARTTLS": "false"})
     with pytest.raises(WeeklyFailed) as e:
-        run_weekly(SAMPLE_DATA, AS_OF, tmp_path, settings=down, mail_attempts=2, mail_backoff_seconds=0.01)
+        run_weekly(SAMPLE_DATA, AS_OF, tmp_path, settings=down, mail_attempts=2, mail_backoff_seconds=0.01,
+                   notebooks=ONE_NOTEBOOK)
     assert e.value.exit_code == 1 and e.value.step == "send the email"
     report = tmp_path / AS_OF
     assert (report / "weekly_report.html").is_file()  # the report itself was good: it is published
@@ -34,7 +37,7 @@ def test_smtp_down_keeps_the_new_report_alerts_into_the_outbox_and_is_retried_ne
     (run,) = RunLedger(tmp_path / "ledger.sqlite").runs(AS_OF)
     assert run["status"] == "failed" and run["failed_step"] == "send the email"
     # nothing was delivered, so the next run (no --force needed) builds and sends again
-    outcome = run_weekly(SAMPLE_DATA, AS_OF, tmp_path, settings=mail_settings({}))
+    outcome = run_weekly(SAMPLE_DATA, AS_OF, tmp_path, settings=mail_settings({}), notebooks=ONE_NOTEBOOK)
     assert outcome.status == "delivered" and outcome.delivery.how == "outbox"
 
 
