@@ -225,6 +225,19 @@ TABLES: dict[str, Table] = {
             sku_column=None,
         ),
         Table(
+            "promotions",
+            "one row per SKU x day on promotion (past and planned)",
+            (
+                Column("date", "date"),
+                Column("sku", "str"),
+                Column("channel", "str", required=False, nullable=True,
+                       doc="empty or absent: every channel"),
+                Column("discount_pct", "float", required=False, nullable=True, min=0, max=100,
+                       doc="percent off the list price; empty: a promotion of unknown depth"),
+            ),
+            key=("date", "sku", "channel"),
+        ),
+        Table(
             "keyword_ranks",
             "one row per keyword rank reading",
             (
