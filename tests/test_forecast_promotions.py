@@ -81,3 +81,19 @@ def test_without_a_promotions_table_the_history_is_unchanged_and_no_future_is_pa
     assert future["ds"].min() == pd.Timestamp("2026-01-04") and len(future) == 5
     assert future.set_index("ds")["promo"][pd.Timestamp("2026-01-05")] == 1.0
     assert future["promo"].sum() == 1.0
+
+
+def test_timing_features_of_a_regressor_see_the_planned_days_around_each_date():
+    """The global model's promo_prev / _next / _recent / _since are computed over history and planned future together."""
+    from workbench.forecast.gbm import with_derived
+
+    days = pd.date_range("2026-01-01", periods=6)
+    hist = pd.DataFrame({"unique_id": "A", "ds": days, "y": 1.0, "w": 1.0, "promo": [0, 1, 1, 0, 0, 0.0]})
+    fut = pd.DataFrame({"unique_id": "A", "ds": pd.date_range("2026-01-07", periods=2), "promo": [1.0, 0.0]})
+    h, f = with_derived(hist, fut, ["promo"], "D")
+    assert h["promo_prev"].tolist() == [0, 0, 1, 1, 0, 0]
+    assert h["promo_next"].tolist() == [1, 1, 0, 0, 0, 1]  # the last history day sees the planned promotion
+    assert h["promo_recent"].tolist() == [0, 0, 1, 2, 2, 2]
+    assert h["promo_since"].tolist() == [28, 0, 0, 1, 2, 3]
+    assert f["promo_since"].tolist() == [0, 1] and f["promo_next"].tolist() == [0, 0]
+    assert "y" not in f.columns and len(h) == 6 and len(f) == 2
