@@ -12,11 +12,19 @@ alongside; 80% and 95% interval coverage of the workbench. Closed store days (da
 SKU) are neither scored nor read as zero sales.
 
     nice -n 10 .venv/bin/python benchmarks/forecast_pasta.py     # results/forecast_pasta.{md,json}
+
+On a busy machine the origins can run as separate processes and be combined (same numbers, the
+references are fitted per origin either way):
+
+    for k in 4 3 2 1; do nice -n 10 .venv/bin/python benchmarks/forecast_pasta.py --only $k --parts DIR & done; wait
+    .venv/bin/python benchmarks/forecast_pasta.py --combine DIR
 """
 from __future__ import annotations
 
 import argparse
+import json
 import time
+from pathlib import Path
 import warnings
 
 import numpy as np
@@ -67,11 +75,21 @@ def main() -> dict:
     ap.add_argument("--origins", type=int, default=4)
     ap.add_argument("--tweedie", action="store_true", help="also the global model with a Tweedie objective")
     ap.add_argument("--blind", action="store_true", help="also the workbench without the promotion flag")
+    ap.add_argument("--only", type=int, help="run only origin K (K-th from the end, 1 = the last) into --parts")
+    ap.add_argument("--parts", type=Path, help="folder for one origin's measurements (with --only)")
+    ap.add_argument("--combine", type=Path, help="combine the origins measured into this folder and report")
     args = ap.parse_args()
+    if args.combine:
+        parts = [json.loads(f.read_text()) for f in sorted(args.combine.glob("origin_*.json"))]
+        parts.sort(key=lambda p: p["cover"][0]["origin"])
+        merged = {key: [x for p in parts for x in p[key]] for key in ("rows", "cover")}
+        chosen = {k: v for p in parts for k, v in p["chosen"].items()}
+        secs = {k: v for p in parts for k, v in p["secs"].items()}
+        return report(merged["rows"], merged["cover"], chosen, secs, done=len(parts), planned=args.origins)
     df = load()
     last = df["ds"].max()
     rows, cover, secs, chosen = [], [], {}, {}
-    for k in range(args.origins, 0, -1):
+    for k in ([args.only] if args.only else range(args.origins, 0, -1)):
         cut = last - pd.Timedelta(days=H * k)
         train, test = df[df["ds"] <= cut], df[(df["ds"] > cut) & (df["ds"] <= cut + pd.Timedelta(days=H))]
         future = (pd.DataFrame({"unique_id": np.repeat(train["unique_id"].unique(), H)})
@@ -107,6 +125,11 @@ def main() -> dict:
                       "coverage95": float(((m["y"] >= m["yhat_lo_95"]) & (m["y"] <= m["yhat_hi_95"])).mean())})
         chosen[str(cut.date())] = res.choices["model"].value_counts().to_dict()
         print(cut.date(), sc.round(3).to_dict("index"), cover[-1], flush=True)
+        if args.only:
+            args.parts.mkdir(parents=True, exist_ok=True)
+            part = {"rows": rows, "cover": cover, "chosen": chosen, "secs": secs}
+            (args.parts / f"origin_{cut.date()}.json").write_text(json.dumps(part, default=str))
+            return part
         summary = report(rows, cover, chosen, secs, done=args.origins - k + 1, planned=args.origins)
     return summary
 

@@ -325,3 +325,31 @@ def test_restock_a_year_after_the_data_runs_and_says_the_data_is_stale(tmp_path,
     assert len(r) == 40 and r["reason"].str.len().gt(0).all()
     err = capsys.readouterr().err
     assert "366 day(s) missing" in err
+
+
+def test_future_regressor_file_errors_name_file_row_and_column(tmp_path, capsys):
+    """Issue 15: a planned promotion must not silently read as 0: missing, non-numeric or repeated rows are errors."""
+    from workbench.forecast.api import read_future
+
+    fut = tmp_path / "future.csv"
+    fut.write_text("unique_id,ds\nP00,2026-01-01\n")
+    with pytest.raises(InputError) as e:
+        read_future(fut, "D", regressors=["promo"])
+    assert e.value.problems == [f"{fut}:1:promo: required column is missing (a regressor of the input)"]
+    fut.write_text("unique_id,ds,promo\nP00,2026-01-01,1\nP00,2026-01-02,yes\nP00,2026-01-03,\nP00,2026-01-01,0\n")
+    with pytest.raises(InputError) as e:
+        read_future(fut, "D", regressors=["promo"])
+    assert e.value.problems == [
+        f"{fut}:3:promo: expected a number (a known future value of the regressor), got 'yes'",
+        f"{fut}:5:unique_id,ds: duplicate row for (P00, 2026-01-01)"]
+    fut.write_text("unique_id,ds,promo\nP00,2026-01-01,1\nP00,2026-01-02,\n")
+    assert read_future(fut, "D", regressors=["promo"])["promo"].tolist() == [1.0, 0.0]  # empty = no promotion
+    # through the CLI: exit 2 before any forecasting, the input's regressor named
+    train, _ = _promo_panel(n_series=2, n_days=60, h=14)
+    inp = tmp_path / "h.csv"
+    train.assign(ds=train["ds"].dt.strftime("%Y-%m-%d")).to_csv(inp, index=False)
+    fut.write_text("unique_id,ds\nP00,2026-01-01\n")
+    args = ["forecast", "--input", str(inp), "--horizon", "14", "--freq", "D", "--output", str(tmp_path / "o.csv"),
+            "--future", str(fut)]
+    assert cli_main(args) == 2
+    assert f"{fut}:1:promo: required column is missing" in capsys.readouterr().err

@@ -39,6 +39,21 @@ def test_backtest_scores_every_candidate_on_every_window(history):
     assert (f["yhat_hi_80"] <= f["yhat_hi_95"]).all()
 
 
+def test_the_sku_view_shows_its_combination_weights_and_production_s_choice(history):
+    """Issue 15: the tuning view shows the Ensemble's per-model weights and marks the model production chose."""
+    t = tuning.backtest_sku(history, "SKU-0001")
+    assert len(t.weights) >= 2 and np.isclose(t.weights["weight"].sum(), 1.0)
+    members = t.summary.set_index("model")["ensemble_weight"]
+    assert np.allclose(members[t.weights["model"]].to_numpy(), t.weights["weight"].to_numpy())
+    assert members.drop(t.weights["model"]).eq(0.0).all()  # non-members carry no weight
+    assert t.summary["production"].sum() == 1
+    assert t.summary.loc[t.summary["production"], "model"].iloc[0] == t.production_model
+    # the weights are production's own: the same rows as the whole run's weights table for this SKU
+    prod = tuning.production_run(history)
+    mine = prod.weights[prod.weights["unique_id"] == "SKU-0001"].set_index("model")["weight"]
+    assert np.allclose(mine[t.weights["model"]].to_numpy(), t.weights["weight"].to_numpy())
+
+
 def test_stockout_days_are_marked_and_their_demand_estimated(history):
     t = tuning.backtest_sku(history, "SKU-0001")
     out = t.history[t.history["censored"]]

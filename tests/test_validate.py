@@ -95,3 +95,26 @@ def test_many_bad_rows_are_listed_up_to_a_limit_and_counted(tiny_dataset):
 def test_a_directory_that_does_not_exist_is_a_clear_error(tmp_path, capsys):
     assert main(["validate", str(tmp_path / "nope")]) == 2
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_the_optional_promotions_table_is_checked_at_the_boundary(tiny_dataset):
+    """Issue 15: promotions.csv (date, sku, optional channel and discount_pct) is optional and checked like the rest."""
+    promo = tiny_dataset / "promotions.csv"
+    promo.write_text("date,sku\n2026-01-05,SKU-1\n2026-01-06,SKU-1\n")
+    assert problems(tiny_dataset) == []  # no channel, no depth: a plain promotion flag per SKU and day
+    promo.write_text("date,sku,channel,discount_pct\n"
+                     "2026-01-05,SKU-1,,20\n"
+                     "2026-01-06,SKU-1,amazon_us,120\n"
+                     "2026-13-01,SKU-1,,10\n"
+                     "2026-01-07,SKU-99,,10\n"
+                     "2026-01-05,SKU-2,amazon_us,ten\n"
+                     "2026-01-06,SKU-1,amazon_us,15\n")
+    where = str(promo)
+    assert sorted(problems(tiny_dataset)) == sorted([
+        f"{where}:3:discount_pct: expected a number <= 100, got 120",
+        f"{where}:4:date: expected an ISO date YYYY-MM-DD, got \"2026-13-01\"",
+        f"{where}:5:sku: unknown SKU \"SKU-99\" (not in products.csv)",
+        f"{where}:6:discount_pct: expected a number >= 0, got \"ten\"",
+        f"{where}:7:date,sku,channel: duplicate key (date, sku, channel) = (2026-01-06, SKU-1, amazon_us) "
+        "first seen on row 3",
+    ])

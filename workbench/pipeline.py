@@ -134,9 +134,13 @@ class Pipeline:
 
     def _forecast(self, history: pd.DataFrame, ds, overrides):
         from workbench.forecast.api import forecast_frame
+        from workbench.forecast.history import promotion_regressors
 
+        # issue 15: known future promotions (optional promotions table) are regressors of the global
+        # model; events reach it through ``events``. Without the table nothing changes.
+        history, future = promotion_regressors(history, ds.get("promotions"), self.horizon_days)
         return forecast_frame(history, horizon=self.horizon_days, freq="D", levels=list(self.levels),
-                              events=ds.get("events"), overrides=overrides)
+                              events=ds.get("events"), overrides=overrides, future=future)
 
     def run(self, ds, as_of, *, overrides=None, forecast=None, steps=STEPS,
             include_model: bool = False) -> PipelineResult:

@@ -102,13 +102,15 @@ _PRODUCTION: dict = {}
 
 
 def production_run(history: pd.DataFrame, horizon: int = 28, n_windows: int = 3, levels=(80, 95),
-                   overrides: dict | None = None):
-    """The weekly run's forecast of the whole ``history`` (cached per history object and settings)."""
-    key = (id(history), len(history), horizon, n_windows, tuple(levels), repr(sorted((overrides or {}).items())))
+                   overrides: dict | None = None, future: pd.DataFrame | None = None):
+    """The weekly run's forecast of the whole ``history`` (cached per history object and settings);
+    ``future``: known future regressors (planned promotions), as the weekly run passes them."""
+    key = (id(history), len(history), horizon, n_windows, tuple(levels), repr(sorted((overrides or {}).items())),
+           id(future))
     if key not in _PRODUCTION:
         _PRODUCTION.clear()  # one history at a time
         _PRODUCTION[key] = forecast_frame(history, horizon, "D", list(levels), n_windows=n_windows,
-                                          overrides=overrides or None, min_obs=1)
+                                          overrides=overrides or None, min_obs=1, future=future)
     return _PRODUCTION[key]
 
 
@@ -146,12 +148,14 @@ def _window_metrics(cv: pd.DataFrame, names: list[str], s1: float, s2: float, le
 
 def backtest_sku(history: pd.DataFrame, unique_id: str, horizon: int = 28, n_windows: int = 3,
                  levels=(80, 95), models=None, params: dict | None = None,
-                 overrides: dict | str | Path | None = None, production=None) -> SkuTuning:
+                 overrides: dict | str | Path | None = None, production=None,
+                 future: pd.DataFrame | None = None) -> SkuTuning:
     """One series of ``history`` (long ``unique_id, ds, y[, in_stock]``, daily) as production sees it:
     every candidate production backtested for it (global model and Ensemble included), plus ``models``
     (and an override's model); ``params`` = {model: {param: value}} for a re-fit with other settings.
     ``production``: a :class:`ForecastResult` of the whole history to reuse (default: run or reuse
-    :func:`production_run`).
+    :func:`production_run`). ``future``: the planned promotions
+    (:func:`workbench.forecast.history.promotion_regressors`), as the weekly run passes them.
     """
     t0 = time.perf_counter()
     unique_id = str(unique_id)
@@ -163,7 +167,7 @@ def backtest_sku(history: pd.DataFrame, unique_id: str, horizon: int = 28, n_win
     if isinstance(overrides, (str, Path)):
         overrides = load_overrides(Path(overrides))
     override = (overrides or {}).get(unique_id)
-    res = production or production_run(history, horizon, n_windows, levels)
+    res = production or production_run(history, horizon, n_windows, levels, future=future)
     hist = res.history[res.history["unique_id"] == unique_id].reset_index(drop=True)
     choice = res.choices.set_index("unique_id").loc[unique_id]
     cv = res.cv[res.cv["unique_id"] == unique_id] if res.cv is not None else pd.DataFrame()

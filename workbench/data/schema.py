@@ -250,4 +250,23 @@ TABLES: dict[str, Table] = {
     ]
 }
 
+# Optional input tables the sample generator (workbench/data/generate.py) does not write: part of the
+# contract (validated and loaded like the others), kept out of TABLES, which the generator iterates.
+PROMOTIONS = Table(
+    "promotions",
+    "one row per SKU x day on promotion (past and planned)",
+    (
+        Column("date", "date"),
+        Column("sku", "str"),
+        Column("channel", "str", required=False, nullable=True,
+               doc="empty or absent: every channel"),
+        Column("discount_pct", "float", required=False, nullable=True, min=0, max=100,
+               doc="percent off the list price; empty: a promotion of unknown depth"),
+    ),
+    key=("date", "sku", "channel"),
+)
+INPUT_ONLY_TABLES: dict[str, Table] = {PROMOTIONS.name: PROMOTIONS}
+# every table of the contract: what validation and loading check
+CONTRACT_TABLES: dict[str, Table] = {**TABLES, **INPUT_ONLY_TABLES}
+
 REQUIRED_TABLES = tuple(name for name, t in TABLES.items() if t.required)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.data.schema import FALSE_WORDS, REQUIRED_TABLES, TABLES, TRUE_WORDS, Column, Table
+from workbench.data.schema import CONTRACT_TABLES, FALSE_WORDS, REQUIRED_TABLES, TRUE_WORDS, Column, Table
 from workbench.errors import InputError
 
 # Largest magnitude accepted in a number column: far above any real quantity or price, and exactly
@@ -411,7 +411,8 @@ def _check_order(ct: CheckedTable) -> None:
 
 
 def _check_key(ct: CheckedTable, raw: pd.DataFrame) -> None:
-    key = list(ct.table.key)
+    # an optional key column (promotions.channel) that the file leaves out is not part of its key
+    key = [c for c in ct.table.key if c in raw.columns]
     if not key or len(raw) == 0:
         return
     # Combine factorized codes into one integer per row: far faster than hashing tuples of strings.
@@ -484,7 +485,7 @@ def check_dataset(data_dir: Path, max_per_column: int | None = 50) -> Validation
         raise InputError(f"{data_dir}: not a directory (expected a dataset directory of NAME.csv / NAME.parquet tables)")
     dataset_problems: list[Problem] = []
     checked: dict[str, CheckedTable] = {}
-    for name, table in TABLES.items():
+    for name, table in CONTRACT_TABLES.items():
         path = find_table_file(data_dir, name)
         if path is None:
             if name in REQUIRED_TABLES:

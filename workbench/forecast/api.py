@@ -581,7 +581,7 @@ def forecast_file(input_path: Path, horizon: int, freq: str, levels: list[int], 
         overrides_path = input_path.parent / "overrides.yaml"
     if overrides_path is None and config_overrides_path().is_file():
         overrides_path = config_overrides_path()
-    future = read_future(Path(future_path), freq) if future_path else None
+    future = read_future(Path(future_path), freq, regressors=list(exog_columns(raw))) if future_path else None
     result = forecast_frame(clean, horizon, freq, levels or [], engine=engine,
                             overrides=load_overrides(overrides_path) if overrides_path else None,
                             source=str(input_path), validated=True, future=future)
@@ -591,19 +591,35 @@ def forecast_file(input_path: Path, horizon: int, freq: str, levels: list[int], 
     return result
 
 
-def read_future(path: Path, freq: str) -> pd.DataFrame:
-    """The ``--future`` file: ``unique_id, ds`` and numeric regressor columns, checked like the input."""
+def read_future(path: Path, freq: str, regressors: list[str] | None = None) -> pd.DataFrame:
+    """The ``--future`` file: ``unique_id, ds`` and numeric regressor columns, checked like the input.
+
+    ``regressors``: the input's regressor columns; each must be in the file with a number (or an empty
+    cell, read as 0) on every row, else a ``file:row:column`` error (a regressor silently read as 0 on
+    the forecast dates would forecast every planned promotion as an ordinary day). A repeated
+    ``unique_id, ds`` is an error too.
+    """
     raw = read_long(path)
-    missing = [c for c in ("unique_id", "ds") if c not in raw.columns]
+    missing = [c for c in ("unique_id", "ds", *(regressors or [])) if c not in raw.columns]
     if missing:
         raise InputError(f"{path}: missing required column(s) {', '.join(missing)}",
-                         [f"{path}:1:{c}: required column is missing" for c in missing])
+                         [f"{path}:1:{c}: required column is missing"
+                          + (" (a regressor of the input)" if c in (regressors or []) else "") for c in missing])
     ds = pd.to_datetime(raw["ds"], errors="coerce", format="mixed") if raw["ds"].dtype == object else pd.to_datetime(raw["ds"], errors="coerce")
-    bad = np.flatnonzero(ds.isna().to_numpy())
-    if len(bad):
-        raise InputError(f"{path}: {len(bad)} unparseable date(s)",
-                         [f"{path}:{i + 2}:ds: expected a date YYYY-MM-DD, got {str(raw['ds'].iloc[i])!r}" for i in bad[:20]])
+    problems = [f"{path}:{i + 2}:ds: expected a date YYYY-MM-DD, got {str(raw['ds'].iloc[i])!r}"
+                for i in np.flatnonzero(ds.isna().to_numpy())[:20]]
+    for c in regressors or []:
+        col = raw[c]
+        blank = col.isna() | col.astype(str).str.strip().isin(["", "nan", "None", "<NA>"])
+        bad = np.flatnonzero((pd.to_numeric(col.where(~blank), errors="coerce").isna() & ~blank).to_numpy())
+        problems += [f"{path}:{i + 2}:{c}: expected a number (a known future value of the regressor), "
+                     f"got {str(col.iloc[i])!r}" for i in bad[:20]]
     out = pd.DataFrame({"unique_id": raw["unique_id"].astype(str).str.strip(), "ds": ds})
+    dup = np.flatnonzero(out.duplicated(["unique_id", "ds"]).to_numpy() & ds.notna().to_numpy())
+    problems += [f"{path}:{i + 2}:unique_id,ds: duplicate row for ({out['unique_id'].iloc[i]}, "
+                 f"{out['ds'].iloc[i]:%Y-%m-%d})" for i in dup[:20]]
+    if problems:
+        raise InputError(f"{path}: {len(problems)} problem(s) in the future regressors file", problems)
     for c, values in exog_columns(raw).items():
         out[c] = values.to_numpy()
     return out

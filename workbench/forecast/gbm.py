@@ -30,7 +30,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from workbench.forecast._panel import freq_alias
+from workbench.forecast._panel import freq_alias, group_bounds, window_stats
 from workbench.forecast.calendar import event_features
 
 ALIAS = "GlobalGBM"
@@ -63,8 +63,9 @@ class GlobalGBM:
     def __init__(self, freq: str, horizon: int, objective: str = "log1p", max_rows: int = 300_000,
                  n_estimators: int = 300, learning_rate: float = 0.05, num_leaves: int = 31,
                  min_child_samples: int = 40, seed: int = 0, events: pd.DataFrame | None = None,
-                 prime_days: dict | None = None, n_threads: int = 1):
+                 prime_days: dict | None = None, n_threads: int = 1, exog_derived: bool = True):
         self.freq = freq
+        self.exog_derived = exog_derived
         self.horizon = horizon
         self.objective = objective
         self.max_rows = max_rows
@@ -128,8 +129,18 @@ class GlobalGBM:
         s = data["unique_id"].map(scale).to_numpy()
         data["y"] = data["y"] / s
         data["w"] = (~data.pop("censored").astype(bool)).astype(float)
-        cal = self._calendar(pd.concat([data["ds"], self._future_dates(data)["ds"]]))
+        X_df = self._future_dates(data)
+        if future is not None and exog:
+            X_df = X_df.merge(future[["unique_id", "ds", *[c for c in exog if c in future.columns]]],
+                              on=["unique_id", "ds"], how="left")
+        for c in exog:
+            X_df[c] = X_df[c].fillna(0.0).astype(float) if c in X_df else 0.0
+            data[c] = data[c].fillna(0.0).astype(float)
+        if self.exog_derived and exog:
+            data, X_df = with_derived(data, X_df, exog, self.freq)
+        cal = self._calendar(pd.concat([data["ds"], X_df["ds"]]))
         data = data.merge(cal, on="ds", how="left")
+        X_df = X_df.merge(cal, on="ds", how="left").assign(w=1.0)
         transforms = ([GlobalSklearnTransformer(FunctionTransformer(np.log1p, np.expm1))]
                       if self.objective == "log1p" else [])
         fcst = MLForecast(models={ALIAS: self._regressor()}, freq=freq_alias(self.freq, data["ds"]),
@@ -142,13 +153,6 @@ class GlobalGBM:
             rows = self._sample(prep)
             # mlforecast passes the weight column as LightGBM's sample_weight
             fcst.fit_models(prep.loc[rows, ["w", *feats]], prep.loc[rows, "y"].to_numpy())
-            X_df = self._future_dates(data)
-            if future is not None and exog:
-                X_df = X_df.merge(future[["unique_id", "ds", *[c for c in exog if c in future.columns]]],
-                                  on=["unique_id", "ds"], how="left")
-            for c in exog:
-                X_df[c] = X_df[c].fillna(0.0).astype(float) if c in X_df else 0.0
-            X_df = X_df.merge(cal, on="ds", how="left").assign(w=1.0)
             pred = fcst.predict(self.horizon, X_df=X_df)
         pred["unique_id"] = pred["unique_id"].astype(str)
         pred[ALIAS] = np.maximum(pred[ALIAS].to_numpy(dtype=float), 0.0) * pred["unique_id"].map(scale).to_numpy()
@@ -168,3 +172,31 @@ class GlobalGBM:
         pick = np.r_[rng.choice(rows, half, replace=False), rng.choice(recent, min(half, len(recent)), replace=False)]
         return np.unique(pick)
 
+
+
+def with_derived(data: pd.DataFrame, X_df: pd.DataFrame, exog: list[str], freq: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Add, for each known-in-advance column c, features of its timing around each date (computed on
+    history and future together, so a forecast date sees the promotions planned around it):
+
+        c_prev   = c one period earlier            (post-promotion dip)
+        c_next   = c one period later              (shoppers waiting for an announced promotion)
+        c_recent = sum of c over the previous 7 days / 1 week, excluding today (pantry loading)
+        c_since  = periods since c was last non-zero, capped at 28 days / 8 weeks
+
+    Beyond the forecast horizon c is unknown and read as 0. Returns (data, X_df) with the new columns.
+    """
+    cap, win = (28, 7) if freq == "D" else (8, 1)
+    both = pd.concat([data.assign(_f=False), X_df.assign(_f=True)], ignore_index=True)
+    both = both.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
+    ids = both["unique_id"].to_numpy()
+    start, end = group_bounds(ids)
+    pos = np.arange(len(both)) - start
+    for c in exog:
+        v = both[c].to_numpy(dtype=float)
+        both[f"{c}_prev"] = window_stats(v, start, end, -1, -1)[0]
+        both[f"{c}_next"] = window_stats(v, start, end, 1, 1)[0]
+        both[f"{c}_recent"] = window_stats(v, start, end, -win, -1)[0]
+        last_on = pd.Series(np.where(v != 0, pos, np.nan)).groupby(ids, sort=False).ffill()
+        both[f"{c}_since"] = np.minimum(pos - last_on.fillna(-10 ** 6).to_numpy(), cap).astype(float)
+    fut = both.pop("_f").to_numpy()
+    return both[~fut].reset_index(drop=True), both[fut].drop(columns=["y", "w"], errors="ignore").reset_index(drop=True)

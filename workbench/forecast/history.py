@@ -148,3 +148,36 @@ def demand_history(dataset_tables: dict, as_of=None, by_channel: bool = False, f
         daily["in_stock"] = daily["in_stock"] >= 0.5
     cols = ["unique_id", "ds", "y", "in_stock"] + (["channel"] if by_channel else [])
     return daily[cols].sort_values(["unique_id", "ds"]).reset_index(drop=True)
+
+
+def promotion_regressors(history: pd.DataFrame, promotions: pd.DataFrame | None, horizon: int
+                         ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Known-in-advance promotion columns for the forecast, from the dataset's ``promotions`` table.
+
+    ``history``: ``unique_id`` (= SKU), ``ds`` daily. ``promotions``: ``date, sku`` (one row per SKU
+    and day on promotion; an optional ``channel``, any channel counts) and optional ``discount_pct``.
+    Adds to the history, per SKU and day: ``promo`` (1 on a promotion day, else 0) and, when the table
+    has depths, ``promo_discount`` (the deepest discount that day as a fraction, 0 when unknown).
+    Returns (history with the columns, future: ``unique_id, ds`` and the same columns for the
+    ``horizon`` days after each series' last day). Without a promotions table (or with no rows)
+    the history is returned unchanged and the future is None: the forecast runs without regressors.
+    """
+    if promotions is None or len(promotions) == 0 or len(history) == 0:
+        return history, None
+    p = pd.DataFrame({"unique_id": promotions["sku"].astype(str), "ds": pd.to_datetime(promotions["date"]),
+                      "promo": 1.0})
+    cols = ["promo"]
+    if "discount_pct" in promotions.columns:
+        p["promo_discount"] = pd.to_numeric(promotions["discount_pct"], errors="coerce").fillna(0.0).to_numpy() / 100.0
+        cols.append("promo_discount")
+    p = p.groupby(["unique_id", "ds"], sort=False)[cols].max().reset_index()
+    last = history.groupby("unique_id", sort=True)["ds"].max()
+    future = pd.DataFrame({"unique_id": np.repeat(last.index.to_numpy(), horizon),
+                           "ds": np.repeat(last.to_numpy(), horizon)
+                           + pd.to_timedelta(np.tile(np.arange(1, horizon + 1), len(last)), unit="D")})
+    out = []
+    for frame in (history, future):
+        f = frame.merge(p, on=["unique_id", "ds"], how="left")
+        f[cols] = f[cols].fillna(0.0)
+        out.append(f)
+    return out[0], out[1]
