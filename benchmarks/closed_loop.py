@@ -109,11 +109,13 @@ def combine(seeds: list[int], dev: list[int], notes: str | None) -> None:
     for s in seeds + dev:
         r = runs[s]
         tag = "development seed (looked at while building; not evidence)" if s in dev else "fresh seed"
+        cpu = "not recorded" if r["cpu_seconds"] != r["cpu_seconds"] else f"{r['cpu_seconds']:.0f} s"
+        rss = "not recorded" if r["peak_rss_mb"] != r["peak_rss_mb"] else f"{r['peak_rss_mb']:.0f} MB"
         lines += [f"### Seed {s} — {tag}",
-                  f"{r['skus_replayed']} SKUs replayed ({r['skus_generated']} generated; launched after the start "
-                  f"are left out), {r['campaigns']} campaigns. Wall {r['wall_seconds']:.0f} s, CPU "
-                  f"{r['cpu_seconds']:.0f} s, load average {r['load_avg_start']} → {r['load_avg_end']} "
-                  f"(2 shared cores), peak RSS {r['peak_rss_mb']:.0f} MB.",
+                  f"{r['skus_replayed']} SKUs replayed ({r['skus_generated']} generated; SKUs launched after the "
+                  f"start are left out), {r['campaigns']} campaigns; forecast every {r['forecast_every']} weeks. "
+                  f"Wall {r['wall_seconds']:.0f} s, CPU {cpu}, load average {r['load_avg_start']} → "
+                  f"{r['load_avg_end']} (2 shared cores), peak RSS {rss}." + (f" ({r['note']})" if r.get("note") else ""),
                   seed_table(r)]
     if notes:
         lines.append(Path(notes).read_text())
