@@ -104,7 +104,7 @@ def combine(seeds: list[int], dev: list[int], notes: str | None) -> None:
         f"## Target: workbench profit ≥ playbook's on every seed, with fewer stockout days — "
         + ("MET" if met else "NOT MET" if v and not all(x["met"] for x in v) else "NOT SHOWN")
         + f" on the fresh seeds {', '.join(map(str, seeds)) or '(none finished)'}"
-        + (f"; seeds {', '.join(map(str, missing))} did not finish before the deadline (load average ≈ 40 on 2 cores; rerun with the command below)" if missing else ""),
+        + (f"; seeds {', '.join(map(str, missing))} did not finish before the deadline (load average ≈ 40 on 2 cores; rerun with the command above)" if missing else ""),
         "\n".join(["| seed | workbench profit / playbook | workbench profit / hold | stockout days, workbench − playbook | met |",
                    "| --- | --- | --- | --- | --- |",
                    *[f"| {x['seed']} | {x['profit_vs_playbook']:.3f} | {x['profit_vs_hold']:.3f} | "
