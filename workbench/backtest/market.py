@@ -29,8 +29,8 @@ ad spend − freight − carrying``. Returns are left out (the same share of uni
 
 What an arm sees on decision day d (:func:`view_for`): the dataset before the replay's start, then
 its own records (sales with price and sessions, weekly stock snapshots, its orders, its ads rows);
-offers, keyword ranks and the supplier feed stop at the start (the generator's later rows describe
-another seller's stock).
+keyword ranks and the supplier feed stop at the start (the generator's later rows describe another
+seller's stock); offers are hidden (the market has no Buy Box or competitor response).
 """
 from __future__ import annotations
 
@@ -48,7 +48,11 @@ from workbench.leadtime import MODES
 
 UTILISATION = (0.55, 1.0)  # share of a daily budget spent (the generator's U(0.55, 1.0))
 SP_OOS_SPEND = 0.02  # share of budget a Sponsored Products campaign spends while out of stock
-STOPPED_AT_START = ("offers", "keyword_ranks", "supplier_feed", "returns", "account_health")
+STOPPED_AT_START = ("keyword_ranks", "supplier_feed", "returns", "account_health")
+# The market has no Buy Box and no competitor response, so no arm sees offers: a snapshot frozen at the
+# start showed some listings' Buy Box "lost" for the whole replay (a first run priced SKU-0001 of seed 303
+# at the other seller's price, −38 %, for 26 weeks, against a world where that wins nothing back).
+HIDDEN = ("offers",)
 CARRYING_RATE = 0.25  # a year, share of inventory value (as workbench backtest)
 
 
@@ -231,9 +235,12 @@ def new_arm_state(m: Market, name: str) -> ArmState:
 def view_for(m: Market, s: ArmState, day: pd.Timestamp):
     """The dataset as the arm sees it at the start of ``day`` (module docstring)."""
     v = build_view(m.base, m.start, day, s.records)
+    for name in HIDDEN:
+        if v.tables.get(name) is not None:
+            v.tables[name] = v.tables[name].iloc[0:0]
     for name in STOPPED_AT_START:
         f = v.tables.get(name)
-        col = {"offers": "date", "keyword_ranks": "date", "supplier_feed": "timestamp", "returns": "date",
+        col = {"keyword_ranks": "date", "supplier_feed": "timestamp", "returns": "date",
                "account_health": "date"}[name]
         if f is not None and col in f.columns:
             v.tables[name] = f[f[col] < m.start]
