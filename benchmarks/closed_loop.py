@@ -79,7 +79,7 @@ def verdict(r: dict) -> dict:
                 met=bool(w["profit"] >= p["profit"] and w["stockout_days"] < p["stockout_days"]))
 
 
-def combine(seeds: list[int], dev: list[int], notes: str | None) -> None:
+def combine(seeds: list[int], dev: list[int], notes: str | None, remark: str | None = None) -> None:
     missing = [s for s in seeds if not (CACHE / f"closed_loop_{s}.json").exists()]
     seeds = [s for s in seeds if s not in missing]
     runs = {s: json.loads((CACHE / f"closed_loop_{s}.json").read_text()) for s in dev + seeds}
@@ -111,6 +111,8 @@ def combine(seeds: list[int], dev: list[int], notes: str | None) -> None:
                      f"{x['stockout_days_vs_playbook']:+d} | {'yes' if x['met'] else 'no'} |"
                      for x in v + [verdict(runs[d]) | {"seed": f"{d} (development)"} for d in dev]]]),
     ]
+    if remark:
+        lines.append(remark)
     for s in seeds + dev:
         r = runs[s]
         tag = "development seed (looked at while building; not evidence)" if s in dev else "fresh seed"
@@ -139,9 +141,10 @@ def main(argv=None) -> int:
     ap.add_argument("--combine", type=int, nargs="*")
     ap.add_argument("--dev", type=int, nargs="*", default=[])
     ap.add_argument("--notes")
+    ap.add_argument("--remark", help="a sentence under the verdict table")
     a = ap.parse_args(argv)
     if a.combine:
-        combine(a.combine, a.dev, a.notes)
+        combine(a.combine, a.dev, a.notes, a.remark)
         return 0
     r = run_seed(a.seed, a.skus, a.weeks, a.forecast_every, a.elasticity_every)
     print(seed_table(r))
