@@ -105,8 +105,10 @@ def workbench_decider(opts: Options, params: dict | None = None):
 
     def decide(view, day):
         if "fc" not in cache or (day - cache["day"]).days >= 7 * opts.forecast_every:
-            cache.update(fc=adapters.refresh_forecast(view, day, fast=opts.fast_forecast), day=day)
-        return adapters.workbench_orders(view, day, cache["fc"], {**opts.workbench_params, **(params or {})})
+            fc, errors = adapters.forecast_and_errors(view, day, fast=opts.fast_forecast)
+            cache.update(fc=fc, errors=errors, day=day)
+        return adapters.workbench_orders(view, day, cache["fc"], {**opts.workbench_params, **(params or {})},
+                                         cache["errors"])
     return decide
 
 

@@ -33,7 +33,8 @@ from types import SimpleNamespace
 from workbench.errors import ParameterError
 from workbench.leadtime import lookup_lead_times
 from workbench.policies.base import Policy, check_in_range
-from workbench.policies.service import air_vs_sea, cost_optimal_service_level, stock_floor_units
+from workbench.policies.service import (air_vs_sea, cost_optimal_service_level, lead_time_demand_sigma,
+                                       stock_floor_units)
 from workbench.stock import (MAX_COVER_DAYS, StockSnapshot, blended_ads, daily_sigma_from_intervals,  # noqa: F401
                              forecast_matrix, lognormal_params, plain_keys, simulate_stockout_probability)
 
@@ -280,6 +281,8 @@ class RestockPolicy(Policy):
         min_test_units: float = 100.0,
         service_measure: str = "cycle",
         demand_correlation: float = 0.0,
+        demand_spread: str = "backtest_errors",
+        safety_factor_rule: str = "normal",
         order_policy: str = "order_up_to",
         review_period_days: float = 7.0,
         default_mode: str = "sea",
@@ -319,6 +322,8 @@ class RestockPolicy(Policy):
         self.min_test_units = min_test_units
         self.service_measure = service_measure
         self.demand_correlation = demand_correlation
+        self.demand_spread = demand_spread
+        self.safety_factor_rule = safety_factor_rule
         self.order_policy = order_policy
         self.review_period_days = review_period_days
         self.default_mode = default_mode
@@ -361,6 +366,10 @@ class RestockPolicy(Policy):
         if self.service_level_rule not in ("cost_optimal", "fixed"):
             raise ParameterError(f"`service_level_rule` must be 'cost_optimal' or 'fixed', got {self.service_level_rule!r}")
         check_in_range("demand_correlation", self.demand_correlation, 0, 1, closed="both")
+        if self.demand_spread not in ("backtest_errors", "intervals"):
+            raise ParameterError(f"`demand_spread` must be 'backtest_errors' or 'intervals', got {self.demand_spread!r}")
+        if self.safety_factor_rule not in ("normal", "empirical"):
+            raise ParameterError(f"`safety_factor_rule` must be 'normal' or 'empirical', got {self.safety_factor_rule!r}")
         check_in_range("peak_min_event_uplift", self.peak_min_event_uplift, -1, np.inf, closed="left")
         if self.order_policy not in ("order_up_to", "reorder_point"):
             raise ParameterError(f"`order_policy` must be 'order_up_to' or 'reorder_point', got {self.order_policy!r}")
@@ -377,13 +386,18 @@ class RestockPolicy(Policy):
                              f"{self.order_sea_cover_days}")
 
     # ------------------------------------------------------------------------------------------
-    def recommend(self, snapshot: StockSnapshot) -> pd.DataFrame:
+    def recommend(self, snapshot: StockSnapshot, forecast_errors=None) -> pd.DataFrame:
         """One restock row per SKU of the snapshot (columns :data:`RESTOCK_COLUMNS` and more).
 
+        ``forecast_errors``: the forecast's backtest errors by window
+        (:func:`workbench.forecast.errors.lead_time_errors`); with them the lead-time demand spread is
+        the errors summed over lead-time-long windows (``demand_spread="backtest_errors"``), without
+        them the intervals' daily σ, days equicorrelated with ``demand_correlation``.
         Each step below is one named method; every number comes from the snapshot or an earlier step.
         """
         self._validate_all()
-        w = SimpleNamespace(snap=snapshot, as_of=snapshot.as_of, prod=snapshot.products, n=len(snapshot.products))
+        w = SimpleNamespace(snap=snapshot, as_of=snapshot.as_of, prod=snapshot.products, n=len(snapshot.products),
+                            errors=forecast_errors)
         for step in (self._stock, self._lead_times, self._demand, self._targets, self._stockout, self._peak_events,
                      self._new_products, self._product_checks, self._turnover, self._quantities, self._order_by, self._rule_of_thumb,
                      self._status, self._overstock):
@@ -447,22 +461,47 @@ class RestockPolicy(Policy):
             w.sl = np.where(key, self.key_item_service_level, self.service_level)
         w.case = w.prod["case_pack"].to_numpy(float)
         w.moq = w.prod["moq"].to_numpy(float)
-        rho = float(self.demand_correlation)
+        w.sd_L, w.sd_LR = self._lead_time_demand_sd(w)
         if self.service_measure == "cycle":
             w.z = service_z(w.sl)
+            if w.errors is not None and self.safety_factor_rule == "empirical":
+                # the service-level quantile of the backtest's standardized window errors, where it has enough
+                k = w.errors.safety_factor(w.sl, w.L + w.R)
+                w.z = np.where(np.isfinite(k) & w.err_used, k, w.z)
             zR = w.z
         else:  # fill rate: the order size decides how often a cycle is exposed to a stockout
             q_cycle = np.maximum.reduce([round_order_qty(np.maximum(w.d * w.R, 1e-9), w.moq, w.case).astype(float),
                                          w.d * w.R, w.case])
-            w.z = fill_rate_z(w.sl, q_cycle, safety_stock(1.0, w.L, w.d, np.sqrt(w.var_d), w.sL, rho))
-            zR = fill_rate_z(w.sl, q_cycle, safety_stock(1.0, w.L + w.R, w.d, np.sqrt(w.var_dR), w.sL, rho))
-        w.ss = safety_stock(w.z, w.L, w.d, np.sqrt(w.var_d), w.sL, rho)
+            w.z = fill_rate_z(w.sl, q_cycle, w.sd_L)
+            zR = fill_rate_z(w.sl, q_cycle, w.sd_LR)
+        w.ss = w.z * w.sd_L
         w.rop = w.DL + w.ss
-        w.order_up_to = w.DLR + safety_stock(zR, w.L + w.R, w.d, np.sqrt(w.var_dR), w.sL, rho)
+        w.order_up_to = w.DLR + zR * w.sd_LR
         # stock standard (playbook §1): key items keep ≥ 30 days of sales, regular ≥ 15 after the order lands
         w.stock_standard = w.DL + stock_floor_units(w.d, key, self.key_stock_days, self.regular_stock_days)
         w.standard_binds = w.stock_standard > w.order_up_to
         w.order_up_to = np.maximum(w.order_up_to, w.stock_standard)
+
+    def _lead_time_demand_sd(self, w):
+        """Std of demand over L and over L + R, units. From the forecast's backtest errors summed over windows
+        of that many days (correlation and bias kept; Prak, Teunter & Syntetos 2017) combined with the random
+        lead time, σ = sqrt(σ_W² + d²·σ_L²) (:func:`service.lead_time_demand_sigma`), where the errors cover the
+        SKU; else the intervals' daily σ over L days, equicorrelated with ``demand_correlation``."""
+        rho = float(self.demand_correlation)
+        iid_L = safety_stock(1.0, w.L, w.d, np.sqrt(w.var_d), w.sL, rho)
+        iid_LR = safety_stock(1.0, w.L + w.R, w.d, np.sqrt(w.var_dR), w.sL, rho)
+        w.err_used = np.zeros(w.n, dtype=bool)
+        w.err_weight = np.zeros(w.n)
+        w.sigma_W = np.full(w.n, np.nan)
+        if w.errors is None or self.demand_spread != "backtest_errors":
+            return iid_L, iid_LR
+        skus = w.snap.sku_index
+        sw_L, w.err_weight = w.errors.sigma(skus, w.L, w.DL)
+        sw_LR, _ = w.errors.sigma(skus, w.L + w.R, w.DLR)
+        w.err_used = np.isfinite(sw_L) & np.isfinite(sw_LR) & np.asarray(w.has_fc, dtype=bool)
+        w.sigma_W = np.where(w.err_used, sw_LR, np.nan)
+        return (np.where(w.err_used, lead_time_demand_sigma(sw_L, w.d, w.sL), iid_L),
+                np.where(w.err_used, lead_time_demand_sigma(sw_LR, w.d, w.sL), iid_LR))
 
     # --- stockout probability (the snapshot's one method) and the deterministic run-out day -------
     def _stockout(self, w) -> None:
@@ -667,6 +706,9 @@ class RestockPolicy(Policy):
             "main_mode": w.main_mode, "urgent_mode": w.urgent, "urgent_lead_time_days": np.round(w.La, 1),
             "moq": w.moq, "case_pack": w.case, "service_level": w.sl, "safety_factor_z": np.round(w.z, 3),
             "lead_time_demand": np.round(w.DL, 1), "safety_stock": np.round(w.ss, 1),
+            "demand_std_lr": np.round(w.sd_LR, 1),
+            "demand_spread": np.where(w.err_used, "backtest_errors", "intervals"),
+            "error_weight_own": np.round(w.err_weight, 2),
             "reorder_point": np.round(w.rop, 1), "order_up_to": np.round(w.order_up_to, 1),
             "review_demand": np.round(w.DLR, 1), "inventory_position": w.ip.astype("int64"),
             "recommended_qty": w.qty, "air_qty": w.air_qty, "main_qty": w.main_qty, "ship_mode": w.ship_mode,
@@ -873,7 +915,13 @@ def restock_reason(r, p: RestockPolicy) -> str:
     how = (f" (cost-optimal: margin ${r.unit_margin:.2f} at {r.selling_price:.2f} vs {p.carrying_rate:.0%}/yr carrying"
            + (f", key-item floor {p.key_item_service_level:.0%}" if r.key_item else "") + ")"
            if p.service_level_rule == "cost_optimal" else "")
-    parts.append(f"{measure} {r.service_level:.1%}{how}: safety stock {r.safety_stock:.0f}, reorder point "
+    window = r.lead_time_days + p.review_period_days
+    spread = (f"σ {r.demand_std_lr:.0f} over {window:.0f} d from the forecast's backtest errors summed over "
+              f"{window:.0f}-day windows ({r.error_weight_own:.0%} this SKU's, the rest its demand class's) and the "
+              f"lead-time std" if r.demand_spread == "backtest_errors" else
+              f"σ {r.demand_std_lr:.0f} over {window:.0f} d from the forecast intervals (days "
+              + ("independent)" if p.demand_correlation == 0 else f"correlated {p.demand_correlation:g})"))
+    parts.append(f"{measure} {r.service_level:.1%}{how}: {spread}; safety stock {r.safety_stock:.0f}, reorder point "
                  f"{r.reorder_point:.0f}, order-up-to {r.order_up_to:.0f} vs position {r.inventory_position}")
     if r.inbound > 0:
         parts.append(f"{r.inbound} in transit" + (f" ({r.inbound_overdue} overdue: chase)" if r.inbound_overdue else ""))
