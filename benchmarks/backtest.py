@@ -18,7 +18,8 @@ The reported file (results/backtest.md) was made from three runs in parallel, co
 - both policies through :func:`workbench.backtest.run_backtest` with defaults: the workbench's forecast
   is the engine without its global model and with one backtest window (``fast_forecast``), refreshed
   every ``--forecast-every`` weeks; lead-time draws common to both policies (seed 0).
-- ``--sweep-*``: the frontier (workbench over service targets, rule over safety days).
+- ``--sweep-*``: the frontier (workbench over carrying rates, so over its cost-optimal service levels;
+  rule over safety days; optionally a fixed-service workbench family).
 
 Targets (issue 14): workbench total cost ≤ 0.90 × the rule's at a fill rate ≥ the rule's, on real and
 on generated data; its frontier above the rule's; 200 SKUs × 52 weeks in ≤ 5 minutes (the first seed's
@@ -106,7 +107,11 @@ def main() -> None:
     ap.add_argument("--forecast-every", type=int, default=4)
     ap.add_argument("--skip-pasta", action="store_true")
     ap.add_argument("--seed-skus", type=int, nargs="+", default=None, help="SKUs per seed (default --skus for all)")
-    ap.add_argument("--sweep-service", type=float, nargs="+", default=[0.8, 0.9, 0.95, 0.98])
+    ap.add_argument("--sweep-service", type=float, nargs="+", default=[0.8, 0.9, 0.95, 0.98],
+                    help="service targets of a fixed-service family (--sweep-fixed)")
+    ap.add_argument("--sweep-carrying", type=float, nargs="+", default=[1.0, 4.0, 0.25, 0.06],
+                    help="the workbench's carrying rates on the frontier (its cost-optimal service level follows)")
+    ap.add_argument("--sweep-fixed", action="store_true", help="add a workbench curve at fixed service targets")
     ap.add_argument("--sweep-safety-days", type=float, nargs="+", default=[0, 7, 14, 30])
     ap.add_argument("--sweep-no-air", action="store_true", help="add a workbench curve without air (urgent_mode='sea')")
     ap.add_argument("--name", default="backtest")
@@ -116,7 +121,9 @@ def main() -> None:
         return combine(args)
     opts = Options(fast_forecast=True, forecast_every=args.forecast_every, progress=True,
                    sweep_service=tuple(args.sweep_service), sweep_safety_days=tuple(args.sweep_safety_days),
-                   sweep_families={"workbench, no air": {"urgent_mode": "sea"}} if args.sweep_no_air else {})
+                   sweep_carrying=tuple(args.sweep_carrying),
+                   sweep_families={**({"workbench, no air": {"urgent_mode": "sea"}} if args.sweep_no_air else {}),
+                                   **({"workbench, fixed service": {"service_level_rule": "fixed"}} if args.sweep_fixed else {})})
     seed_skus = args.seed_skus or [args.skus] * len(args.seeds)
     runs, tmp = [], Path(tempfile.mkdtemp(prefix="wb-backtest-"))
     charts = Path(args.charts)

@@ -40,16 +40,16 @@ def test_window_sigma_keeps_the_correlation_and_pools_a_short_series():
     assert sig[0] == pytest.approx(np.sqrt(16 / 7)) and weight[0] == 1.0
     sig1, _ = we.sigma(["A"], [1], [10.0])
     assert sig1[0] == pytest.approx(1.0)
-    # B's forecast was exact: alone σ = 0; with the pool it borrows the class's relative spread
-    # (class RMS of sum/forecast over window 2: A's 16/7 / 20² over 7 windows, B's 0 over 7 → √(16/7/400/2))
+    # B's forecast was exact: alone σ = 0; with the pool it borrows the class's a·F + b·F²
     pooled = lead_time_errors(res, prior_windows=4.0)
-    sig_b, w_b = pooled.sigma(["B"], [2], [20.0])
-    assert w_b[0] == pytest.approx(4 / (4 + 4))  # 8 days / window 2 = 4 independent windows
-    rel = np.sqrt((16 / 7 / 400 * 7) / 14)
-    assert sig_b[0] == pytest.approx(np.sqrt(0.5 * (rel * 20) ** 2))
+    sig_b, w_b = pooled.sigma(["B"], [1], [10.0])
+    assert w_b[0] == pytest.approx(8 / (8 + 4))  # 8 days / window 1 = 8 independent windows
+    # every window has F = 10: the fit reproduces the class's mean squared error, (8·1 + 8·0) / 16
+    class_var = 0.5
+    assert sig_b[0] == pytest.approx(np.sqrt(4 / 12 * class_var), rel=1e-6)
     # an unknown SKU takes the pool alone; a window past the backtest horizon grows linearly
-    sig_x, w_x = pooled.sigma(["X"], [2], [20.0])
-    assert w_x[0] == 0 and sig_x[0] == pytest.approx(rel * 20)
+    sig_x, w_x = pooled.sigma(["X"], [1], [10.0])
+    assert w_x[0] == 0 and sig_x[0] == pytest.approx(np.sqrt(class_var), rel=1e-6)
     sig_long, _ = we.sigma(["A"], [16], [160.0])
     sig_8, _ = we.sigma(["A"], [8], [80.0])
     assert sig_long[0] == pytest.approx(2 * sig_8[0])

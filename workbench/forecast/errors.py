@@ -12,11 +12,12 @@ engine already makes the errors: its rolling-origin backtest (:func:`workbench.f
 2. :class:`WindowErrors` (:func:`window_errors`): per series and window length W days, the errors summed
    over every W-day window inside one cutoff's horizon (steps s … s+W−1), and
 
-       σ_W² = w · RMS²(own windowed sums) + (1 − w) · (RMS of the class's relative sums · F_W)²,
+       σ_W² = w · RMS²(own windowed sums) + (1 − w) · (a·F_W + b·F_W²),
        w = n_eff / (n_eff + ``prior_windows``),  n_eff = valid days / W (non-overlapping windows),
 
-   F_W the series' forecast demand over the coming W days: a series with few windows borrows the spread of
-   its demand class (errors relative to the forecast, pooled), as the intervals do. The class's empirical
+   F_W the series' forecast demand over the coming W days, a and b fitted on every window of its demand
+   class (a·F the noise that averages out with volume, b·F² the level error that does not): a series with
+   few windows borrows the spread of its class, as the intervals do. The class's empirical
    quantiles of the standardized windowed error (sum / σ_W of its series) give the safety factor for
    a service level without assuming normal tails (:meth:`WindowErrors.safety_factor`).
 
@@ -33,7 +34,7 @@ import pandas as pd
 
 ERROR_COLUMNS = ["unique_id", "cutoff", "step", "y", "yhat", "error"]
 PRIOR_WINDOWS = 3.0  # pseudo-windows of the class pool in each series' σ_W
-MIN_CLASS_WINDOWS = 30  # standardized window errors a class needs for its own quantiles (else all series pooled)
+MIN_CLASS_WINDOWS = 10  # windows a class needs for its own fit and quantiles (else all series pooled)
 
 
 def backtest_errors(result) -> pd.DataFrame:
@@ -90,46 +91,67 @@ class WindowErrors:
         return np.where(ok, ce[:, w:] - ce[:, :-w], np.nan), np.where(ok, cf[:, w:] - cf[:, :-w], np.nan)
 
     def window_stats(self, w: int) -> pd.DataFrame:
-        """Per series for window length ``w`` days: ``sumsq, windows, valid_days`` (own sums) and
-        ``rel_sumsq, rel_windows`` (sums relative to the window's forecast, for the class pool)."""
+        """Per series for window length ``w`` days: ``sumsq, windows, valid_days`` (its own windowed sums)."""
         w = int(min(max(w, 1), self.horizon))
-        e, f = self._sums(w)
-        rel = e / np.maximum(f, 1.0)  # a window forecast below one unit is judged per unit
+        e, _ = self._sums(w)
         frame = pd.DataFrame({"uid": self.row_uid, "sumsq": np.nansum(e ** 2, axis=1),
                               "windows": np.isfinite(e).sum(axis=1),
-                              "valid_days": np.isfinite(self.error).sum(axis=1),
-                              "rel_sumsq": np.nansum(rel ** 2, axis=1), "rel_windows": np.isfinite(rel).sum(axis=1)})
+                              "valid_days": np.isfinite(self.error).sum(axis=1)})
         return frame.groupby("uid").sum()
+
+    def class_variance(self, w: int) -> pd.DataFrame:
+        """Per pooling group (demand class, and ``"all"``): ``a, b`` of σ_W² = a·F + b·F², F the window's forecast.
+
+        a·F is the Poisson-like noise of a series (relative spread falls with volume), b·F² the level error
+        that does not average out (a forecast 20% low stays 20% low). Fitted by non-negative least squares
+        on every window of the group, each equation divided by F + 1 so that big series do not decide alone.
+        """
+        from scipy.optimize import nnls
+
+        w = int(min(max(w, 1), self.horizon))
+        e, f = self._sums(w)
+        g = self.group.reindex(pd.Index(self.row_uid)).fillna("all").to_numpy()
+        rows = {}
+        for name in [*pd.unique(g), "all"]:
+            m = np.ones(len(g), bool) if name == "all" else (g == name)
+            ee, ff = e[m].ravel(), np.maximum(f[m].ravel(), 0.0)
+            ok = np.isfinite(ee) & np.isfinite(ff)
+            if ok.sum() < MIN_CLASS_WINDOWS:
+                continue
+            ee, ff = ee[ok], ff[ok]
+            den = ff + 1.0
+            coef, _ = nnls(np.column_stack([ff / den, ff ** 2 / den]), ee ** 2 / den)
+            rows[name] = coef
+        return pd.DataFrame(rows, index=["a", "b"]).T
 
     def sigma(self, skus, window_days, forecast_sum) -> tuple[np.ndarray, np.ndarray]:
         """σ_W per SKU (units) for its own window length (days, rounded up; capped at the backtest
         horizon, beyond it σ grows as W/H: errors that far out are taken as fully correlated) and its
-        forecast demand over that window. Returns (σ_W, weight on the SKU's own windows); NaN when
-        neither the SKU nor its class has a window."""
+        forecast demand over that window: its own windows' RMS blended with its class's a·F + b·F²
+        (:meth:`class_variance`). Returns (σ_W, weight on the SKU's own windows); NaN when neither the
+        SKU nor any class has enough windows."""
         skus = pd.Index(pd.Index(skus).astype(str))
         wd = np.ceil(np.maximum(np.asarray(window_days, dtype=float), 1.0)).astype(int)
-        fsum = np.asarray(forecast_sum, dtype=float)
+        fsum = np.maximum(np.asarray(forecast_sum, dtype=float), 0.0)
         out, weight = np.full(len(skus), np.nan), np.zeros(len(skus))
-        grp = pd.Series(self.group.reindex(skus).fillna("all").to_numpy(), index=skus)
+        grp = self.group.reindex(skus).fillna("all").to_numpy()
         for w in np.unique(wd):
             rows = np.flatnonzero(wd == w)
             wc = int(min(w, self.horizon))
-            st = self.window_stats(wc)
-            own = st.reindex(skus[rows])
-            g = grp.iloc[rows].to_numpy()
-            pool = st.assign(g=self.group.reindex(st.index).fillna("all").to_numpy()).groupby("g")[
-                ["rel_sumsq", "rel_windows"]].sum()
-            rel_all = np.sqrt(pool["rel_sumsq"].sum() / max(pool["rel_windows"].sum(), 1))
-            rel_rms = np.sqrt(pool["rel_sumsq"] / pool["rel_windows"].where(pool["rel_windows"] > 0))
-            rel = pd.Series(g).map(rel_rms).fillna(rel_all if pool["rel_windows"].sum() > 0 else np.nan).to_numpy()
+            own = self.window_stats(wc).reindex(skus[rows])
+            cv = self.class_variance(wc)
+            g = np.where(pd.Index(cv.index).get_indexer(grp[rows]) >= 0, grp[rows], "all")
+            a = pd.Series(g).map(cv["a"]).to_numpy(float) if len(cv) else np.full(len(rows), np.nan)
+            b = pd.Series(g).map(cv["b"]).to_numpy(float) if len(cv) else np.full(len(rows), np.nan)
+            F = fsum[rows] * wc / w
+            class_var = a * F + b * F ** 2
             own_var = (own["sumsq"] / own["windows"].where(own["windows"] > 0)).to_numpy(float)
             n_eff = (own["valid_days"].fillna(0) / wc).to_numpy(float)
             wt = np.where(np.isfinite(own_var), n_eff / (n_eff + self.prior_windows), 0.0)
-            class_var = (rel * np.maximum(fsum[rows] * wc / w, 0.0)) ** 2
             var = np.where(np.isfinite(class_var), (1 - wt) * class_var + wt * np.nan_to_num(own_var),
                            np.where(wt > 0, own_var, np.nan))
             out[rows] = np.sqrt(var) * (w / wc)
-            weight[rows] = wt
+            weight[rows] = np.where(np.isfinite(class_var), wt, np.where(wt > 0, 1.0, 0.0))
         return out, weight
 
     def safety_factor(self, service_level, window_days) -> np.ndarray:

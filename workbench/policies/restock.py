@@ -285,6 +285,8 @@ class RestockPolicy(Policy):
         safety_factor_rule: str = "normal",
         order_policy: str = "order_up_to",
         review_period_days: float = 7.0,
+        service_period: str = "order_cycle",
+        max_cycle_days: float = 365.0,
         default_mode: str = "sea",
         urgent_mode: str = "air",
         order_sea_cover_days: float = 75.0,
@@ -326,6 +328,8 @@ class RestockPolicy(Policy):
         self.safety_factor_rule = safety_factor_rule
         self.order_policy = order_policy
         self.review_period_days = review_period_days
+        self.service_period = service_period
+        self.max_cycle_days = max_cycle_days
         self.default_mode = default_mode
         self.urgent_mode = urgent_mode
         self.order_sea_cover_days = order_sea_cover_days
@@ -368,6 +372,9 @@ class RestockPolicy(Policy):
         check_in_range("demand_correlation", self.demand_correlation, 0, 1, closed="both")
         if self.demand_spread not in ("backtest_errors", "intervals"):
             raise ParameterError(f"`demand_spread` must be 'backtest_errors' or 'intervals', got {self.demand_spread!r}")
+        if self.service_period not in ("order_cycle", "review"):
+            raise ParameterError(f"`service_period` must be 'order_cycle' or 'review', got {self.service_period!r}")
+        check_in_range("max_cycle_days", self.max_cycle_days, 0, np.inf)
         if self.safety_factor_rule not in ("normal", "empirical"):
             raise ParameterError(f"`safety_factor_rule` must be 'normal' or 'empirical', got {self.safety_factor_rule!r}")
         check_in_range("peak_min_event_uplift", self.peak_min_event_uplift, -1, np.inf, closed="left")
@@ -453,14 +460,23 @@ class RestockPolicy(Policy):
         w.unit_cost = w.prod["unit_cost"].to_numpy(float)
         w.selling_price = selling_prices(w.snap)
         w.unit_margin = w.selling_price * (1 - w.prod["fee_rate"].to_numpy(float)) - w.unit_cost
+        w.case = w.prod["case_pack"].to_numpy(float)
+        w.moq = w.prod["moq"].to_numpy(float)
+        # the order cycle: an order is at least the MOQ (whole cases), so a SKU whose MOQ lasts 60 days is
+        # exposed to a stockout once every 60 days, not every review, and a unit more of stock is carried for
+        # the whole cycle: T = max(R, max(MOQ, case, d·R) / d) (Silver, Pyke & Thomas §7: p = h·Q/(D·B2))
+        q_cycle = np.maximum.reduce([round_order_qty(np.maximum(w.d * w.R, 1e-9), w.moq, w.case).astype(float),
+                                     w.d * w.R, w.case])
+        w.cycle_days = (np.clip(q_cycle / np.where(w.d > 0, w.d, np.nan), w.R, self.max_cycle_days)
+                        if self.service_period == "order_cycle" else np.full(w.n, w.R))
+        w.cycle_days = np.where(np.isfinite(w.cycle_days), w.cycle_days, w.R)
+        w.q_cycle = q_cycle
         if self.service_level_rule == "cost_optimal":
-            # newsvendor critical ratio per review period (service.py), key items floored at their level
-            w.sl = cost_optimal_service_level(w.unit_margin, w.unit_cost, self.carrying_rate, self.review_period_days,
+            # newsvendor critical ratio per order cycle (service.py), key items floored at their level
+            w.sl = cost_optimal_service_level(w.unit_margin, w.unit_cost, self.carrying_rate, w.cycle_days,
                                               key, key_floor=self.key_item_service_level)
         else:
             w.sl = np.where(key, self.key_item_service_level, self.service_level)
-        w.case = w.prod["case_pack"].to_numpy(float)
-        w.moq = w.prod["moq"].to_numpy(float)
         w.sd_L, w.sd_LR = self._lead_time_demand_sd(w)
         if self.service_measure == "cycle":
             w.z = service_z(w.sl)
@@ -470,8 +486,7 @@ class RestockPolicy(Policy):
                 w.z = np.where(np.isfinite(k) & w.err_used, k, w.z)
             zR = w.z
         else:  # fill rate: the order size decides how often a cycle is exposed to a stockout
-            q_cycle = np.maximum.reduce([round_order_qty(np.maximum(w.d * w.R, 1e-9), w.moq, w.case).astype(float),
-                                         w.d * w.R, w.case])
+            q_cycle = w.q_cycle
             w.z = fill_rate_z(w.sl, q_cycle, w.sd_L)
             zR = fill_rate_z(w.sl, q_cycle, w.sd_LR)
         w.ss = w.z * w.sd_L
@@ -704,7 +719,7 @@ class RestockPolicy(Policy):
             "lead_time_days": np.round(w.L, 1), "lead_time_std": np.round(w.sL, 2),
             "lead_time_p90": np.round(w.L90, 1), "lead_time_source": w.lt_main["source"].to_numpy(dtype=object),
             "main_mode": w.main_mode, "urgent_mode": w.urgent, "urgent_lead_time_days": np.round(w.La, 1),
-            "moq": w.moq, "case_pack": w.case, "service_level": w.sl, "safety_factor_z": np.round(w.z, 3),
+            "moq": w.moq, "case_pack": w.case, "service_level": w.sl, "order_cycle_days": np.round(w.cycle_days, 1), "safety_factor_z": np.round(w.z, 3),
             "lead_time_demand": np.round(w.DL, 1), "safety_stock": np.round(w.ss, 1),
             "demand_std_lr": np.round(w.sd_LR, 1),
             "demand_spread": np.where(w.err_used, "backtest_errors", "intervals"),
@@ -913,6 +928,7 @@ def restock_reason(r, p: RestockPolicy) -> str:
     parts.insert(0, _status_text(r, p))
     measure = "fill rate" if p.service_measure == "fill_rate" else "service"
     how = (f" (cost-optimal: margin ${r.unit_margin:.2f} at {r.selling_price:.2f} vs {p.carrying_rate:.0%}/yr carrying"
+           f" over a {r.order_cycle_days:.0f}-day order cycle"
            + (f", key-item floor {p.key_item_service_level:.0%}" if r.key_item else "") + ")"
            if p.service_level_rule == "cost_optimal" else "")
     window = r.lead_time_days + p.review_period_days
