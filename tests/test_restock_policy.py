@@ -130,6 +130,16 @@ def test_peak_event_ahead_raises_the_order_and_moves_order_by_earlier():
     pre = one(on_hand=700, events=bf(p90 + 60 - 3)).iloc[0]
     assert pre["recommended_qty"] >= 1.5 * pre["order_up_to"] - 700 > 0
     assert "peak_prebuild" in pre["rule"] and "pre-build" in pre["reason"]
+    # With the events' expected uplift the raise is the season's extra demand: 2 days at +90% = 1.8 days of
+    # sales at 10/day = 18 units, not +50% of S; the playbook's +50% stays the cap and peak_sizing="playbook"
+    prime = pd.DataFrame({"date": AS_OF + pd.to_timedelta([p90 + 57, p90 + 58], unit="D"), "event": "Prime Day",
+                          "scope": "all", "expected_uplift": [1.0, 0.8]})
+    sized = one(on_hand=400, events=prime).iloc[0]
+    assert sized["peak_raise"] == pytest.approx(18.0, abs=0.5) and "peak_prebuild" in sized["rule"]
+    assert "1.8 days of sales" in sized["reason"]
+    playbook = one(RestockPolicy(n_paths=300, peak_sizing="playbook"), on_hand=400, events=prime).iloc[0]
+    assert playbook["peak_raise"] == pytest.approx(0.5 * playbook["order_up_to"], rel=1e-3)
+    assert playbook["recommended_qty"] > sized["recommended_qty"]
     # Daily rows of one season count as one peak dated by its first day.
     season = pd.DataFrame({"date": AS_OF + pd.to_timedelta(np.arange(140, 170), unit="D"),
                            "event": "Christmas run-up", "scope": "all"})

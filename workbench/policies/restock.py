@@ -254,7 +254,8 @@ class RestockPolicy(Policy):
       stated;
     - peak pre-build: for the next peak season (events) a main-mode order can still reach, ``order_by``
       moves to peak − p90 lead time − ``peak_advance_days``; in that review period one order raises the
-      position to S·(1 + ``peak_stock_uplift``);
+      position to S + the season's expected extra demand (Σ events' expected_uplift × d), at most
+      S·(1 + ``peak_stock_uplift``) (``peak_sizing="playbook"``: always S·(1 + ``peak_stock_uplift``));
     - turnover iteration: > ``turnover_fast_per_month`` → order +30%; < ``turnover_slow_per_month`` →
       −50% (never below the reorder point);
     - new products (launched within ``new_product_days``): the playbook's test-batch formula;
@@ -297,6 +298,7 @@ class RestockPolicy(Policy):
         peak_window_days: float = 150.0,
         peak_advance_days: float = 60.0,
         peak_stock_uplift: float = 0.5,
+        peak_sizing: str = "events",
         peak_min_event_uplift: float = 0.3,
         turnover_fast_per_month: float = 2.0,
         turnover_slow_per_month: float = 1.0,
@@ -340,6 +342,7 @@ class RestockPolicy(Policy):
         self.peak_window_days = peak_window_days
         self.peak_advance_days = peak_advance_days
         self.peak_stock_uplift = peak_stock_uplift
+        self.peak_sizing = peak_sizing
         self.peak_min_event_uplift = peak_min_event_uplift
         self.turnover_fast_per_month = turnover_fast_per_month
         self.turnover_slow_per_month = turnover_slow_per_month
@@ -372,6 +375,8 @@ class RestockPolicy(Policy):
         check_in_range("demand_correlation", self.demand_correlation, 0, 1, closed="both")
         if self.demand_spread not in ("backtest_errors", "intervals"):
             raise ParameterError(f"`demand_spread` must be 'backtest_errors' or 'intervals', got {self.demand_spread!r}")
+        if self.peak_sizing not in ("events", "playbook"):
+            raise ParameterError(f"`peak_sizing` must be 'events' or 'playbook', got {self.peak_sizing!r}")
         if self.service_period not in ("order_cycle", "review"):
             raise ParameterError(f"`service_period` must be 'order_cycle' or 'review', got {self.service_period!r}")
         check_in_range("max_cycle_days", self.max_cycle_days, 0, np.inf)
@@ -533,8 +538,8 @@ class RestockPolicy(Policy):
 
     # --- events: next peak per SKU -----------------------------------------------------------------
     def _peak_events(self, w) -> None:
-        w.peak_date, w.peak_name, w.peak_up = self._peaks(w.snap.get("events"), w.prod, w.snap.sku_index, w.as_of,
-                                                          min_days=w.L)
+        w.peak_date, w.peak_name, w.peak_up, w.peak_extra_days = self._peaks(
+            w.snap.get("events"), w.prod, w.snap.sku_index, w.as_of, min_days=w.L)
         w.has_peak = ~pd.isna(w.peak_date)
         peak_days = np.where(w.has_peak, (pd.DatetimeIndex(w.peak_date) - w.as_of).days.to_numpy(float), np.inf)
         w.peak_order_by_days = peak_days - np.ceil(w.L90) - self.peak_advance_days
@@ -608,7 +613,13 @@ class RestockPolicy(Policy):
         # L + R and any position below S is ordered up to S. ROP (L only) is the latest safe point.
         w.need = (w.ip < w.order_up_to) if self.order_policy == "order_up_to" else (w.ip < w.rop)
         base_raw = np.where(w.need, w.order_up_to - w.ip, 0.0)
-        peak_raw = np.where(w.prebuild, w.order_up_to * (1 + w.peak_up) - w.ip, 0.0)  # raise stock 50–100%
+        # raise stock by the season's extra demand (events' expected uplift × days × d), at most the playbook's
+        # 50–100% (peak_stock_uplift); without uplift figures (or peak_sizing="playbook") the playbook's raise
+        playbook_raise = w.order_up_to * w.peak_up
+        by_events = np.minimum(playbook_raise, np.nan_to_num(w.peak_extra_days, nan=np.inf) * w.d)
+        w.peak_raise = (np.where(np.isfinite(w.peak_extra_days), by_events, playbook_raise)
+                        if self.peak_sizing == "events" else playbook_raise)
+        peak_raw = np.where(w.prebuild, w.order_up_to + w.peak_raise - w.ip, 0.0)
         new_raw = np.where(w.is_new, w.test_target - w.ip, 0.0)
         w.raw_target = np.maximum.reduce([base_raw, peak_raw, new_raw, np.zeros(w.n)])
         raw = w.raw_target
@@ -741,7 +752,8 @@ class RestockPolicy(Policy):
             "stockout_probability": np.round(w.p_main, 4), "stockout_probability_air": np.round(w.p_urg, 4),
             "runout_days": np.where(np.isfinite(w.runout), w.runout, np.nan),
             "turnover_per_month": np.round(w.turnover, 2), "peak_event": w.peak_name,
-            "peak_date": pd.DatetimeIndex(w.peak_date), "status": w.status, "rule": w.rules,
+            "peak_date": pd.DatetimeIndex(w.peak_date), "peak_extra_days": np.round(w.peak_extra_days, 2),
+            "peak_raise": np.round(w.peak_raise, 1), "status": w.status, "rule": w.rules,
             "rot_ads": np.round(w.ads_blend, 3), "rot_safety_stock": np.round(w.rot_ss, 1), "rot_qty": w.rot_qty,
             "qty_vs_rule": w.qty - w.rot_qty,
         })
@@ -753,21 +765,25 @@ class RestockPolicy(Policy):
         Peak events (names like Black Friday / Prime Day / Christmas, or expected_uplift ≥
         ``peak_min_event_uplift``) are grouped into seasons: consecutive peak days with gaps of at
         most 14 days. A season is dated by its first day and named after its first event, so a
-        month of daily "Christmas run-up" rows is one peak, not thirty.
+        month of daily "Christmas run-up" rows is one peak, not thirty. Returns (date, name, the playbook's
+        uplift, the season's extra demand in days of sales: Σ expected_uplift over its event days, NaN when
+        an event has no uplift figure).
         """
         n = len(skus)
         peak_date = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
         peak_name = np.full(n, "", dtype=object)
         peak_up = np.zeros(n)
+        season_days = np.full(n, np.nan)  # Σ expected_uplift over the season's days (extra days of demand)
         if events is None or len(events) == 0:
-            return peak_date, peak_name, peak_up
+            return peak_date, peak_name, peak_up, season_days
         ev = events
         up = (pd.to_numeric(ev["expected_uplift"], errors="coerce") if "expected_uplift" in ev.columns
               else pd.Series(np.nan, index=ev.index))
         is_peak = ev["event"].astype(str).str.contains(PEAK_PATTERN) | (up >= self.peak_min_event_uplift)
         ev = ev[is_peak].sort_values("date", kind="stable")
         if ev.empty:
-            return peak_date, peak_name, peak_up
+            return peak_date, peak_name, peak_up, season_days
+        ev = ev.assign(_up=up.reindex(ev.index))
         cats = prod["category"].astype(str).to_numpy() if "category" in prod.columns else np.full(n, "")
         known = set(skus) | set(cats)
         sku_arr = skus.to_numpy()
@@ -775,6 +791,10 @@ class RestockPolicy(Policy):
         for scope, g in ev.groupby(scopes, sort=False):
             dates = g["date"].to_numpy()
             new_season = np.r_[True, np.diff(dates) > np.timedelta64(14, "D")]
+            # a season's extra demand in days of normal sales: Σ expected_uplift over its event days (NaN if unknown)
+            season_id = np.cumsum(new_season)
+            extra = pd.Series(g["_up"].to_numpy(float)).groupby(season_id).agg(lambda u: u.sum() if u.notna().all() else np.nan)
+            g = g.assign(_extra=extra.reindex(season_id).to_numpy())
             starts = g[new_season]
             starts = starts[(starts["date"] > as_of) &
                             (starts["date"] <= as_of + pd.Timedelta(days=self.peak_window_days))]
@@ -789,10 +809,11 @@ class RestockPolicy(Policy):
                 hit = applies & (days > min_days) & (np.isnat(peak_date) | (peak_date > np.datetime64(e["date"])))
                 peak_date[hit] = np.datetime64(e["date"])
                 peak_name[hit] = str(e["event"])
+                season_days[hit] = e["_extra"]
                 # The forecast carries the event's demand effect; the pre-build uplift is the playbook's
                 # stock raise (50–100%), a parameter, not the event's expected_uplift (no double count).
                 peak_up[hit] = self.peak_stock_uplift
-        return peak_date, peak_name, peak_up
+        return peak_date, peak_name, peak_up, season_days
 
 
 def freight_rates(ships: pd.DataFrame, unit_cost, share: dict | None = None):
@@ -844,7 +865,12 @@ def _quantity_text(r, p: RestockPolicy) -> str:
         parts.append(f"order-up-to raised to the stock standard ({p.key_stock_days if r.key_item else p.regular_stock_days:g} d "
                      f"of sales after arrival for a {'key' if r.key_item else 'regular'} item)")
     if "peak_prebuild" in r.rule:
-        parts.append(f"peak pre-build {r.order_up_to:.0f}×{1 + p.peak_stock_uplift:g} for {r.peak_event}")
+        if np.isfinite(r.peak_extra_days) and p.peak_sizing == "events":
+            parts.append(f"peak pre-build for {r.peak_event}: order-up-to {r.order_up_to:.0f} + {r.peak_raise:.0f} "
+                         f"(the season's expected extra demand, {r.peak_extra_days:.1f} days of sales by the events' uplift, "
+                         f"at most +{p.peak_stock_uplift:.0%})")
+        else:
+            parts.append(f"peak pre-build {r.order_up_to:.0f}×{1 + p.peak_stock_uplift:g} for {r.peak_event}")
     if "test_batch" in r.rule:
         parts.append("new product: test ADS×3 + ADS×transit")
     if "turnover_fast" in r.rule:
