@@ -28,6 +28,7 @@ two-policy run, timed; the reference is one restock call on the same data in the
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -67,11 +68,12 @@ def verdict(summary) -> dict:
 
 
 def one(label, data, start, weeks, out, opts, sweep) -> dict:
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0, load0 = time.perf_counter(), time.process_time(), os.getloadavg()[0]
     res = run_backtest(data, start, weeks, out, opts, do_sweep=sweep)
     secs, cpu = time.perf_counter() - t0, time.process_time() - c0
     entry = dict(label=label, start=start, weeks=weeks, skus=len(res["setup"].skus), seconds=round(secs, 1),
                  cpu_seconds=round(cpu, 1), forecast_every=opts.forecast_every,
+                 load_average=[round(load0, 1), round(os.getloadavg()[0], 1)],
                  decide_seconds={k: round(v, 1) for k, v in res["decide_seconds"].items()},
                  summary=res["summary"].drop(columns="reason").to_dict("records"), **verdict(res["summary"]))
     if sweep:
@@ -114,6 +116,7 @@ def main() -> None:
     ap.add_argument("--sweep-fixed", action="store_true", help="add a workbench curve at fixed service targets")
     ap.add_argument("--sweep-safety-days", type=float, nargs="+", default=[0, 7, 14, 30])
     ap.add_argument("--sweep-no-air", action="store_true", help="add a workbench curve without air (urgent_mode='sea')")
+    ap.add_argument("--no-reference", action="store_true", help="skip the speed reference (one full restock run)")
     ap.add_argument("--name", default="backtest")
     ap.add_argument("--charts", default=str(RESULTS / "backtest_charts"), help="folder for the HTML charts")
     args = ap.parse_args()
@@ -137,7 +140,7 @@ def main() -> None:
         data = tmp / f"gen-{seed}"
         subprocess.run([sys.executable, "-m", "workbench", "sample-data", "--out", str(data), "--skus", str(seed_skus[i]),
                         "--years", "2.5", "--seed", str(seed), "--no-truth"], check=True, stdout=subprocess.DEVNULL)
-        if i == 0:
+        if i == 0 and not args.no_reference:
             ref = reference_seconds(data, GEN_START)
         runs.append(one(f"generated seed {seed}", data, GEN_START, args.weeks, tmp / f"out-{seed}", opts,
                         seed == args.sweep_seed))
@@ -216,7 +219,8 @@ def markdown(runs, args, ref) -> str:
              f"{run} Set-up: module docstring of `benchmarks/backtest.py`.", ""]
     for r in runs:
         lines += [f"## {r['label']}: {r['skus']} SKUs, {r['weeks']} weeks from {r['start']} ({r['seconds']:.0f} s wall, "
-                  f"{r['cpu_seconds']:.0f} s CPU; forecast refreshed every {r['forecast_every']} week(s))", "",
+                  f"{r['cpu_seconds']:.0f} s CPU" + (f", load average {r['load_average'][0]:.0f} → {r['load_average'][1]:.0f} on 2 cores"
+                  if r.get("load_average") else "") + f"; forecast refreshed every {r['forecast_every']} week(s))", "",
                   _fmt(__import__("pandas").DataFrame(r["summary"])), "",
                   f"Workbench / rule: total cost {r['cost_ratio']:.3f}, inventory {r['inventory_ratio']:.3f}, freight "
                   f"{r['freight_ratio']:.3f}; fill {r['fill_workbench']:.2%} vs {r['fill_rule']:.2%}. Target (cost ≤ 0.90× "
