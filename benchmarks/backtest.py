@@ -18,7 +18,8 @@ The reported file (results/backtest.md) was made from three runs in parallel, co
 - both policies through :func:`workbench.backtest.run_backtest` with defaults: the workbench's forecast
   is the engine without its global model and with one backtest window (``fast_forecast``), refreshed
   every ``--forecast-every`` weeks; lead-time draws common to both policies (seed 0).
-- ``--sweep-*``: the frontier (workbench over service targets, rule over safety days).
+- ``--sweep-*``: the frontier (workbench over carrying rates, so over its cost-optimal service levels;
+  rule over safety days; optionally a fixed-service workbench family).
 
 Targets (issue 14): workbench total cost ≤ 0.90 × the rule's at a fill rate ≥ the rule's, on real and
 on generated data; its frontier above the rule's; 200 SKUs × 52 weeks in ≤ 5 minutes (the first seed's
@@ -27,6 +28,7 @@ two-policy run, timed; the reference is one restock call on the same data in the
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -66,11 +68,12 @@ def verdict(summary) -> dict:
 
 
 def one(label, data, start, weeks, out, opts, sweep) -> dict:
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0, load0 = time.perf_counter(), time.process_time(), os.getloadavg()[0]
     res = run_backtest(data, start, weeks, out, opts, do_sweep=sweep)
     secs, cpu = time.perf_counter() - t0, time.process_time() - c0
     entry = dict(label=label, start=start, weeks=weeks, skus=len(res["setup"].skus), seconds=round(secs, 1),
                  cpu_seconds=round(cpu, 1), forecast_every=opts.forecast_every,
+                 load_average=[round(load0, 1), round(os.getloadavg()[0], 1)],
                  decide_seconds={k: round(v, 1) for k, v in res["decide_seconds"].items()},
                  summary=res["summary"].drop(columns="reason").to_dict("records"), **verdict(res["summary"]))
     if sweep:
@@ -106,9 +109,14 @@ def main() -> None:
     ap.add_argument("--forecast-every", type=int, default=4)
     ap.add_argument("--skip-pasta", action="store_true")
     ap.add_argument("--seed-skus", type=int, nargs="+", default=None, help="SKUs per seed (default --skus for all)")
-    ap.add_argument("--sweep-service", type=float, nargs="+", default=[0.8, 0.9, 0.95, 0.98])
+    ap.add_argument("--sweep-service", type=float, nargs="+", default=[0.8, 0.9, 0.95, 0.98],
+                    help="service targets of a fixed-service family (--sweep-fixed)")
+    ap.add_argument("--sweep-carrying", type=float, nargs="+", default=[1.0, 4.0, 0.25, 0.06],
+                    help="the workbench's carrying rates on the frontier (its cost-optimal service level follows)")
+    ap.add_argument("--sweep-fixed", action="store_true", help="add a workbench curve at fixed service targets")
     ap.add_argument("--sweep-safety-days", type=float, nargs="+", default=[0, 7, 14, 30])
     ap.add_argument("--sweep-no-air", action="store_true", help="add a workbench curve without air (urgent_mode='sea')")
+    ap.add_argument("--no-reference", action="store_true", help="skip the speed reference (one full restock run)")
     ap.add_argument("--name", default="backtest")
     ap.add_argument("--charts", default=str(RESULTS / "backtest_charts"), help="folder for the HTML charts")
     args = ap.parse_args()
@@ -116,7 +124,9 @@ def main() -> None:
         return combine(args)
     opts = Options(fast_forecast=True, forecast_every=args.forecast_every, progress=True,
                    sweep_service=tuple(args.sweep_service), sweep_safety_days=tuple(args.sweep_safety_days),
-                   sweep_families={"workbench, no air": {"urgent_mode": "sea"}} if args.sweep_no_air else {})
+                   sweep_carrying=tuple(args.sweep_carrying),
+                   sweep_families={**({"workbench, no air": {"urgent_mode": "sea"}} if args.sweep_no_air else {}),
+                                   **({"workbench, fixed service": {"service_level_rule": "fixed"}} if args.sweep_fixed else {})})
     seed_skus = args.seed_skus or [args.skus] * len(args.seeds)
     runs, tmp = [], Path(tempfile.mkdtemp(prefix="wb-backtest-"))
     charts = Path(args.charts)
@@ -130,7 +140,7 @@ def main() -> None:
         data = tmp / f"gen-{seed}"
         subprocess.run([sys.executable, "-m", "workbench", "sample-data", "--out", str(data), "--skus", str(seed_skus[i]),
                         "--years", "2.5", "--seed", str(seed), "--no-truth"], check=True, stdout=subprocess.DEVNULL)
-        if i == 0:
+        if i == 0 and not args.no_reference:
             ref = reference_seconds(data, GEN_START)
         runs.append(one(f"generated seed {seed}", data, GEN_START, args.weeks, tmp / f"out-{seed}", opts,
                         seed == args.sweep_seed))
@@ -209,7 +219,8 @@ def markdown(runs, args, ref) -> str:
              f"{run} Set-up: module docstring of `benchmarks/backtest.py`.", ""]
     for r in runs:
         lines += [f"## {r['label']}: {r['skus']} SKUs, {r['weeks']} weeks from {r['start']} ({r['seconds']:.0f} s wall, "
-                  f"{r['cpu_seconds']:.0f} s CPU; forecast refreshed every {r['forecast_every']} week(s))", "",
+                  f"{r['cpu_seconds']:.0f} s CPU" + (f", load average {r['load_average'][0]:.0f} → {r['load_average'][1]:.0f} on 2 cores"
+                  if r.get("load_average") else "") + f"; forecast refreshed every {r['forecast_every']} week(s))", "",
                   _fmt(__import__("pandas").DataFrame(r["summary"])), "",
                   f"Workbench / rule: total cost {r['cost_ratio']:.3f}, inventory {r['inventory_ratio']:.3f}, freight "
                   f"{r['freight_ratio']:.3f}; fill {r['fill_workbench']:.2%} vs {r['fill_rule']:.2%}. Target (cost ≤ 0.90× "

@@ -17,7 +17,7 @@ HIJACK         Buy Box held by another seller at 9.00, below our margin floor   
 REC-BACK       back 45 d after a stockout at 29.49 (pre price 31.99); ranks and conversion back 4
 AIR-THIN       running out by sea, margin 0.50/unit: air costs more than it saves              5
 AIR-ONLY       2/d, 10 sellable, 300 in transit landing in ~30 d, MOQ 300: a 40-unit air bridge 5
-MOQ-FORCED     1/d, 60 sellable, needs a few units, MOQ 300                                    5
+MOQ-FORCED     1/d, 50 sellable, needs a few units, MOQ 300                                    5
 RUNNING-SLOW   3/d, 100 sellable, sea 40 d: turnover < 1/month but running out                 5
 LOW-SELLABLE   10/d, 30 sellable (3 d) + 500 landing in 5 d (cover 53 d)                       6
 NEW-SMALL      launched 20 d ago, 10 units sold                                                7
@@ -51,7 +51,7 @@ SKUS = {
     "REC-BACK": (8.0, 31.99, "SUP-SEA", 100, 10, False, None, 10, 900),
     "AIR-THIN": (9.7, 12.0, "SUP-SEA", 100, 10, False, None, 10, 50),
     "AIR-ONLY": (6.0, 30.0, "SUP-SEA", 300, 10, False, None, 2, 10),
-    "MOQ-FORCED": (6.0, 30.0, "SUP-SEA", 300, 10, False, None, 1, 60),
+    "MOQ-FORCED": (6.0, 30.0, "SUP-SEA", 300, 10, False, None, 1, 50),
     "RUNNING-SLOW": (6.0, 30.0, "SUP-SEA", 100, 10, False, None, 3, 100),
     "LOW-SELLABLE": (6.0, 30.0, "SUP-SEA", 100, 10, True, None, 10, 30),
     "NEW-SMALL": (6.0, 30.0, "SUP-SEA", 100, 10, False, "2026-11-03", 0, 40),

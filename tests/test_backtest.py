@@ -187,7 +187,7 @@ def test_cli_on_samples(tmp_path, capsys):
 
 def test_sweep_writes_the_frontier(tmp_path):
     data = tiny_dataset(tmp_path / "d", wobble=True)
-    opts = Options(fast_forecast=True, sweep_service=(0.8, 0.95), sweep_safety_days=(0, 14),
+    opts = Options(fast_forecast=True, sweep_carrying=(0.25, 2.0), sweep_safety_days=(0, 14),
                    sweep_families={"workbench, no air": {"urgent_mode": "sea"}})
     res = run_backtest(data, START, 1, tmp_path / "o", opts, do_sweep=True)
     frontier = pd.read_csv(tmp_path / "o" / "frontier.csv")

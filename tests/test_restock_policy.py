@@ -130,6 +130,16 @@ def test_peak_event_ahead_raises_the_order_and_moves_order_by_earlier():
     pre = one(on_hand=700, events=bf(p90 + 60 - 3)).iloc[0]
     assert pre["recommended_qty"] >= 1.5 * pre["order_up_to"] - 700 > 0
     assert "peak_prebuild" in pre["rule"] and "pre-build" in pre["reason"]
+    # With the events' expected uplift the raise is the season's extra demand: 2 days at +90% = 1.8 days of
+    # sales at 10/day = 18 units, not +50% of S; the playbook's +50% stays the cap and peak_sizing="playbook"
+    prime = pd.DataFrame({"date": AS_OF + pd.to_timedelta([p90 + 57, p90 + 58], unit="D"), "event": "Prime Day",
+                          "scope": "all", "expected_uplift": [1.0, 0.8]})
+    sized = one(on_hand=400, events=prime).iloc[0]
+    assert sized["peak_raise"] == pytest.approx(18.0, abs=0.5) and "peak_prebuild" in sized["rule"]
+    assert "1.8 days of sales" in sized["reason"]
+    playbook = one(RestockPolicy(n_paths=300, peak_sizing="playbook"), on_hand=400, events=prime).iloc[0]
+    assert playbook["peak_raise"] == pytest.approx(0.5 * playbook["order_up_to"], rel=1e-3)
+    assert playbook["recommended_qty"] > sized["recommended_qty"]
     # Daily rows of one season count as one peak dated by its first day.
     season = pd.DataFrame({"date": AS_OF + pd.to_timedelta(np.arange(140, 170), unit="D"),
                            "event": "Christmas run-up", "scope": "all"})
@@ -222,3 +232,41 @@ def test_reorder_point_policy_orders_only_below_the_reorder_point():
     rs = one(on_hand=between).iloc[0]
     rop = one(RestockPolicy(n_paths=200, order_policy="reorder_point"), on_hand=between).iloc[0]
     assert rs["recommended_qty"] > 0 and rop["recommended_qty"] == 0
+
+
+def test_service_level_prices_a_unit_over_the_order_cycle_the_moq_forces():
+    # 10/day; an MOQ of 600 lasts 60 days: a unit more is carried 60 days, a stockout risked every 60 days
+    weekly = one(moq=[10], case_pack=[10]).iloc[0]
+    moq = one(moq=[600], case_pack=[10]).iloc[0]
+    assert weekly["order_cycle_days"] == pytest.approx(7.0) and moq["order_cycle_days"] == pytest.approx(60.0, rel=0.02)
+    # margin 20·0.85 − 5 = 12 on cost 5 at 25%/yr: over 7 d CR = 12/(12 + 0.024) → the 0.995 cap; over 60 d
+    # c_o = 5·0.25·60/365 = 0.2055 → CR = 12/12.2055 = 0.983
+    assert weekly["service_level"] == pytest.approx(0.995)
+    assert moq["service_level"] == pytest.approx(12 / (12 + 5 * 0.25 * moq["order_cycle_days"] / 365), abs=1e-4)
+    assert moq["service_level"] == pytest.approx(0.983, abs=2e-3)
+    review = one(RestockPolicy(n_paths=200, service_period="review"), moq=[600], case_pack=[10]).iloc[0]
+    assert review["service_level"] == pytest.approx(weekly["service_level"])
+    assert "60-day order cycle" in moq["reason"]
+
+
+def test_backtest_errors_set_the_lead_time_demand_spread():
+    """Errors summed over windows widen the spread where days are correlated; the reason says where σ came from."""
+    from types import SimpleNamespace
+    from workbench.forecast.errors import lead_time_errors
+
+    H = 120
+    cv = pd.DataFrame({"unique_id": "A", "ds": pd.date_range("2026-01-02", periods=H), "cutoff": pd.Timestamp("2026-01-01"),
+                       "step": np.arange(1, H + 1), "censored": False, "M": 10.0,
+                       "y": 10.0 + np.repeat([3.0, -3.0], H // 2)})  # 30% off for two months: correlated errors
+    res = SimpleNamespace(cv=cv, choices=pd.DataFrame({"unique_id": ["A"], "model": ["M"], "source": ["backtest"]}),
+                          classification=pd.DataFrame({"unique_id": ["A"], "demand_class": ["smooth"]}))
+    errs = lead_time_errors(res)
+    p = products()
+    frames = (p, inventory(sku=list(p["sku"]), on_hand=300), sea_shipments(), flat_forecast(list(p["sku"]), 10.0), AS_OF)
+    iid = RestockPolicy(n_paths=200).recommend(snap(*frames)).iloc[0]
+    wide = RestockPolicy(n_paths=200).recommend(snap(*frames), forecast_errors=errs).iloc[0]
+    assert iid["demand_spread"] == "intervals" and wide["demand_spread"] == "backtest_errors"
+    assert wide["demand_std_lr"] > iid["demand_std_lr"] and wide["safety_stock"] > iid["safety_stock"]
+    assert "backtest errors summed over" in wide["reason"]
+    off = RestockPolicy(n_paths=200, demand_spread="intervals").recommend(snap(*frames), forecast_errors=errs).iloc[0]
+    assert off["demand_std_lr"] == pytest.approx(iid["demand_std_lr"])

@@ -163,7 +163,8 @@ class Pipeline:
             log.warning(res.data_note())
         if "restock" in steps or "risk" in steps:
             with stage("restock", stages):
-                res.restock = self.restock.recommend(snap)
+                from workbench.forecast.errors import lead_time_errors  # the lead-time demand spread
+                res.restock = self.restock.recommend(snap, forecast_errors=lead_time_errors(fc))
                 res.locations = self.locations.recommend(snap, res.restock)
         if "pricing" in steps or "ads" in steps:
             with stage("pricing", stages):

@@ -25,37 +25,47 @@ def _orders(rows: list[dict]) -> pd.DataFrame:
 
 
 def refresh_forecast(view, day: pd.Timestamp, fast: bool = False) -> pd.DataFrame:
+    """The forecast frame of :func:`forecast_and_errors`."""
+    return forecast_and_errors(view, day, fast)[0]
+
+
+def forecast_and_errors(view, day: pd.Timestamp, fast: bool = False):
     """The forecast the weekly run would make from the view: the engine on the corrected history.
+    Returns (forecast frame, its backtest errors by window: :func:`workbench.forecast.errors.lead_time_errors`).
 
     Analyst overrides are not applied (they are today's judgement, not the past's). ``fast`` runs the
     engine without its global model and with one backtest window (for long sweeps).
     """
     from workbench.forecast.api import forecast_frame
+    from workbench.forecast.errors import lead_time_errors
     from workbench.forecast.history import demand_history
 
     as_of = day - pd.Timedelta(days=1)
     history = demand_history(view.tables, as_of)
     kw = dict(use_global_model=False, n_windows=1) if fast else {}
-    return forecast_frame(history, horizon=FORECAST_HORIZON_DAYS, freq="D", levels=[80, 95],
-                          events=view.get("events"), overrides={}, n_jobs=1, **kw).forecast
+    res = forecast_frame(history, horizon=FORECAST_HORIZON_DAYS, freq="D", levels=[80, 95],
+                         events=view.get("events"), overrides={}, n_jobs=1, **kw)
+    return res.forecast, lead_time_errors(res)
 
 
-def restock_on_view(view, as_of: pd.Timestamp, forecast: pd.DataFrame, policy) -> pd.DataFrame:
+def restock_on_view(view, as_of: pd.Timestamp, forecast: pd.DataFrame, policy, errors=None) -> pd.DataFrame:
     """The pipeline's restock step on what the policy may see: one stock snapshot, then ``policy.recommend``."""
     from workbench.stock import build_snapshot
 
-    return policy.recommend(build_snapshot(view, as_of, forecast=forecast))
+    return policy.recommend(build_snapshot(view, as_of, forecast=forecast), forecast_errors=errors)
 
 
-def workbench_orders(view, day: pd.Timestamp, forecast: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
-    """The workbench's orders: the pipeline's restock step (stock snapshot, then ``RestockPolicy``).
+def workbench_orders(view, day: pd.Timestamp, forecast: pd.DataFrame, params: dict | None = None,
+                     errors=None) -> pd.DataFrame:
+    """The workbench's orders: the pipeline's restock step (stock snapshot, then ``RestockPolicy``), with the
+    forecast's backtest errors (``errors``, from :func:`forecast_and_errors`) for the lead-time demand spread.
 
     ``air_qty`` ships by the urgent mode (the air bridge), the rest by the SKU's usual mode; each
     order carries the policy's own reason.
     """
     from workbench.policies.restock import RestockPolicy
 
-    out = restock_on_view(view, day - pd.Timedelta(days=1), forecast, RestockPolicy(**(params or {})))
+    out = restock_on_view(view, day - pd.Timedelta(days=1), forecast, RestockPolicy(**(params or {})), errors)
     rows = []
     for r in out[out["recommended_qty"] > 0].itertuples(index=False):
         mode = str(r.ship_mode)

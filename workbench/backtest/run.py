@@ -22,7 +22,10 @@ MIN_HISTORY_DAYS = 56  # sales history before the start a policy needs (the ADS 
 # when no series is that long (forecast_frame: min_train 14 + horizon days), so the workbench needs it.
 ENGINE_HISTORY_DAYS = 14 + adapters.FORECAST_HORIZON_DAYS
 CARRYING_RATE = 0.25  # a year, share of inventory value (capital, storage, insurance, obsolescence)
-SWEEP_SERVICE = (0.5, 0.8, 0.9, 0.95, 0.98)
+SWEEP_SERVICE = (0.5, 0.8, 0.9, 0.95, 0.98)  # fixed service targets (a family with service_level_rule="fixed")
+# The workbench's own knob on the frontier: the carrying rate of its newsvendor service level (a dearer
+# unit-year of stock asks for less service); 0.25 is the default.
+SWEEP_CARRYING = (1.0, 4.0, 0.25, 0.06)
 SWEEP_SAFETY_DAYS = (0.0, 7.0, 14.0, 21.0, 30.0, 45.0)
 
 
@@ -37,7 +40,8 @@ class Options:
     workbench_params: dict = field(default_factory=dict)
     rule_safety_days: float = 14.0
     progress: bool | None = None  # None: a bar only when stderr is a terminal
-    sweep_service: tuple = SWEEP_SERVICE  # the workbench's service targets on the frontier
+    sweep_service: tuple = SWEEP_SERVICE  # fixed service targets, for families with service_level_rule="fixed"
+    sweep_carrying: tuple = SWEEP_CARRYING  # the workbench's carrying rates on the frontier (cost-optimal service)
     sweep_safety_days: tuple = SWEEP_SAFETY_DAYS  # the rule of thumb's safety days on the frontier
     sweep_families: dict = field(default_factory=dict)  # more workbench curves: {family: RestockPolicy params}
 
@@ -105,8 +109,11 @@ def workbench_decider(opts: Options, params: dict | None = None):
 
     def decide(view, day):
         if "fc" not in cache or (day - cache["day"]).days >= 7 * opts.forecast_every:
-            cache.update(fc=adapters.refresh_forecast(view, day, fast=opts.fast_forecast), day=day)
-        return adapters.workbench_orders(view, day, cache["fc"], {**opts.workbench_params, **(params or {})})
+            fc, errors = adapters.forecast_and_errors(view, day, fast=opts.fast_forecast)
+            cache.update(fc=fc, errors=errors, day=day)
+        return adapters.workbench_orders(view, day, cache["fc"], {"carrying_rate": opts.carrying_rate,
+                                                                  **opts.workbench_params, **(params or {})},
+                                         cache["errors"])
     return decide
 
 
@@ -120,12 +127,18 @@ def run_policies(setup: Setup, named_deciders: list[tuple[str, object]], progres
 
 
 def sweep(setup: Setup, opts: Options) -> pd.DataFrame:
-    """The frontier: workbench over service targets, rule of thumb over safety days; one row per run."""
-    service, safety_days = opts.sweep_service, opts.sweep_safety_days
-    families = {"workbench": {}, **opts.sweep_families}
-    runs = [(f"{fam} service {s:.0%}", fam, f"{s:.0%}",
-             workbench_decider(opts, dict(extra, service_level=s, key_item_service_level=max(s, min(s + 0.03, 0.995)))))
-            for fam, extra in families.items() for s in service]
+    """The frontier: the workbench over carrying rates (its cost-optimal service level moves with them), any
+    extra family (``opts.sweep_families``; with ``service_level_rule="fixed"`` over ``opts.sweep_service``, else
+    over the carrying rates), the rule of thumb over safety days; one row per run."""
+    safety_days = opts.sweep_safety_days
+    runs = []
+    for fam, extra in {"workbench": {}, **opts.sweep_families}.items():
+        if extra.get("service_level_rule") == "fixed":
+            runs += [(f"{fam} service {s:.0%}", fam, f"{s:.0%}", workbench_decider(opts, dict(
+                extra, service_level=s, key_item_service_level=max(s, min(s + 0.03, 0.995))))) for s in opts.sweep_service]
+        else:
+            runs += [(f"{fam} carrying {c:g}", fam, f"carrying {c:g}/yr", workbench_decider(opts, dict(extra, carrying_rate=c)))
+                     for c in opts.sweep_carrying]
     runs += [(f"rule_of_thumb {d:g} d", "rule_of_thumb", f"{d:g} d", rule_decider(d)) for d in safety_days]
     results = run_policies(setup, [(name, dec) for name, _, _, dec in runs], opts.progress)
     table = summary_table(setup, results)

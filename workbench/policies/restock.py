@@ -33,7 +33,8 @@ from types import SimpleNamespace
 from workbench.errors import ParameterError
 from workbench.leadtime import lookup_lead_times
 from workbench.policies.base import Policy, check_in_range
-from workbench.policies.service import air_vs_sea, cost_optimal_service_level, stock_floor_units
+from workbench.policies.service import (air_vs_sea, cost_optimal_service_level, lead_time_demand_sigma,
+                                       stock_floor_units)
 from workbench.stock import (MAX_COVER_DAYS, StockSnapshot, blended_ads, daily_sigma_from_intervals,  # noqa: F401
                              forecast_matrix, lognormal_params, plain_keys, simulate_stockout_probability)
 
@@ -253,7 +254,8 @@ class RestockPolicy(Policy):
       stated;
     - peak pre-build: for the next peak season (events) a main-mode order can still reach, ``order_by``
       moves to peak − p90 lead time − ``peak_advance_days``; in that review period one order raises the
-      position to S·(1 + ``peak_stock_uplift``);
+      position to S + the season's expected extra demand (Σ events' expected_uplift × d), at most
+      S·(1 + ``peak_stock_uplift``) (``peak_sizing="playbook"``: always S·(1 + ``peak_stock_uplift``));
     - turnover iteration: > ``turnover_fast_per_month`` → order +30%; < ``turnover_slow_per_month`` →
       −50% (never below the reorder point);
     - new products (launched within ``new_product_days``): the playbook's test-batch formula;
@@ -280,8 +282,12 @@ class RestockPolicy(Policy):
         min_test_units: float = 100.0,
         service_measure: str = "cycle",
         demand_correlation: float = 0.0,
+        demand_spread: str = "backtest_errors",
+        safety_factor_rule: str = "normal",
         order_policy: str = "order_up_to",
         review_period_days: float = 7.0,
+        service_period: str = "order_cycle",
+        max_cycle_days: float = 365.0,
         default_mode: str = "sea",
         urgent_mode: str = "air",
         order_sea_cover_days: float = 75.0,
@@ -292,6 +298,7 @@ class RestockPolicy(Policy):
         peak_window_days: float = 150.0,
         peak_advance_days: float = 60.0,
         peak_stock_uplift: float = 0.5,
+        peak_sizing: str = "events",
         peak_min_event_uplift: float = 0.3,
         turnover_fast_per_month: float = 2.0,
         turnover_slow_per_month: float = 1.0,
@@ -319,8 +326,12 @@ class RestockPolicy(Policy):
         self.min_test_units = min_test_units
         self.service_measure = service_measure
         self.demand_correlation = demand_correlation
+        self.demand_spread = demand_spread
+        self.safety_factor_rule = safety_factor_rule
         self.order_policy = order_policy
         self.review_period_days = review_period_days
+        self.service_period = service_period
+        self.max_cycle_days = max_cycle_days
         self.default_mode = default_mode
         self.urgent_mode = urgent_mode
         self.order_sea_cover_days = order_sea_cover_days
@@ -331,6 +342,7 @@ class RestockPolicy(Policy):
         self.peak_window_days = peak_window_days
         self.peak_advance_days = peak_advance_days
         self.peak_stock_uplift = peak_stock_uplift
+        self.peak_sizing = peak_sizing
         self.peak_min_event_uplift = peak_min_event_uplift
         self.turnover_fast_per_month = turnover_fast_per_month
         self.turnover_slow_per_month = turnover_slow_per_month
@@ -361,6 +373,15 @@ class RestockPolicy(Policy):
         if self.service_level_rule not in ("cost_optimal", "fixed"):
             raise ParameterError(f"`service_level_rule` must be 'cost_optimal' or 'fixed', got {self.service_level_rule!r}")
         check_in_range("demand_correlation", self.demand_correlation, 0, 1, closed="both")
+        if self.demand_spread not in ("backtest_errors", "intervals"):
+            raise ParameterError(f"`demand_spread` must be 'backtest_errors' or 'intervals', got {self.demand_spread!r}")
+        if self.peak_sizing not in ("events", "playbook"):
+            raise ParameterError(f"`peak_sizing` must be 'events' or 'playbook', got {self.peak_sizing!r}")
+        if self.service_period not in ("order_cycle", "review"):
+            raise ParameterError(f"`service_period` must be 'order_cycle' or 'review', got {self.service_period!r}")
+        check_in_range("max_cycle_days", self.max_cycle_days, 0, np.inf)
+        if self.safety_factor_rule not in ("normal", "empirical"):
+            raise ParameterError(f"`safety_factor_rule` must be 'normal' or 'empirical', got {self.safety_factor_rule!r}")
         check_in_range("peak_min_event_uplift", self.peak_min_event_uplift, -1, np.inf, closed="left")
         if self.order_policy not in ("order_up_to", "reorder_point"):
             raise ParameterError(f"`order_policy` must be 'order_up_to' or 'reorder_point', got {self.order_policy!r}")
@@ -377,13 +398,18 @@ class RestockPolicy(Policy):
                              f"{self.order_sea_cover_days}")
 
     # ------------------------------------------------------------------------------------------
-    def recommend(self, snapshot: StockSnapshot) -> pd.DataFrame:
+    def recommend(self, snapshot: StockSnapshot, forecast_errors=None) -> pd.DataFrame:
         """One restock row per SKU of the snapshot (columns :data:`RESTOCK_COLUMNS` and more).
 
+        ``forecast_errors``: the forecast's backtest errors by window
+        (:func:`workbench.forecast.errors.lead_time_errors`); with them the lead-time demand spread is
+        the errors summed over lead-time-long windows (``demand_spread="backtest_errors"``), without
+        them the intervals' daily σ, days equicorrelated with ``demand_correlation``.
         Each step below is one named method; every number comes from the snapshot or an earlier step.
         """
         self._validate_all()
-        w = SimpleNamespace(snap=snapshot, as_of=snapshot.as_of, prod=snapshot.products, n=len(snapshot.products))
+        w = SimpleNamespace(snap=snapshot, as_of=snapshot.as_of, prod=snapshot.products, n=len(snapshot.products),
+                            errors=forecast_errors)
         for step in (self._stock, self._lead_times, self._demand, self._targets, self._stockout, self._peak_events,
                      self._new_products, self._product_checks, self._turnover, self._quantities, self._order_by, self._rule_of_thumb,
                      self._status, self._overstock):
@@ -439,30 +465,63 @@ class RestockPolicy(Policy):
         w.unit_cost = w.prod["unit_cost"].to_numpy(float)
         w.selling_price = selling_prices(w.snap)
         w.unit_margin = w.selling_price * (1 - w.prod["fee_rate"].to_numpy(float)) - w.unit_cost
+        w.case = w.prod["case_pack"].to_numpy(float)
+        w.moq = w.prod["moq"].to_numpy(float)
+        # the order cycle: an order is at least the MOQ (whole cases), so a SKU whose MOQ lasts 60 days is
+        # exposed to a stockout once every 60 days, not every review, and a unit more of stock is carried for
+        # the whole cycle: T = max(R, max(MOQ, case, d·R) / d) (Silver, Pyke & Thomas §7: p = h·Q/(D·B2))
+        q_cycle = np.maximum.reduce([round_order_qty(np.maximum(w.d * w.R, 1e-9), w.moq, w.case).astype(float),
+                                     w.d * w.R, w.case])
+        w.cycle_days = (np.clip(q_cycle / np.where(w.d > 0, w.d, np.nan), w.R, self.max_cycle_days)
+                        if self.service_period == "order_cycle" else np.full(w.n, w.R))
+        w.cycle_days = np.where(np.isfinite(w.cycle_days), w.cycle_days, w.R)
+        w.q_cycle = q_cycle
         if self.service_level_rule == "cost_optimal":
-            # newsvendor critical ratio per review period (service.py), key items floored at their level
-            w.sl = cost_optimal_service_level(w.unit_margin, w.unit_cost, self.carrying_rate, self.review_period_days,
+            # newsvendor critical ratio per order cycle (service.py), key items floored at their level
+            w.sl = cost_optimal_service_level(w.unit_margin, w.unit_cost, self.carrying_rate, w.cycle_days,
                                               key, key_floor=self.key_item_service_level)
         else:
             w.sl = np.where(key, self.key_item_service_level, self.service_level)
-        w.case = w.prod["case_pack"].to_numpy(float)
-        w.moq = w.prod["moq"].to_numpy(float)
-        rho = float(self.demand_correlation)
+        w.sd_L, w.sd_LR = self._lead_time_demand_sd(w)
         if self.service_measure == "cycle":
             w.z = service_z(w.sl)
+            if w.errors is not None and self.safety_factor_rule == "empirical":
+                # the service-level quantile of the backtest's standardized window errors, where it has enough
+                k = w.errors.safety_factor(w.sl, w.L + w.R)
+                w.z = np.where(np.isfinite(k) & w.err_used, k, w.z)
             zR = w.z
         else:  # fill rate: the order size decides how often a cycle is exposed to a stockout
-            q_cycle = np.maximum.reduce([round_order_qty(np.maximum(w.d * w.R, 1e-9), w.moq, w.case).astype(float),
-                                         w.d * w.R, w.case])
-            w.z = fill_rate_z(w.sl, q_cycle, safety_stock(1.0, w.L, w.d, np.sqrt(w.var_d), w.sL, rho))
-            zR = fill_rate_z(w.sl, q_cycle, safety_stock(1.0, w.L + w.R, w.d, np.sqrt(w.var_dR), w.sL, rho))
-        w.ss = safety_stock(w.z, w.L, w.d, np.sqrt(w.var_d), w.sL, rho)
+            q_cycle = w.q_cycle
+            w.z = fill_rate_z(w.sl, q_cycle, w.sd_L)
+            zR = fill_rate_z(w.sl, q_cycle, w.sd_LR)
+        w.ss = w.z * w.sd_L
         w.rop = w.DL + w.ss
-        w.order_up_to = w.DLR + safety_stock(zR, w.L + w.R, w.d, np.sqrt(w.var_dR), w.sL, rho)
+        w.order_up_to = w.DLR + zR * w.sd_LR
         # stock standard (playbook §1): key items keep ≥ 30 days of sales, regular ≥ 15 after the order lands
         w.stock_standard = w.DL + stock_floor_units(w.d, key, self.key_stock_days, self.regular_stock_days)
         w.standard_binds = w.stock_standard > w.order_up_to
         w.order_up_to = np.maximum(w.order_up_to, w.stock_standard)
+
+    def _lead_time_demand_sd(self, w):
+        """Std of demand over L and over L + R, units. From the forecast's backtest errors summed over windows
+        of that many days (correlation and bias kept; Prak, Teunter & Syntetos 2017) combined with the random
+        lead time, σ = sqrt(σ_W² + d²·σ_L²) (:func:`service.lead_time_demand_sigma`), where the errors cover the
+        SKU; else the intervals' daily σ over L days, equicorrelated with ``demand_correlation``."""
+        rho = float(self.demand_correlation)
+        iid_L = safety_stock(1.0, w.L, w.d, np.sqrt(w.var_d), w.sL, rho)
+        iid_LR = safety_stock(1.0, w.L + w.R, w.d, np.sqrt(w.var_dR), w.sL, rho)
+        w.err_used = np.zeros(w.n, dtype=bool)
+        w.err_weight = np.zeros(w.n)
+        w.sigma_W = np.full(w.n, np.nan)
+        if w.errors is None or self.demand_spread != "backtest_errors":
+            return iid_L, iid_LR
+        skus = w.snap.sku_index
+        sw_L, w.err_weight = w.errors.sigma(skus, w.L, w.DL)
+        sw_LR, _ = w.errors.sigma(skus, w.L + w.R, w.DLR)
+        w.err_used = np.isfinite(sw_L) & np.isfinite(sw_LR) & np.asarray(w.has_fc, dtype=bool)
+        w.sigma_W = np.where(w.err_used, sw_LR, np.nan)
+        return (np.where(w.err_used, lead_time_demand_sigma(sw_L, w.d, w.sL), iid_L),
+                np.where(w.err_used, lead_time_demand_sigma(sw_LR, w.d, w.sL), iid_LR))
 
     # --- stockout probability (the snapshot's one method) and the deterministic run-out day -------
     def _stockout(self, w) -> None:
@@ -479,8 +538,8 @@ class RestockPolicy(Policy):
 
     # --- events: next peak per SKU -----------------------------------------------------------------
     def _peak_events(self, w) -> None:
-        w.peak_date, w.peak_name, w.peak_up = self._peaks(w.snap.get("events"), w.prod, w.snap.sku_index, w.as_of,
-                                                          min_days=w.L)
+        w.peak_date, w.peak_name, w.peak_up, w.peak_extra_days = self._peaks(
+            w.snap.get("events"), w.prod, w.snap.sku_index, w.as_of, min_days=w.L)
         w.has_peak = ~pd.isna(w.peak_date)
         peak_days = np.where(w.has_peak, (pd.DatetimeIndex(w.peak_date) - w.as_of).days.to_numpy(float), np.inf)
         w.peak_order_by_days = peak_days - np.ceil(w.L90) - self.peak_advance_days
@@ -554,7 +613,13 @@ class RestockPolicy(Policy):
         # L + R and any position below S is ordered up to S. ROP (L only) is the latest safe point.
         w.need = (w.ip < w.order_up_to) if self.order_policy == "order_up_to" else (w.ip < w.rop)
         base_raw = np.where(w.need, w.order_up_to - w.ip, 0.0)
-        peak_raw = np.where(w.prebuild, w.order_up_to * (1 + w.peak_up) - w.ip, 0.0)  # raise stock 50–100%
+        # raise stock by the season's extra demand (events' expected uplift × days × d), at most the playbook's
+        # 50–100% (peak_stock_uplift); without uplift figures (or peak_sizing="playbook") the playbook's raise
+        playbook_raise = w.order_up_to * w.peak_up
+        by_events = np.minimum(playbook_raise, np.nan_to_num(w.peak_extra_days, nan=np.inf) * w.d)
+        w.peak_raise = (np.where(np.isfinite(w.peak_extra_days), by_events, playbook_raise)
+                        if self.peak_sizing == "events" else playbook_raise)
+        peak_raw = np.where(w.prebuild, w.order_up_to + w.peak_raise - w.ip, 0.0)
         new_raw = np.where(w.is_new, w.test_target - w.ip, 0.0)
         w.raw_target = np.maximum.reduce([base_raw, peak_raw, new_raw, np.zeros(w.n)])
         raw = w.raw_target
@@ -665,8 +730,11 @@ class RestockPolicy(Policy):
             "lead_time_days": np.round(w.L, 1), "lead_time_std": np.round(w.sL, 2),
             "lead_time_p90": np.round(w.L90, 1), "lead_time_source": w.lt_main["source"].to_numpy(dtype=object),
             "main_mode": w.main_mode, "urgent_mode": w.urgent, "urgent_lead_time_days": np.round(w.La, 1),
-            "moq": w.moq, "case_pack": w.case, "service_level": w.sl, "safety_factor_z": np.round(w.z, 3),
+            "moq": w.moq, "case_pack": w.case, "service_level": w.sl, "order_cycle_days": np.round(w.cycle_days, 1), "safety_factor_z": np.round(w.z, 3),
             "lead_time_demand": np.round(w.DL, 1), "safety_stock": np.round(w.ss, 1),
+            "demand_std_lr": np.round(w.sd_LR, 1),
+            "demand_spread": np.where(w.err_used, "backtest_errors", "intervals"),
+            "error_weight_own": np.round(w.err_weight, 2),
             "reorder_point": np.round(w.rop, 1), "order_up_to": np.round(w.order_up_to, 1),
             "review_demand": np.round(w.DLR, 1), "inventory_position": w.ip.astype("int64"),
             "recommended_qty": w.qty, "air_qty": w.air_qty, "main_qty": w.main_qty, "ship_mode": w.ship_mode,
@@ -684,7 +752,8 @@ class RestockPolicy(Policy):
             "stockout_probability": np.round(w.p_main, 4), "stockout_probability_air": np.round(w.p_urg, 4),
             "runout_days": np.where(np.isfinite(w.runout), w.runout, np.nan),
             "turnover_per_month": np.round(w.turnover, 2), "peak_event": w.peak_name,
-            "peak_date": pd.DatetimeIndex(w.peak_date), "status": w.status, "rule": w.rules,
+            "peak_date": pd.DatetimeIndex(w.peak_date), "peak_extra_days": np.round(w.peak_extra_days, 2),
+            "peak_raise": np.round(w.peak_raise, 1), "status": w.status, "rule": w.rules,
             "rot_ads": np.round(w.ads_blend, 3), "rot_safety_stock": np.round(w.rot_ss, 1), "rot_qty": w.rot_qty,
             "qty_vs_rule": w.qty - w.rot_qty,
         })
@@ -696,21 +765,25 @@ class RestockPolicy(Policy):
         Peak events (names like Black Friday / Prime Day / Christmas, or expected_uplift ≥
         ``peak_min_event_uplift``) are grouped into seasons: consecutive peak days with gaps of at
         most 14 days. A season is dated by its first day and named after its first event, so a
-        month of daily "Christmas run-up" rows is one peak, not thirty.
+        month of daily "Christmas run-up" rows is one peak, not thirty. Returns (date, name, the playbook's
+        uplift, the season's extra demand in days of sales: Σ expected_uplift over its event days, NaN when
+        an event has no uplift figure).
         """
         n = len(skus)
         peak_date = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
         peak_name = np.full(n, "", dtype=object)
         peak_up = np.zeros(n)
+        season_days = np.full(n, np.nan)  # Σ expected_uplift over the season's days (extra days of demand)
         if events is None or len(events) == 0:
-            return peak_date, peak_name, peak_up
+            return peak_date, peak_name, peak_up, season_days
         ev = events
         up = (pd.to_numeric(ev["expected_uplift"], errors="coerce") if "expected_uplift" in ev.columns
               else pd.Series(np.nan, index=ev.index))
         is_peak = ev["event"].astype(str).str.contains(PEAK_PATTERN) | (up >= self.peak_min_event_uplift)
         ev = ev[is_peak].sort_values("date", kind="stable")
         if ev.empty:
-            return peak_date, peak_name, peak_up
+            return peak_date, peak_name, peak_up, season_days
+        ev = ev.assign(_up=up.reindex(ev.index))
         cats = prod["category"].astype(str).to_numpy() if "category" in prod.columns else np.full(n, "")
         known = set(skus) | set(cats)
         sku_arr = skus.to_numpy()
@@ -718,6 +791,10 @@ class RestockPolicy(Policy):
         for scope, g in ev.groupby(scopes, sort=False):
             dates = g["date"].to_numpy()
             new_season = np.r_[True, np.diff(dates) > np.timedelta64(14, "D")]
+            # a season's extra demand in days of normal sales: Σ expected_uplift over its event days (NaN if unknown)
+            season_id = np.cumsum(new_season)
+            extra = pd.Series(g["_up"].to_numpy(float)).groupby(season_id).agg(lambda u: u.sum() if u.notna().all() else np.nan)
+            g = g.assign(_extra=extra.reindex(season_id).to_numpy())
             starts = g[new_season]
             starts = starts[(starts["date"] > as_of) &
                             (starts["date"] <= as_of + pd.Timedelta(days=self.peak_window_days))]
@@ -732,10 +809,11 @@ class RestockPolicy(Policy):
                 hit = applies & (days > min_days) & (np.isnat(peak_date) | (peak_date > np.datetime64(e["date"])))
                 peak_date[hit] = np.datetime64(e["date"])
                 peak_name[hit] = str(e["event"])
+                season_days[hit] = e["_extra"]
                 # The forecast carries the event's demand effect; the pre-build uplift is the playbook's
                 # stock raise (50–100%), a parameter, not the event's expected_uplift (no double count).
                 peak_up[hit] = self.peak_stock_uplift
-        return peak_date, peak_name, peak_up
+        return peak_date, peak_name, peak_up, season_days
 
 
 def freight_rates(ships: pd.DataFrame, unit_cost, share: dict | None = None):
@@ -787,7 +865,12 @@ def _quantity_text(r, p: RestockPolicy) -> str:
         parts.append(f"order-up-to raised to the stock standard ({p.key_stock_days if r.key_item else p.regular_stock_days:g} d "
                      f"of sales after arrival for a {'key' if r.key_item else 'regular'} item)")
     if "peak_prebuild" in r.rule:
-        parts.append(f"peak pre-build {r.order_up_to:.0f}×{1 + p.peak_stock_uplift:g} for {r.peak_event}")
+        if np.isfinite(r.peak_extra_days) and p.peak_sizing == "events":
+            parts.append(f"peak pre-build for {r.peak_event}: order-up-to {r.order_up_to:.0f} + {r.peak_raise:.0f} "
+                         f"(the season's expected extra demand, {r.peak_extra_days:.1f} days of sales by the events' uplift, "
+                         f"at most +{p.peak_stock_uplift:.0%})")
+        else:
+            parts.append(f"peak pre-build {r.order_up_to:.0f}×{1 + p.peak_stock_uplift:g} for {r.peak_event}")
     if "test_batch" in r.rule:
         parts.append("new product: test ADS×3 + ADS×transit")
     if "turnover_fast" in r.rule:
@@ -871,9 +954,16 @@ def restock_reason(r, p: RestockPolicy) -> str:
     parts.insert(0, _status_text(r, p))
     measure = "fill rate" if p.service_measure == "fill_rate" else "service"
     how = (f" (cost-optimal: margin ${r.unit_margin:.2f} at {r.selling_price:.2f} vs {p.carrying_rate:.0%}/yr carrying"
+           f" over a {r.order_cycle_days:.0f}-day order cycle"
            + (f", key-item floor {p.key_item_service_level:.0%}" if r.key_item else "") + ")"
            if p.service_level_rule == "cost_optimal" else "")
-    parts.append(f"{measure} {r.service_level:.1%}{how}: safety stock {r.safety_stock:.0f}, reorder point "
+    window = r.lead_time_days + p.review_period_days
+    spread = (f"σ {r.demand_std_lr:.0f} over {window:.0f} d from the forecast's backtest errors summed over "
+              f"{window:.0f}-day windows ({r.error_weight_own:.0%} this SKU's, the rest its demand class's) and the "
+              f"lead-time std" if r.demand_spread == "backtest_errors" else
+              f"σ {r.demand_std_lr:.0f} over {window:.0f} d from the forecast intervals (days "
+              + ("independent)" if p.demand_correlation == 0 else f"correlated {p.demand_correlation:g})"))
+    parts.append(f"{measure} {r.service_level:.1%}{how}: {spread}; safety stock {r.safety_stock:.0f}, reorder point "
                  f"{r.reorder_point:.0f}, order-up-to {r.order_up_to:.0f} vs position {r.inventory_position}")
     if r.inbound > 0:
         parts.append(f"{r.inbound} in transit" + (f" ({r.inbound_overdue} overdue: chase)" if r.inbound_overdue else ""))
