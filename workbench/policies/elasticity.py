@@ -40,7 +40,8 @@ from sklearn.linear_model import PoissonRegressor
 
 from workbench.policies.base import check_in_range
 from workbench.errors import ParameterError
-from workbench.policies.phase import as_timestamp, in_stock_flags
+from workbench.policies.phase import as_timestamp
+from workbench.stock import in_stock_flags
 
 
 def weekly_price_panel(sales: pd.DataFrame, products: pd.DataFrame, as_of=None,
