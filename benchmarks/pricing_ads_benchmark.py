@@ -32,7 +32,7 @@ from workbench.data.generate import GeneratorConfig, write_sample_dataset  # noq
 from workbench.policies.ads import (AdBudgetPolicy, allocate_spend, fit_response_curves,  # noqa: E402
                                     profit_optimal_spend, saturating_sales)
 from workbench.policies.elasticity import ElasticityEstimator  # noqa: E402
-from workbench.policies.phase import in_stock_flags  # noqa: E402
+from workbench.stock import in_stock_flags  # noqa: E402
 
 
 def _metrics(est: pd.Series, true: pd.Series) -> dict:

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.policies.ads import allocate_spend, fit_response_curves, saturating_sales
-from workbench.policies.phase import in_stock_flags
+from workbench.stock import in_stock_flags
 
 
 def test_fitted_allocation_beats_equal_split_on_generated_data():

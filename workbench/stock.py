@@ -12,7 +12,13 @@ demand forecast:
   ``inbound`` (open shipments), the next arrival (earliest expected arrival of
   :func:`workbench.leadtime.in_transit_arrivals`), the named daily-demand variants and the two covers;
 - per open shipment (``StockSnapshot.inbound``): :func:`workbench.leadtime.in_transit_arrivals`;
-- per SKU and day (``StockSnapshot.in_stock``): the in-stock flags of the demand history.
+- per SKU and day (``StockSnapshot.in_stock``): the in-stock flags of the demand history; per sales
+  row, i.e. per SKU × channel × day (:meth:`StockSnapshot.sales_in_stock`), the same rule per channel.
+
+In-stock days are defined once, by :func:`in_stock_flags`: the data's ``sales.in_stock`` where given;
+else a day with units sold is in stock; else the latest inventory snapshot's sellable available > 0.
+The demand history (per SKU: in stock when any channel was), phase, pricing, ads and the elasticity
+fit all use it.
 
 Daily demand. ``ads_blend`` is the playbook's 7/14/30-day + last-year blend (:func:`blended_ads`);
 ``ads_forecast`` the forecast's mean over the next ``cover_window_days`` days; ``daily_demand`` is
@@ -281,6 +287,49 @@ def location_stock(inventory: pd.DataFrame, as_of, supplier_pattern: str = SUPPL
     return out.sort_values(["sku", "location"]).reset_index(drop=True)
 
 
+FALSE_WORDS = ("false", "0", "no", "n", "f")
+
+
+def in_stock_flags(rows: pd.DataFrame, inventory: pd.DataFrame | None = None,
+                   supplier_pattern: str = SUPPLIER_PATTERN) -> pd.Series:
+    """Could the listing sell on each row's day? The workbench's one in-stock rule (a bool per row).
+
+    ``rows``: ``sku``, ``date``, ``units`` and optional ``in_stock`` (a sales table, per channel, or a
+    daily grid per SKU). Per row, the first that applies:
+
+    1. ``in_stock`` where the data gives it (bools, or text: false / 0 / no are false);
+    2. units sold > 0: in stock (the listing sold, so it had stock; inventory snapshots are points in
+       time, often a week apart, and a 0 in one does not cover the days after a delivery);
+    3. the latest ``inventory`` snapshot on or before the day: sellable available > 0, i.e.
+       Σ max(on_hand − reserved, 0) over locations not matching ``supplier_pattern`` (the snapshot's
+       ``available``: supplier-held dropship stock does not keep the seller's own listing in stock);
+    4. no snapshot yet: in stock (nothing says otherwise).
+    """
+    flags = pd.Series(pd.NA, index=rows.index, dtype="boolean")
+    if "in_stock" in rows.columns:
+        given = rows["in_stock"]
+        try:
+            flags = given.astype("boolean")
+        except (TypeError, ValueError):  # text such as "false" / "0" / "no"
+            text = given.astype("string").str.strip().str.lower()
+            flags = (~text.isin(FALSE_WORDS)).astype("boolean").mask(text.isna() | (text == ""))
+    flags = flags.mask(flags.isna() & (pd.to_numeric(rows["units"], errors="coerce") > 0), True)
+    todo = flags.isna()
+    if todo.any() and inventory is not None and len(inventory):
+        inv = plain_keys(inventory)
+        inv = inv[~inv["location"].astype(str).str.contains(supplier_pattern, flags=re.I, regex=True)]
+        avail = np.maximum(inv["on_hand"].astype(float) - inv["reserved"].astype(float), 0.0)
+        daily = (inv.assign(available=avail, as_of=pd.to_datetime(inv["as_of"]), sku=inv["sku"].astype(str))
+                 .groupby(["sku", "as_of"], as_index=False)["available"].sum().sort_values("as_of"))
+        look = rows.loc[todo, ["sku", "date"]]
+        look = look.assign(sku=look["sku"].astype(str), date=pd.to_datetime(look["date"])).reset_index()
+        merged = pd.merge_asof(look.sort_values("date"), daily, left_on="date", right_on="as_of", by="sku",
+                               direction="backward")
+        known = merged["available"].notna()
+        flags.loc[merged.loc[known, "index"].to_numpy()] = (merged.loc[known, "available"] > 0).to_numpy()
+    return flags.fillna(True).astype(bool)
+
+
 def _next_arrivals(transit: pd.DataFrame, skus: pd.Index, as_of) -> pd.DataFrame:
     """Per SKU: inbound units, overdue count and the earliest expected arrival of the open shipments."""
     cols = ["next_arrival", "next_shipment_id", "next_mode", "arrival_note"]
@@ -341,6 +390,15 @@ class StockSnapshot:
 
     def column(self, name: str) -> np.ndarray:
         return self.skus[name].to_numpy()
+
+    def sales_in_stock(self) -> pd.DataFrame:
+        """The sales rows on or before as-of, ``in_stock`` resolved per row (SKU × channel × day) by
+        :func:`in_stock_flags`: the in-stock days phase, pricing and ads read (computed once per run)."""
+        sales = self.ds["sales"]
+        if "in_stock_rows" not in self._cache:
+            self._cache["in_stock_rows"] = in_stock_flags(sales, self.ds["inventory"])
+        seen = (sales["date"] <= self.as_of).to_numpy()
+        return sales.loc[seen].assign(in_stock=self._cache["in_stock_rows"].loc[seen].to_numpy())
 
     def demand(self, horizon_days: int):
         """(mean, std, has_forecast, model_used): daily demand for days as_of+1 … as_of+horizon, (n, H).

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.forecast._panel import group_bounds, window_stats
+from workbench.stock import in_stock_flags
 
 SHRINK_K = 4.0
 MIN_IN_WINDOW = 3
@@ -91,9 +92,10 @@ def demand_history(dataset_tables: dict, as_of=None, by_channel: bool = False, f
 
     ``sales`` (date, sku, channel, units, optional in_stock) is summed per SKU (and channel on request)
     and day, up to and including ``as_of``, on a daily grid that ends at the last day with data (never a
-    fabricated zero-sales day between the data's end and ``as_of``). A day is out of stock when every sales row of it says
-    ``in_stock == False`` or, without that column, when the latest ``inventory`` snapshot on or before
-    the day has ``on_hand - reserved <= 0`` summed over locations. Days with no sales row are zero sales.
+    fabricated zero-sales day between the data's end and ``as_of``). In-stock days follow the
+    workbench's one rule, :func:`workbench.stock.in_stock_flags`, per sales row; a SKU-day (without
+    ``by_channel``) is in stock when any of its channels was. Days with no sales row are zero sales,
+    their flag from the inventory (the same rule).
     ``freq='W'`` sums days into weeks ending Sunday; a week is out of stock when more than half its days are.
     """
     if "sales" not in dataset_tables:
@@ -104,13 +106,10 @@ def demand_history(dataset_tables: dict, as_of=None, by_channel: bool = False, f
     if as_of is not None:
         sales = sales[sales["date"] <= pd.Timestamp(as_of)]
     keys = ["sku", "channel"] if by_channel else ["sku"]
-    agg = {"units": ("units", "sum")}
-    if "in_stock" in sales.columns:
-        sales["in_stock"] = sales["in_stock"].map(
-            lambda v: v if isinstance(v, (bool, np.bool_)) else str(v).strip().lower() not in ("false", "0", "no", "n", "f")
-        ).astype(bool)
-        agg["in_stock"] = ("in_stock", "any")
-    daily = sales.groupby(keys + ["date"], sort=True).agg(**agg).reset_index()
+    inventory = dataset_tables.get("inventory") if hasattr(dataset_tables, "get") else None
+    sales["in_stock"] = in_stock_flags(sales, inventory)
+    daily = sales.groupby(keys + ["date"], sort=True).agg(units=("units", "sum"),
+                                                          in_stock=("in_stock", "any")).reset_index()
     # The history ends at the last observed day (on or before as_of): an as-of date after the data
     # adds no unobserved zero-sales day; the pipeline reports how many days are missing.
     end = daily["date"].max()
@@ -121,20 +120,7 @@ def demand_history(dataset_tables: dict, as_of=None, by_channel: bool = False, f
     grid["date"] = np.repeat(first["first"].to_numpy(), n) + pd.to_timedelta(np.concatenate([np.arange(k) for k in n]), unit="D")
     daily = grid.merge(daily, on=keys + ["date"], how="left")
     daily["units"] = daily["units"].fillna(0.0).astype(float)
-    if "in_stock" in daily.columns:
-        daily["in_stock"] = np.where(daily["in_stock"].isna(), True, daily["in_stock"]).astype(bool)
-    elif "inventory" in dataset_tables and len(dataset_tables["inventory"]):
-        inv = dataset_tables["inventory"].copy()
-        inv["as_of"] = pd.to_datetime(inv["as_of"])
-        inv["avail"] = inv["on_hand"].astype(float) - (inv["reserved"].astype(float) if "reserved" in inv else 0.0)
-        snap = inv.groupby(["sku", "as_of"])["avail"].sum().reset_index().sort_values("as_of")
-        daily = daily.sort_values("date")
-        daily = pd.merge_asof(daily, snap, left_on="date", right_on="as_of", by="sku", direction="backward")
-        # no snapshot yet: assume in stock; zero available and nothing sold: out of stock
-        daily["in_stock"] = ~((daily["avail"].fillna(1.0) <= 0) & (daily["units"] <= 0))
-        daily = daily.drop(columns=["as_of", "avail"])
-    else:
-        daily["in_stock"] = True
+    daily["in_stock"] = in_stock_flags(daily, inventory)  # grid days without a sales row: the inventory's word
     if by_channel:
         daily["unique_id"] = daily["sku"].astype(str) + "|" + daily["channel"].astype(str)
     else:

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.policies.base import Policy, check_in_range
-from workbench.policies.phase import StockoutPhase, as_timestamp, in_stock_flags
+from workbench.policies.phase import StockoutPhase, as_timestamp
 from workbench.policies.pricing import current_prices, latest_offers
 
 ADS_COLUMNS = ["sku", "channel", "campaign", "ad_type", "current_budget", "recommended_budget", "change_pct",
@@ -314,7 +314,7 @@ class AdBudgetPolicy(Policy):
         camp["recommended_budget"] = camp["current_budget"].astype(float)
         camp["bid_change"] = 0.0
         camp["action"], camp["rule"], camp["detail"] = "keep", "", ""
-        curves = self._curves(ds, as_of, camp)
+        curves = self._curves(snapshot, camp)
         camp = camp.merge(curves[["campaign", "a_sales_usd", "b_spend_usd", "fit"]], on="campaign", how="left")
         parts = []
         for (sku, ch), g in camp.groupby(["sku", "channel"], sort=True):
@@ -488,14 +488,14 @@ class AdBudgetPolicy(Policy):
             for ai, bi, mi in zip(a, b, marg)]
         return g
 
-    def _curves(self, ds, as_of, camp: pd.DataFrame) -> pd.DataFrame:
+    def _curves(self, snapshot, camp: pd.DataFrame) -> pd.DataFrame:
+        ds, as_of = snapshot.ds, snapshot.as_of
         ads = ds.get("ads")
         win = ads.loc[(ads["date"] <= as_of) & (ads["date"] > as_of - pd.Timedelta(days=self.fit_window_days))
                       & ads["campaign"].isin(camp.loc[camp["phase"] == "normal", "campaign"])]
         if win.empty:
             return pd.DataFrame(columns=["campaign", "a_sales_usd", "b_spend_usd", "fit"])
-        sales = ds["sales"]
-        ok = sales.assign(_ok=in_stock_flags(sales, ds["inventory"]))[["date", "sku", "channel", "_ok"]]
+        ok = snapshot.sales_in_stock()[["date", "sku", "channel", "in_stock"]].rename(columns={"in_stock": "_ok"})
         win = win.merge(ok, on=["date", "sku", "channel"], how="left")
         win = win.loc[win["_ok"].fillna(True).astype(bool)]
         return fit_response_curves(win)

@@ -1,4 +1,5 @@
-"""The contract every policy meets (restock, phase, pricing, ads, locations).
+"""The contract every policy meets: restock, phase, pricing, ads, locations and the risk rules (hijack
+scorer and model, offers alerts, account health, supplier feed, returns, new-product tests).
 
 A policy subclasses :class:`Policy`, a scikit-learn ``BaseEstimator``: ``__init__`` only stores
 parameters (playbook defaults from ``shared/docs/domain-rules.md``), so ``get_params`` /
@@ -8,7 +9,10 @@ happens when it is used and raises :class:`workbench.errors.ParameterError` nami
 the value and what is allowed. The one verb is ``recommend(snapshot, ...)`` on a
 :class:`workbench.stock.StockSnapshot`. Its output is a frame with the design's columns and a
 non-empty ``reason`` on every row; :func:`check_policy_output` asserts that, so every policy shares
-one contract test (tests/test_policy_contract.py).
+one contract test (tests/test_policy_contract.py, which finds every subclass and fails on one without
+a case). Risk rules also keep their rule on raw tables (``score`` / ``evaluate`` / ``detect``) for
+callers without a snapshot; estimators beside the policies (``ElasticityEstimator``) keep the same
+parameter contract with ``fit`` / ``predict``.
 """
 from __future__ import annotations
 

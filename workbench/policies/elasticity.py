@@ -35,11 +35,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 from sklearn.linear_model import PoissonRegressor
 
 from workbench.policies.base import check_in_range
 from workbench.errors import ParameterError
-from workbench.policies.phase import as_timestamp, in_stock_flags
+from workbench.policies.phase import as_timestamp
+from workbench.stock import in_stock_flags
 
 
 def weekly_price_panel(sales: pd.DataFrame, products: pd.DataFrame, as_of=None,
@@ -109,9 +111,15 @@ def _sku_slopes(units, days, offset, x, entity, n_entities, beta_c, penalty, ite
     return delta, info, np.maximum(pearson, 1.0)
 
 
-@dataclass
-class ElasticityEstimator:
+@dataclass(repr=False)
+class ElasticityEstimator(BaseEstimator):
     """Estimate own-price elasticity per SKU × channel (see module docstring for the model).
+
+    An estimator, not a policy: it recommends nothing, it measures the slope the pricing policy and
+    the what-if engine use. It keeps the estimator contract (scikit-learn parameters, ``clone``, one
+    :class:`workbench.errors.ParameterError` naming a bad parameter, deterministic for a ``seed``):
+    :meth:`fit` on the sales history, then :meth:`predict` (one slope per row) or :meth:`lookup`
+    (the slope with its source and weeks).
 
     Parameters
     ----------
@@ -139,9 +147,17 @@ class ElasticityEstimator:
         check_in_range("prior_sd", self.prior_sd, 0, 10)
         check_in_range("min_weeks", self.min_weeks, 2, 520, closed="both")
         check_in_range("max_skus_per_category", self.max_skus_per_category, 2, 1e6, closed="both")
-        lo, hi = self.bounds
+        check_in_range("settle_days", self.settle_days, 0, 365, closed="both")
+        try:
+            lo, hi = (float(b) for b in self.bounds)
+        except (TypeError, ValueError):
+            lo, hi = np.nan, np.nan
         if not (lo < hi <= 0):
             raise ParameterError(f"`bounds` must be (low, high) with low < high <= 0, got {self.bounds!r}")
+        if not isinstance(self.time_effects, (bool, np.bool_)):
+            raise ParameterError(f"`time_effects` must be True or False, got {self.time_effects!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)):
+            raise ParameterError(f"`seed` must be a whole number, got {self.seed!r}")
 
     def fit(self, sales: pd.DataFrame, products: pd.DataFrame, as_of=None,
             inventory: pd.DataFrame | None = None) -> "ElasticityEstimator":
@@ -233,6 +249,10 @@ class ElasticityEstimator:
                              "own_elasticity": np.where(own, b, np.nan),
                              "category_elasticity": centre, "n_weeks": n_weeks,
                              "price_variation": np.sqrt(var_x), "elasticity_source": source})
+
+    def predict(self, pairs: pd.DataFrame, products: pd.DataFrame) -> np.ndarray:
+        """The fitted elasticity for every sku × channel row of ``pairs`` (:meth:`lookup`'s ``elasticity``)."""
+        return self.lookup(pairs, products)["elasticity"].to_numpy(float)
 
     def lookup(self, pairs: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
         """Elasticity for every sku × channel in ``pairs``; unseen SKUs get their category's slope or the prior."""

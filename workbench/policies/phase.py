@@ -3,7 +3,8 @@
 Phases:
 
 - ``stockout``: nothing available to sell (available stock ≤ 0, or the channel's latest sales day
-  is marked not in stock);
+  is not in stock by the workbench's one rule, :func:`workbench.stock.in_stock_flags`, read from
+  :meth:`workbench.stock.StockSnapshot.sales_in_stock`);
 - ``pre_stockout``: in stock, but the sellable stock runs out before the next arrival::
 
       sellable_cover_days = sellable available / daily demand      (the run's StockSnapshot)
@@ -45,26 +46,6 @@ STOCK_COLUMNS = ["sku", "on_hand", "available", "supplier_held", "inbound", "ads
 def as_timestamp(as_of) -> pd.Timestamp:
     """The as-of date as a midnight Timestamp."""
     return pd.Timestamp(as_of).normalize()
-
-
-def in_stock_flags(sales: pd.DataFrame, inventory: pd.DataFrame | None = None) -> pd.Series:
-    """Per sales row: could the listing sell that day?
-
-    Uses ``sales.in_stock`` where given; where it is missing, the latest inventory snapshot on or
-    before that day (available = on_hand − reserved > 0); with neither, the day counts as in stock.
-    """
-    flags = pd.Series(pd.NA, index=sales.index, dtype="boolean")
-    if "in_stock" in sales.columns:
-        flags = sales["in_stock"].astype("boolean")
-    missing = flags.isna()
-    if missing.any() and inventory is not None and len(inventory):
-        inv = inventory.assign(available=inventory["on_hand"] - inventory["reserved"])
-        daily = inv.groupby(["sku", "as_of"], as_index=False)["available"].sum().sort_values("as_of")
-        rows = sales.loc[missing, ["sku", "date"]].reset_index().sort_values("date")
-        merged = pd.merge_asof(rows, daily, left_on="date", right_on="as_of", by="sku", direction="backward")
-        known = merged["available"].notna()
-        flags.loc[merged.loc[known, "index"].to_numpy()] = (merged.loc[known, "available"] > 0).to_numpy()
-    return flags.fillna(True).astype(bool)
 
 
 def replenishment_days(snapshot, restock: pd.DataFrame | None = None, default_mode: str = "sea") -> pd.DataFrame:
@@ -175,9 +156,7 @@ class StockoutPhase(Policy):
         self._validate_all()
         ds, as_of = snapshot.ds, snapshot.as_of
         cover = stock_columns(snapshot, restock, self.default_mode)
-        sales = ds["sales"]
-        sales = sales.loc[sales["date"] <= as_of]
-        sales = sales.assign(_ok=in_stock_flags(sales, ds["inventory"]))
+        sales = snapshot.sales_in_stock().rename(columns={"in_stock": "_ok"})  # the one in-stock rule, per channel
         pairs = sales[["sku", "channel"]].drop_duplicates()
         out = pairs.merge(cover, on="sku", how="left")
         last = sales.sort_values("date").groupby(["sku", "channel"]).agg(

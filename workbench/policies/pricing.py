@@ -225,12 +225,12 @@ class PricingPolicy(Policy):
         ds, as_of = snapshot.ds, snapshot.as_of
         products = ds["products"]
         ph = phases if phases is not None else self.phase.recommend(snapshot)
-        est = elasticity if elasticity is not None else ElasticityEstimator().fit(
-            ds["sales"], products, as_of, inventory=ds["inventory"])
+        sales = snapshot.sales_in_stock()  # in_stock resolved once, by the one rule (workbench.stock)
+        est = elasticity if elasticity is not None else ElasticityEstimator().fit(sales, products, as_of)
         df = ph.merge(current_prices(ds["sales"], products, as_of), on=["sku", "channel"], how="left")
         df["reference_price"] = reference_prices(ds["sales"], df).fillna(df["current_price"])
         df = df.merge(median_prices(ds["sales"], as_of, self.raise_reference_days), on=["sku", "channel"], how="left")
-        df = df.merge(conversion_since_price_change(ds["sales"], as_of), on=["sku", "channel"], how="left")
+        df = df.merge(conversion_since_price_change(sales, as_of), on=["sku", "channel"], how="left")
         df = df.merge(products[["sku", "unit_cost", "fee_rate", "price"]].rename(columns={"price": "list_price"}),
                       on="sku", how="left")
         df = df.merge(est.lookup(df, products)[["sku", "channel", "elasticity", "elasticity_source", "n_weeks"]],

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
-
+from workbench.policies.base import Policy
 from workbench.risk._common import ParameterError, num, pct, require_columns
 
 ALERT_COLUMNS = ["date", "sku", "channel", "alert", "severity", "value", "previous", "reason"]
 
 
-class OffersAlerts(BaseEstimator):
+class OffersAlerts(Policy):
     """Alerts from offers snapshots dated within ``lookback_days`` before ``as_of`` (inclusive).
 
     Parameters: lookback_days (7: one weekly report), far_from_median (0.30 = 30% away from the
@@ -33,15 +32,24 @@ class OffersAlerts(BaseEstimator):
         self.lookback_days = lookback_days
         self.far_from_median = far_from_median
 
-    def _check(self):
+    def _validate(self) -> None:
         if not (isinstance(self.lookback_days, (int, np.integer)) and self.lookback_days >= 1):
             raise ParameterError(f"`lookback_days` must be a whole number >= 1, got {self.lookback_days!r}")
         if not 0 < self.far_from_median:
             raise ParameterError(f"`far_from_median` must be > 0, got {self.far_from_median!r}")
 
+    def recommend(self, snapshot) -> pd.DataFrame:
+        """The run's alerts from the snapshot's offers table; one row saying so when the table is absent."""
+        offers = snapshot.get("offers")
+        if offers is None:
+            self._validate_all()
+            return pd.DataFrame([{c: "" for c in ALERT_COLUMNS} | {
+                "alert": "table_absent", "reason": "offers table absent from the dataset: no offers alerts"}])
+        return self.detect(offers, snapshot["products"], snapshot.as_of)
+
     def detect(self, offers: pd.DataFrame, products: pd.DataFrame, as_of) -> pd.DataFrame:
-        """One row per alert: date, sku, channel, alert, severity, value, previous, reason (newest first)."""
-        self._check()
+        """The rule on raw tables (what :meth:`recommend` runs): one row per alert, newest first."""
+        self._validate_all()
         require_columns(offers, "offers", ["date", "sku", "channel", "seller_count", "buybox_winner"])
         as_of = pd.Timestamp(as_of)
         start = as_of - pd.Timedelta(days=self.lookback_days - 1)

@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
-
+from workbench.policies.base import Policy
 from workbench.risk._common import ParameterError, num, require_columns
+from workbench.stock import location_stock
 
 FEED_COLUMNS = ["sku", "supplier", "last_reading", "hours_since_reading", "supplier_hours_since_reading", "stale",
                 "supplier_stock", "listed_stock", "oversell_units", "oversell_risk", "supplier_sku",
                 "sku_code_changed", "review", "reason"]
 
 
-class SupplierFeedPolicy(BaseEstimator):
+class SupplierFeedPolicy(Policy):
     """Per SKU x supplier feed check. Parameters: max_staleness_hours (6), lookback_days for SKU code
     changes (30), listed_location_pattern (regex, "dropship"; None = every location counts as listed)."""
 
@@ -35,12 +35,44 @@ class SupplierFeedPolicy(BaseEstimator):
         self.lookback_days = lookback_days
         self.listed_location_pattern = listed_location_pattern
 
-    def evaluate(self, supplier_feed: pd.DataFrame, products: pd.DataFrame, inventory: pd.DataFrame | None,
-                 as_of) -> pd.DataFrame:
+    def _validate(self) -> None:
         if not self.max_staleness_hours > 0:
             raise ParameterError(f"`max_staleness_hours` must be > 0, got {self.max_staleness_hours}")
-        if not (isinstance(self.lookback_days, (int, np.integer)) and self.lookback_days >= 1):
+        if isinstance(self.lookback_days, bool) or not (isinstance(self.lookback_days, (int, np.integer))
+                                                        and self.lookback_days >= 1):
             raise ParameterError(f"`lookback_days` must be a whole number >= 1, got {self.lookback_days!r}")
+
+    def recommend(self, snapshot) -> pd.DataFrame:
+        """Feed checks from the snapshot's supplier_feed; listed stock is the snapshot's per-location
+        ``available`` (one row saying so when the feed table is absent)."""
+        feed = snapshot.get("supplier_feed")
+        if feed is None:
+            self._validate_all()
+            return absent_feed()
+        return self._check_feed(feed, snapshot["products"], snapshot.locations, snapshot.as_of)
+
+    def evaluate(self, supplier_feed: pd.DataFrame, products: pd.DataFrame, inventory: pd.DataFrame | None,
+                 as_of) -> pd.DataFrame:
+        """The rule on raw tables (:meth:`recommend` reads the per-location stock from the snapshot instead)."""
+        locations = (location_stock(inventory, pd.Timestamp(as_of)) if inventory is not None and len(inventory)
+                     else None)
+        return self._check_feed(supplier_feed, products, locations, as_of)
+
+    def _listed(self, locations: pd.DataFrame | None) -> pd.Series:
+        """Listed stock per SKU: available units at the locations matching ``listed_location_pattern``
+        (all of a SKU's locations when none matches)."""
+        if locations is None or locations.empty:
+            return pd.Series(dtype=float)
+        snap = locations
+        if self.listed_location_pattern:
+            match = snap["location"].astype(str).str.contains(self.listed_location_pattern, case=False, regex=True)
+            has_match = snap["sku"].map(match.groupby(snap["sku"]).any())
+            snap = snap[match | ~has_match]
+        return snap["available"].groupby(snap["sku"]).sum().astype(float)
+
+    def _check_feed(self, supplier_feed: pd.DataFrame, products: pd.DataFrame, locations: pd.DataFrame | None,
+                    as_of) -> pd.DataFrame:
+        self._validate_all()
         require_columns(supplier_feed, "supplier_feed", ["timestamp", "sku", "supplier", "supplier_stock"])
         now = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
         f = supplier_feed[supplier_feed["timestamp"] < now].sort_values("timestamp", kind="mergesort")
@@ -48,18 +80,7 @@ class SupplierFeedPolicy(BaseEstimator):
             return pd.DataFrame(columns=FEED_COLUMNS)
         last = f.groupby(["sku", "supplier"]).tail(1).set_index(["sku", "supplier"])
         sup_last = f.groupby("supplier")["timestamp"].max()
-
-        listed = pd.Series(dtype=float)
-        if inventory is not None and not inventory.empty:
-            inv = inventory[inventory["as_of"] <= pd.Timestamp(as_of)]
-            if not inv.empty:
-                snap = inv.sort_values("as_of", kind="mergesort").groupby(["sku", "location"]).tail(1)
-                if self.listed_location_pattern:
-                    match = snap["location"].astype(str).str.contains(self.listed_location_pattern, case=False,
-                                                                      regex=True)
-                    has_match = snap["sku"].map(match.groupby(snap["sku"]).any())
-                    snap = snap[match | ~has_match]
-                listed = (snap["on_hand"] - snap["reserved"]).clip(lower=0).groupby(snap["sku"]).sum().astype(float)
+        listed = self._listed(locations)
 
         recent = f[f["timestamp"] >= now - pd.Timedelta(days=self.lookback_days)]
         has_code = "supplier_sku" in f.columns

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
-
+from workbench.policies.base import Policy
 from workbench.risk._common import ParameterError, require_columns
 
 METRICS = ("odr", "cancel_rate", "late_shipment_rate", "rating")
@@ -31,7 +30,7 @@ def _fmt(metric: str, v: float) -> str:
     return f"{v:.2f}" if metric == "rating" else f"{v * 100:.2f}%"
 
 
-class AccountHealthPolicy(BaseEstimator):
+class AccountHealthPolicy(Policy):
     """Weekly account-health check per channel x metric.
 
     Parameters: max_odr 0.005, max_cancel_rate 0.01, max_late_shipment_rate 0.02 (fractions, breach
@@ -48,6 +47,9 @@ class AccountHealthPolicy(BaseEstimator):
         self.trend_weeks = trend_weeks
         self.rate_tolerance = rate_tolerance
         self.rating_tolerance = rating_tolerance
+
+    def _validate(self) -> None:
+        self._limits()
 
     def _limits(self) -> dict[str, float]:
         lim = {"odr": self.max_odr, "cancel_rate": self.max_cancel_rate,
@@ -80,8 +82,18 @@ class AccountHealthPolicy(BaseEstimator):
         w["week_start"] = w["week_end"] - pd.Timedelta(days=6)
         return w
 
+    def recommend(self, snapshot) -> pd.DataFrame:
+        """The check on the snapshot's account_health table (one row saying so when it is absent)."""
+        ah = snapshot.get("account_health")
+        if ah is None:
+            self._validate_all()
+            return absent_health()
+        return self.evaluate(ah, snapshot.as_of)
+
     def evaluate(self, account_health: pd.DataFrame, as_of) -> pd.DataFrame:
-        """One row per channel x metric: latest weekly value, breach, weeks in breach, trend, reason."""
+        """The rule on the raw table (what :meth:`recommend` runs): one row per channel x metric with the
+        latest weekly value, breach, weeks in breach, trend and reason."""
+        self._validate_all()
         lim = self._limits()
         require_columns(account_health, "account_health", ["date", "channel", *METRICS])
         as_of = pd.Timestamp(as_of)

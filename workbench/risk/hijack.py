@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
-
+from workbench.policies.base import Policy
 from workbench.risk._common import ParameterError, latest_at_or_before, num, pct, require_columns, to_date
 
 DIMENSIONS = ("product_type", "margin", "competition", "brand", "price")
@@ -87,7 +86,7 @@ def hijack_features(products: pd.DataFrame, offers: pd.DataFrame | None, as_of=N
     return out.reset_index(drop=True)
 
 
-class HijackScorer(BaseEstimator):
+class HijackScorer(Policy):
     """Rule-based hijack score (0-100), its five dimension scores, level, scan interval and actions.
 
     Parameters (defaults are the playbook's, domain-rules.md §3):
@@ -124,6 +123,9 @@ class HijackScorer(BaseEstimator):
         self.unknown_share = unknown_share
 
     # -- parameters -------------------------------------------------------------------------------
+    def _validate(self) -> None:
+        self._resolved()
+
     def _resolved(self):
         w = dict(DEFAULT_WEIGHTS if self.weights is None else self.weights)
         if set(w) != set(DIMENSIONS):
@@ -205,6 +207,17 @@ class HijackScorer(BaseEstimator):
         out["monitor_every_minutes"] = pd.Series(level, index=features.index).map(dict(zip(LEVELS, mins))).astype(int)
         return out
 
+    def recommend(self, snapshot) -> pd.DataFrame:
+        """One row per SKU of the snapshot: :meth:`score` with the snapshot's ``sellable_cover_days`` as the
+        low-cover input (inbound stock does not protect the listing today), both snapshot covers and a
+        ``reason`` (the hijack reason)."""
+        covers = snapshot.covers()
+        sellable = covers[["sku", "sellable_cover_days"]].rename(columns={"sellable_cover_days": "cover_days"})
+        out = self.score(snapshot["products"], snapshot.get("offers"), snapshot.as_of, cover_days=sellable)
+        out = out.drop(columns=["cover_days"]).merge(covers, on="sku", how="left")
+        out["reason"] = out["hijack_reason"]
+        return out
+
     def score(self, products: pd.DataFrame, offers: pd.DataFrame | None, as_of, cover_days: pd.DataFrame | None = None
               ) -> pd.DataFrame:
         """One row per SKU: the channel with the highest score on the latest offers snapshot at or before ``as_of``.
@@ -213,6 +226,7 @@ class HijackScorer(BaseEstimator):
         Returns sku, channel, offers_date, hijack_score, hijack_level, monitor_every_minutes, the five
         ``score_*`` columns, the raw inputs, recommended_action, extra_protection and hijack_reason.
         """
+        self._validate_all()
         weights = self._resolved()[0]
         as_of = to_date(as_of)
         feats = hijack_features(products, offers, as_of)
@@ -277,7 +291,7 @@ class HijackScorer(BaseEstimator):
         else:
             parts.append(f"price vs median unknown {num(r.score_price)}/{num(w['price'])}")
         if r.low_cover_points > 0:
-            parts.append(f"cover {num(r.cover_days)} d < {num(self.low_cover_days)} d +{num(r.low_cover_points)}")
+            parts.append(f"sellable cover {num(r.cover_days)} d < {num(self.low_cover_days)} d +{num(r.low_cover_points)}")
         chan = f" on {r.channel}" if isinstance(r.channel, str) else ""
         return (f"hijack {num(r.hijack_score)}/100 ({r.hijack_level}{chan}): " + ", ".join(parts)
                 + f"; scan every {int(r.monitor_every_minutes)} min")

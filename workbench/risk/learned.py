@@ -23,19 +23,21 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from threadpoolctl import threadpool_limits
 
-from workbench.risk.hijack import HijackScorer, hijack_features
 from workbench.errors import InputError
-from workbench.risk._common import ParameterError, to_date
+from workbench.policies.base import Policy, check_in_range
+from workbench.risk._common import ParameterError, num, pct, to_date
+from workbench.risk.hijack import HijackScorer, hijack_features
 from workbench.risk.stockout import onhand_cover_history
 
 TYPES = ("standard", "bundle", "private_label", "custom")
+MODEL_COLUMNS = ["sku", "channel", "hijack_model_prob", "model_horizon_days", "reason"]
 METRIC_COLUMNS = ["scorer", "auc", "brier", "n_train", "n_test", "positives_train", "positives_test", "base_rate_test",
                   "train_end", "test_start", "test_end", "horizon_days", "reason"]
 
@@ -86,11 +88,15 @@ def feature_matrix(rows: pd.DataFrame, use_cover: bool = True) -> np.ndarray:
     return np.column_stack(cols)
 
 
-class HijackModel(BaseEstimator):
+class HijackModel(Policy):
     """Calibrated classifier for P(hijack event within ``horizon_days``) from the rule's five inputs.
 
     Parameters: horizon_days (14), max_iter / learning_rate / min_samples_leaf of the gradient boosting,
     n_threads (1; None = all cores), max_train_rows (a seeded random sample above this many rows), seed.
+
+    Both a policy and an estimator: :meth:`recommend` (the policy verb) trains a copy on the
+    snapshot's labelled offers history and scores each SKU x channel's latest snapshot;
+    :meth:`fit` / :meth:`predict_proba` are the estimator underneath (the holdout comparison uses them).
     """
 
     def __init__(self, horizon_days=14, max_iter=150, learning_rate=0.05, min_samples_leaf=40, n_threads=1,
@@ -103,7 +109,59 @@ class HijackModel(BaseEstimator):
         self.min_samples_leaf = min_samples_leaf
         self.seed = seed
 
+    def _validate(self) -> None:
+        for name in ("horizon_days", "max_iter", "min_samples_leaf"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not (isinstance(v, (int, np.integer)) and v >= 1):
+                raise ParameterError(f"`{name}` must be a whole number >= 1, got {v!r}")
+        check_in_range("learning_rate", self.learning_rate, 0, 1, closed="right")
+        if self.n_threads is not None and not (isinstance(self.n_threads, (int, np.integer)) and self.n_threads >= 1):
+            raise ParameterError(f"`n_threads` must be a whole number >= 1 or None, got {self.n_threads!r}")
+        if self.max_train_rows is not None and not self.max_train_rows >= 100:
+            raise ParameterError(f"`max_train_rows` must be >= 100 or None, got {self.max_train_rows!r}")
+
+    def recommend(self, snapshot, rows: pd.DataFrame | None = None) -> pd.DataFrame:
+        """P(a new seller takes the Buy Box within ``horizon_days``) per SKU x channel on its latest offers
+        snapshot at or before as-of (``MODEL_COLUMNS``; every SKU without offers gets one row, no probability).
+
+        Trains a copy on the labelled rows of :func:`training_rows` (``rows``: reuse ones already built);
+        today's cover feature is the snapshot's ``sellable_cover_days`` (training rows use the on-hand
+        cover of their own day, also without inbound). A model that cannot be trained says why in ``reason``.
+        """
+        self._validate_all()
+        ds, as_of = snapshot.ds, to_date(snapshot.as_of)
+        products, offers = snapshot["products"], snapshot.get("offers")
+        seen = offers[offers["date"] <= as_of] if offers is not None else None
+        today = hijack_features(products, seen, as_of)
+        today = today.merge(snapshot.covers()[["sku", "sellable_cover_days"]], on="sku", how="left")
+        today["cover_days"] = today["sellable_cover_days"]
+        out = today[["sku", "channel"]].assign(hijack_model_prob=np.nan, model_horizon_days=int(self.horizon_days))
+        h = int(self.horizon_days)
+        if seen is None or seen.empty:
+            out["reason"] = ("learned model not run: " + ("offers table absent" if offers is None else
+                                                          f"no offers snapshot on or before {as_of:%Y-%m-%d}"))
+            return out[MODEL_COLUMNS]
+        if rows is None:
+            rows = training_rows(products, seen, as_of, h, sales=ds["sales"], inventory=ds["inventory"])
+        lab = rows[rows["labelled"]]
+        try:
+            fitted = clone(self).fit(lab, lab["label"].to_numpy(int))
+        except InputError as e:
+            out["reason"] = f"learned model not trained: {e}"
+            return out[MODEL_COLUMNS]
+        has = today["channel"].notna().to_numpy()
+        if has.any():
+            out.loc[has, "hijack_model_prob"] = np.round(fitted.predict_proba(today[has]), 4)
+        out["reason"] = [
+            (f"learned model {pct(p, 1)} chance a new seller takes the Buy Box within {h} d (calibrated gradient "
+             f"boosting on {fitted.n_train_} offers snapshots, {fitted.events_train_} with an event ahead; "
+             f"{num(s)} sellers, sellable cover {num(c)} d)") if ok else
+            "learned model not run: no offers snapshot for this SKU"
+            for p, s, c, ok in zip(out["hijack_model_prob"], today["seller_count"], today["cover_days"], has)]
+        return out[MODEL_COLUMNS]
+
     def fit(self, rows: pd.DataFrame, y) -> "HijackModel":
+        self._validate_all()
         y = np.asarray(y, dtype=int)
         if self.max_train_rows and len(y) > self.max_train_rows:
             pick = np.sort(np.random.default_rng(self.seed).choice(len(y), int(self.max_train_rows), replace=False))

@@ -24,8 +24,7 @@ import re
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
-
+from workbench.policies.base import Policy
 from workbench.risk._common import ParameterError, num, pct, require_columns
 
 RETURNS_COLUMNS = ["sku", "rank", "return_reason", "units", "share_of_returns", "returned_units", "sold_units",
@@ -54,7 +53,7 @@ def suggested_action(reason: str, actions=DEFAULT_ACTIONS) -> str:
     return "read the return comments and classify"
 
 
-class ReturnsPolicy(BaseEstimator):
+class ReturnsPolicy(Policy):
     """Top return reasons per SKU with actions. Parameters: window_days (28), top_n (3), actions."""
 
     def __init__(self, window_days=28, top_n=3, actions=DEFAULT_ACTIONS):
@@ -62,11 +61,24 @@ class ReturnsPolicy(BaseEstimator):
         self.top_n = top_n
         self.actions = actions
 
-    def evaluate(self, returns: pd.DataFrame, sales: pd.DataFrame | None, as_of) -> pd.DataFrame:
+    def _validate(self) -> None:
         for name in ("window_days", "top_n"):
             v = getattr(self, name)
-            if not (isinstance(v, (int, np.integer)) and v >= 1):
+            if isinstance(v, bool) or not (isinstance(v, (int, np.integer)) and v >= 1):
                 raise ParameterError(f"`{name}` must be a whole number >= 1, got {v!r}")
+
+    def recommend(self, snapshot) -> pd.DataFrame:
+        """Top return reasons from the snapshot's returns and sales (one row saying so without returns)."""
+        returns = snapshot.get("returns")
+        if returns is None:
+            self._validate_all()
+            return pd.DataFrame([{c: np.nan for c in RETURNS_COLUMNS} | {
+                "sku": "", "reason": "returns table absent from the dataset: no return reasons"}])
+        return self.evaluate(returns, snapshot.get("sales"), snapshot.as_of)
+
+    def evaluate(self, returns: pd.DataFrame, sales: pd.DataFrame | None, as_of) -> pd.DataFrame:
+        """The rule on raw tables (what :meth:`recommend` runs)."""
+        self._validate_all()
         require_columns(returns, "returns", ["date", "sku", "units", "reason"])
         as_of = pd.Timestamp(as_of)
         start = as_of - pd.Timedelta(days=self.window_days - 1)
@@ -98,7 +110,7 @@ class ReturnsPolicy(BaseEstimator):
         return by[RETURNS_COLUMNS].reset_index(drop=True)
 
 
-class NewProductTestPolicy(BaseEstimator):
+class NewProductTestPolicy(Policy):
     """New-product test verdicts (domain-rules.md §5); formulas in the module docstring.
 
     Parameters: pass_conversion 0.02, pass_bad_rate 0.05, stop_conversion 0.01, stop_bad_rate 0.10,
@@ -121,7 +133,7 @@ class NewProductTestPolicy(BaseEstimator):
         self.min_days = min_days
         self.quality_pattern = quality_pattern
 
-    def _check(self):
+    def _validate(self) -> None:
         if not 0 <= self.stop_conversion <= self.pass_conversion <= 1:
             raise ParameterError(f"`stop_conversion` must be <= `pass_conversion` (both in [0, 1]), got "
                              f"{self.stop_conversion} and {self.pass_conversion}")
@@ -134,12 +146,23 @@ class NewProductTestPolicy(BaseEstimator):
                 raise ParameterError(f"`{name}` must be a number >= 0, got {v!r}")
         for name in ("test_days", "new_product_days", "min_days"):
             v = getattr(self, name)
-            if not (isinstance(v, (int, np.integer)) and v >= 1):
+            if isinstance(v, bool) or not (isinstance(v, (int, np.integer)) and v >= 1):
                 raise ParameterError(f"`{name}` must be a whole number >= 1, got {v!r}")
+
+    def recommend(self, snapshot) -> pd.DataFrame:
+        """Verdicts for the snapshot's products (one row saying so when products has no launch_date)."""
+        products = snapshot["products"]
+        if "launch_date" not in products.columns:
+            self._validate_all()
+            return pd.DataFrame([{c: np.nan for c in NEW_PRODUCT_COLUMNS} | {
+                "sku": "", "verdict": "insufficient data",
+                "reason": "products has no launch_date column: no new-product test verdicts"}])
+        return self.evaluate(products, snapshot["sales"], snapshot.get("returns"), snapshot.as_of)
 
     def evaluate(self, products: pd.DataFrame, sales: pd.DataFrame, returns: pd.DataFrame | None, as_of
                  ) -> pd.DataFrame:
-        self._check()
+        """The rule on raw tables (what :meth:`recommend` runs)."""
+        self._validate_all()
         as_of = pd.Timestamp(as_of)
         if "launch_date" not in products.columns:
             return pd.DataFrame(columns=NEW_PRODUCT_COLUMNS)

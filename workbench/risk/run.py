@@ -16,17 +16,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from workbench.errors import InputError
 from workbench.risk._common import pct, to_date, write_frame
-from workbench.risk.alerts import ALERT_COLUMNS, OffersAlerts
-from workbench.risk.feed import SupplierFeedPolicy, absent_feed
-from workbench.risk.health import AccountHealthPolicy, absent_health
+from workbench.risk.alerts import OffersAlerts
+from workbench.risk.feed import SupplierFeedPolicy
+from workbench.risk.health import AccountHealthPolicy
 from workbench.risk.hijack import HijackScorer
 from workbench.risk.learned import HijackModel, _no_comparison, holdout_compare, training_rows, verdict
-from workbench.risk.returns import NEW_PRODUCT_COLUMNS, RETURNS_COLUMNS, NewProductTestPolicy, ReturnsPolicy
+from workbench.risk.returns import NewProductTestPolicy, ReturnsPolicy
 from workbench.risk.stockout import stockout_risk
 
 RISK_COLUMNS = ["sku", "hijack_score", "hijack_level", "monitor_every_minutes", "stockout_risk", "reason",
@@ -45,40 +44,33 @@ def risk_table(snapshot, restock: pd.DataFrame, scorer: HijackScorer | None = No
 
     ``cover_days`` and ``sellable_cover_days`` are the snapshot's; ``stockout_risk`` is the restock
     engine's probability. Sellable cover drives hijack exposure (inbound stock does not protect the
-    listing today).
+    listing today): :meth:`HijackScorer.recommend` and :meth:`HijackModel.recommend` read it.
     """
     ds, as_of = snapshot.ds, to_date(snapshot.as_of)
-    products, sales, inventory, offers = ds["products"], ds["sales"], ds["inventory"], ds.get("offers")
+    offers = ds.get("offers")
     scorer = scorer if scorer is not None else HijackScorer()
     model = model if model is not None else HijackModel()
     stock = stockout_risk(snapshot, restock)
-    sellable = stock[["sku", "sellable_cover_days"]].rename(columns={"sellable_cover_days": "cover_days"})
-    risk = scorer.score(products, offers, as_of, cover_days=sellable).drop(columns=["cover_days"], errors="ignore")
+    risk = scorer.recommend(snapshot).drop(columns=["reason", "cover_days", "sellable_cover_days"])
     risk = risk.merge(stock, on="sku", how="left")
 
     notes = []
     offers_seen = offers[offers["date"] <= as_of] if offers is not None else None
+    rows = None
     if offers is None:
         notes.append("offers table absent: seller count and price position scored as unknown, no learned model")
         metrics = _no_comparison("offers table absent", int(model.horizon_days))
-        risk["hijack_model_prob"] = np.nan
     elif offers_seen.empty:
         notes.append(f"no offers snapshot on or before {as_of:%Y-%m-%d}: seller count and price scored as unknown")
         metrics = _no_comparison("no offers history before as_of", int(model.horizon_days))
-        risk["hijack_model_prob"] = np.nan
     else:
-        rows = training_rows(products, offers_seen, as_of, model.horizon_days, sales=sales, inventory=inventory)
+        rows = training_rows(ds["products"], offers_seen, as_of, model.horizon_days, sales=ds["sales"],
+                             inventory=ds["inventory"])
         metrics = holdout_compare(rows, model=model, scorer=scorer, test_fraction=test_fraction)
-        lab = rows[rows["labelled"]]
-        risk["hijack_model_prob"] = np.nan
-        try:
-            fitted = HijackModel(**model.get_params()).fit(lab, lab["label"].to_numpy(int))
-        except InputError as e:
-            notes.append(f"learned model not trained: {e}")
-        else:
-            has = risk["channel"].notna()
-            if has.any():
-                risk.loc[has, "hijack_model_prob"] = np.round(fitted.predict_proba(risk[has]), 4)
+    learned = model.recommend(snapshot, rows=rows)
+    if rows is not None and learned["reason"].str.startswith("learned model not trained").any():
+        notes.append(learned["reason"].iloc[0])
+    risk = risk.merge(learned[["sku", "channel", "hijack_model_prob"]], on=["sku", "channel"], how="left")
     risk["model_horizon_days"] = int(model.horizon_days)
 
     if alerts is not None and not alerts.empty and "sku" in alerts:
@@ -109,41 +101,26 @@ def _side_path(output: Path, name: str) -> Path:
 
 def _compute(snapshot, restock: pd.DataFrame) -> tuple[dict, list[str]]:
     """Every risk frame for the run: ({name: frame}, notes about missing inputs)."""
-    ds, as_of = snapshot.ds, to_date(snapshot.as_of)
-    products, sales, inventory = ds["products"], ds["sales"], ds["inventory"]
+    ds = snapshot.ds
     offers = ds.get("offers")
     notes: list[str] = []
 
-    if offers is not None:
-        alerts = OffersAlerts().detect(offers, products, as_of)
-    else:
-        alerts = pd.DataFrame([{c: "" for c in ALERT_COLUMNS} | {
-            "alert": "table_absent", "reason": "offers table absent from the dataset: no offers alerts"}])
+    alerts = OffersAlerts().recommend(snapshot)
+    if offers is None:
         notes.append("offers table absent")
     risk, metrics = risk_table(snapshot, restock, alerts=alerts if offers is not None else None)
 
-    ah = ds.get("account_health")
-    health = AccountHealthPolicy().evaluate(ah, as_of) if ah is not None else absent_health()
-    if ah is None:
+    health = AccountHealthPolicy().recommend(snapshot)
+    if ds.get("account_health") is None:
         notes.append("account_health table absent")
-
-    sf = ds.get("supplier_feed")
-    feed = SupplierFeedPolicy().evaluate(sf, products, inventory, as_of) if sf is not None else absent_feed()
-    if sf is None:
+    feed = SupplierFeedPolicy().recommend(snapshot)
+    if ds.get("supplier_feed") is None:
         notes.append("supplier_feed table absent")
-
-    rt = ds.get("returns")
-    if rt is not None:
-        returns = ReturnsPolicy().evaluate(rt, sales, as_of)
-    else:
-        returns = pd.DataFrame([{c: np.nan for c in RETURNS_COLUMNS} | {
-            "sku": "", "reason": "returns table absent from the dataset: no return reasons"}])
+    returns = ReturnsPolicy().recommend(snapshot)
+    if ds.get("returns") is None:
         notes.append("returns table absent")
-    newp = NewProductTestPolicy().evaluate(products, sales, rt, as_of)
-    if "launch_date" not in products.columns:
-        newp = pd.DataFrame([{c: np.nan for c in NEW_PRODUCT_COLUMNS} | {
-            "sku": "", "verdict": "insufficient data",
-            "reason": "products has no launch_date column: no new-product test verdicts"}])
+    newp = NewProductTestPolicy().recommend(snapshot)
+    if "launch_date" not in ds["products"].columns:
         notes.append("products.launch_date absent")
 
     if getattr(ds, "n_rejected", 0):

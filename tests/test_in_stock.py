@@ -1,0 +1,47 @@
+"""In-stock days are defined once (workbench.stock.in_stock_flags): the demand history, the phase and
+the snapshot's per-channel rows agree."""
+from __future__ import annotations
+
+import pandas as pd
+from pricing_ads_dataset import AS_OF, four_sku_tables, load_four_sku_dataset
+
+from workbench.forecast.history import demand_history
+from workbench.policies.phase import StockoutPhase
+from workbench.stock import build_snapshot, in_stock_flags
+
+
+def test_the_rule_flag_then_sales_then_sellable_inventory():
+    rows = pd.DataFrame({
+        "sku": "A", "units": [0, 3, 0, 0, 0, 0, 0],
+        "date": pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04", "2026-01-05",
+                                "2025-01-01", "2026-01-02"]),
+        "in_stock": [None, None, "false", "true", None, None, None]})
+    inv = pd.DataFrame({"as_of": ["2026-01-01", "2026-01-04", "2026-01-02"], "sku": "A",
+                        "location": ["FBA-US-EAST", "FBA-US-EAST", "SUPPLIER-DROPSHIP"],
+                        "on_hand": [0, 5, 700], "reserved": [0, 0, 0]})
+    got = in_stock_flags(rows, inv).tolist()
+    # 0 sellable; sold 3; flag false; flag true; 5 sellable; before any snapshot; dropship stock is not sellable
+    assert got == [False, True, False, True, True, True, False]
+
+
+def test_history_phase_and_snapshot_read_the_same_days(tmp_path):
+    """Without sales.in_stock the rule falls back to sales and inventory; the per-SKU history flag is
+    'any channel in stock' of the snapshot's per-channel rows, and phase's stockout follows them."""
+    t = four_sku_tables()
+    sales = t["sales"].drop(columns="in_stock")
+    # OOS sold nothing since 2026-03-26, counted 0 that day; GAP-10D counted 0 on 03-01 and kept selling
+    inv = pd.concat([t["inventory"], pd.DataFrame({"as_of": ["2026-03-01", "2026-03-26"], "sku": ["GAP-10D", "OOS"],
+                                                   "location": "FBA-US-EAST", "on_hand": 0, "reserved": 0})])
+    ds = load_four_sku_dataset(tmp_path / "d", sales=sales, inventory=inv)
+    snap = build_snapshot(ds, AS_OF)
+    rows = snap.sales_in_stock()
+    per_sku = rows.groupby(["sku", "date"])["in_stock"].any()
+    hist = demand_history(ds, AS_OF).set_index(["unique_id", "ds"])["in_stock"]
+    assert (hist.reindex(per_sku.index) == per_sku).all()
+    gap = rows[rows["sku"] == "GAP-10D"]
+    assert gap["in_stock"].all()  # it sold every day: a 0 in a snapshot does not make a stockout
+    oos = rows[(rows["sku"] == "OOS") & (rows["date"] >= "2026-03-26")]
+    assert len(oos) == 6 and not oos["in_stock"].any()
+    phases = StockoutPhase().recommend(snap).set_index("sku")
+    assert phases.loc["OOS", "phase"] == "stockout"
+    assert phases.loc["GAP-10D", "phase"] != "stockout"
