@@ -67,7 +67,7 @@ def _cmd_weekly(args: argparse.Namespace) -> int:
 def _guard_output(data: str, output: str, flag: str = "--output", folder: bool = False, probe: bool = True) -> None:
     """Refuse an output the workbench must not or cannot write, before any work (exit 2):
     inside the data directory (input is never written), not .csv/.parquet, or not writable."""
-    import tempfile
+    from workbench.io import check_writable
 
     out, data_dir = Path(output).resolve(), Path(data).resolve()
     if out == data_dir or data_dir in out.parents:
@@ -80,9 +80,7 @@ def _guard_output(data: str, output: str, flag: str = "--output", folder: bool =
     if not probe:  # the weekly run alerts an unwritable reports folder itself (by mail when it can)
         return
     try:
-        target.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=target, prefix=".write-test-"):
-            pass
+        check_writable(target)
     except OSError as e:
         raise InputError(f"{flag} {output}: cannot write there ({type(e).__name__}: {e.strerror or e})") from None
 
