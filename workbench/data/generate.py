@@ -1107,8 +1107,7 @@ def _returns(sp, skus, ser, start, T, seed):
     tt, ss = np.nonzero(r)
     cnt = r[tt, ss]
     i = ser["sku"][ss]
-    cats = list(CATEGORIES)
-    w = np.array([CATEGORIES[c]["reasons"] for c in cats], dtype=float)[sp["cat"].to_numpy()]
+    w = _category_values("reasons", sp["cat"].to_numpy(), dtype=float)
     w = w / w.sum(1, keepdims=True)
     dom = np.zeros_like(w)
     dom[np.arange(len(sp)), sp["dominant_reason"].to_numpy()] = 1.0
