@@ -12,8 +12,6 @@ def test_fitted_allocation_beats_equal_split_on_generated_data():
     from workbench.data.generate import GeneratorConfig, generate_dataset
 
     tables, truth = generate_dataset(GeneratorConfig(n_skus=80, years=1.0, seed=9))
-    tables = {k: v.apply(lambda c: c.astype(str) if isinstance(c.dtype, pd.CategoricalDtype) else c)
-              for k, v in tables.items()}
     ads, sales = tables["ads"], tables["sales"]
     ok = sales.assign(_ok=in_stock_flags(sales))[["date", "sku", "channel", "_ok"]]
     daily = ads.merge(ok, on=["date", "sku", "channel"], how="left")

@@ -69,8 +69,6 @@ def test_elasticity_is_recovered_on_generated_data():
     from workbench.data.generate import GeneratorConfig, generate_dataset
 
     tables, truth = generate_dataset(GeneratorConfig(n_skus=60, years=1.5, seed=5))
-    tables = {k: v.apply(lambda c: c.astype(str) if isinstance(c.dtype, pd.CategoricalDtype) else c)
-              for k, v in tables.items()}
     est = ElasticityEstimator().fit(tables["sales"], tables["products"], inventory=tables["inventory"])
     got = est.table_.groupby("sku")["elasticity"].mean()
     true = truth["sku_params"].set_index("sku")["elasticity"].reindex(got.index)

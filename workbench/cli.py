@@ -67,7 +67,7 @@ def _cmd_weekly(args: argparse.Namespace) -> int:
 def _guard_output(data: str, output: str, flag: str = "--output", folder: bool = False, probe: bool = True) -> None:
     """Refuse an output the workbench must not or cannot write, before any work (exit 2):
     inside the data directory (input is never written), not .csv/.parquet, or not writable."""
-    import tempfile
+    from workbench.io import check_writable
 
     out, data_dir = Path(output).resolve(), Path(data).resolve()
     if out == data_dir or data_dir in out.parents:
@@ -80,9 +80,7 @@ def _guard_output(data: str, output: str, flag: str = "--output", folder: bool =
     if not probe:  # the weekly run alerts an unwritable reports folder itself (by mail when it can)
         return
     try:
-        target.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=target, prefix=".write-test-"):
-            pass
+        check_writable(target)
     except OSError as e:
         raise InputError(f"{flag} {output}: cannot write there ({type(e).__name__}: {e.strerror or e})") from None
 
@@ -227,10 +225,7 @@ def _data_args(s: argparse.ArgumentParser) -> None:
     s.add_argument("--output", required=True, help="output file (.csv or .parquet)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="workbench", description=__doc__.splitlines()[0])
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def _add_sample_data(sub) -> None:
     s = sub.add_parser("sample-data", help="write a realistic synthetic dataset (every table of the contract)")
     s.add_argument("--out", required=True, help="output directory (created; existing tables are replaced)")
     s.add_argument("--skus", type=int, default=40)
@@ -241,11 +236,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-truth", action="store_true", help="leave out the truth/ folder (the generator's ground truth)")
     s.set_defaults(func=_cmd_sample_data)
 
+
+def _add_validate(sub) -> None:
     s = sub.add_parser("validate", help="check a dataset directory against the contract")
     s.add_argument("data_dir")
     s.add_argument("--max-problems", type=int, default=50, help="problems listed per file and column (default 50)")
     s.set_defaults(func=_cmd_validate)
 
+
+def _add_forecast(sub) -> None:
     s = sub.add_parser("forecast", help="forecast a long-format file unique_id, ds, y")
     s.add_argument("--input", required=True)
     s.add_argument("--horizon", type=int, required=True)
@@ -262,20 +261,20 @@ def build_parser() -> argparse.ArgumentParser:
                         "for the forecast dates")
     s.set_defaults(func=_cmd_forecast)
 
-    s = sub.add_parser("restock", help="restock recommendations, one row per SKU (forecasts made on the way)")
-    _data_args(s)
-    s.set_defaults(func=_cmd_restock)
 
-    for name, func, what in (("pricing", _cmd_pricing, "price recommendations, one row per SKU x channel"),
-                             ("ads", _cmd_ads, "ad-budget recommendations, one row per campaign")):
+def _add_policy_commands(sub) -> None:
+    """restock, pricing, ads and risk: one table from a dataset and an as-of date."""
+    for name, func, what in (
+            ("restock", _cmd_restock, "restock recommendations, one row per SKU (forecasts made on the way)"),
+            ("pricing", _cmd_pricing, "price recommendations, one row per SKU x channel"),
+            ("ads", _cmd_ads, "ad-budget recommendations, one row per campaign"),
+            ("risk", _cmd_risk, "SKU risk table (hijack, stockout) with account health, alerts, feed, returns beside it")):
         s = sub.add_parser(name, help=what)
         _data_args(s)
         s.set_defaults(func=func)
 
-    s = sub.add_parser("risk", help="SKU risk table (hijack, stockout) with account health, alerts, feed, returns beside it")
-    _data_args(s)
-    s.set_defaults(func=_cmd_risk)
 
+def _add_what_if(sub) -> None:
     s = sub.add_parser("what-if", help="run every scenario file through the Monte Carlo; one comparison row each")
     s.add_argument("--data", required=True, help="dataset directory")
     s.add_argument("--as-of", required=True, help="decision date, YYYY-MM-DD")
@@ -285,6 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.set_defaults(func=_cmd_what_if)
 
+
+def _add_backtest(sub) -> None:
     s = sub.add_parser("backtest", help="replay weekly decisions over the dataset's own history: workbench vs rule of thumb")
     s.add_argument("--data", required=True, help="dataset directory")
     s.add_argument("--start", required=True, help="first replayed day, YYYY-MM-DD (the policies see data before it)")
@@ -298,6 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--fast-forecast", action="store_true", help="forecast engine without its global model, one backtest window")
     s.set_defaults(func=_cmd_backtest)
 
+
+def _add_weekly(sub) -> None:
     s = sub.add_parser("weekly", help="run the weekly notebooks, write reports/<as-of>/, send or save the email",
                        description="Exit codes: 0 delivered (or already delivered this week); 1 a step failed "
                                    "(an alert was sent or written); 2 the input data is unusable; 3 another run "
@@ -308,6 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true", help="build and send again even if this week was delivered")
     s.set_defaults(func=_cmd_weekly)
 
+
+def _add_import(sub) -> None:
     s = sub.add_parser("import", help="turn marketplace reports + your catalog sheet into a dataset (see docs/import.md)",
                        description="Files in --reports are recognised by their header. Merges into an existing "
                                    "dataset: new days are added, overlapping days replaced. Exit 2 on unusable input.")
@@ -321,6 +326,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--catalog-template", default=None, metavar="FILE",
                    help="write a catalog template pre-filled from the reports instead of importing")
     s.set_defaults(func=_cmd_import)
+
+
+# one adder per command, in the order `workbench --help` lists them
+_COMMANDS = (_add_sample_data, _add_validate, _add_forecast, _add_policy_commands, _add_what_if, _add_backtest,
+             _add_weekly, _add_import)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="workbench", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in _COMMANDS:
+        add(sub)
     return p
 
 

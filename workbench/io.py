@@ -45,6 +45,14 @@ def _umask() -> int:
     return mask
 
 
+def check_writable(folder: Path | str) -> None:
+    """Create ``folder`` if needed and prove a file can be written in it; raises OSError when not."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
+        pass
+
+
 def write_text(path: Path | str, text: str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")

@@ -75,6 +75,7 @@ SUPPLIERS = (  # name, country, sea transit mean, sd, production mean (days); do
     ("Hanoi Craft Export", "VN", 35, 6.0, 8),
     ("Ohio Valley Packaging", "US", 4, 1.0, 3),
 )
+_SUPPLIER_NAMES = np.array([s[0] for s in SUPPLIERS], dtype=object)
 DOW_PROFILE = np.array([0.95, 0.92, 0.93, 0.97, 1.03, 1.12, 1.08])  # Mon..Sun
 GAMMA_RANK_DEMAND = 0.5  # demand factor exp(-0.5 * log-rank shift) after a stockout
 SHIFT_PER_OOS_DAY, SHIFT_MAX = 0.2, 2.0
@@ -168,23 +169,29 @@ def _classify(adi: np.ndarray, cv2: np.ndarray) -> np.ndarray:
 # products and per-SKU parameters
 # --------------------------------------------------------------------------------------------------
 
-def _sku_params(cfg: GeneratorConfig, T: int) -> pd.DataFrame:
-    rng = _rng(cfg.seed, "products")
-    n = cfg.n_skus
-    cats = list(CATEGORIES)
-    cat = rng.integers(0, len(cats), n)
+# Planted archetypes so that the default sample always shows each phenomenon (SKU index -> overrides).
+_FORCED = {0: dict(cls=0, ptype=0, br=False, margin=0.50, cat=0),   # key item, hijack magnet
+           1: dict(cls=0, ptype=1, br=True, margin=0.20),            # protected private label
+           2: dict(cls=0, ptype=0, br=False, margin=0.33, cat=0),   # HTML title, medium risk
+           3: dict(cls=1), 4: dict(cls=2), 5: dict(cls=3), 6: dict(cls=0, new=True)}
+
+
+def _category_values(key: str, cat: np.ndarray, pos: int | None = None, dtype=None) -> np.ndarray:
+    """Per-SKU values of one CATEGORIES field (``pos``: an item of a tuple field)."""
+    vals = [CATEGORIES[c][key] if pos is None else CATEGORIES[c][key][pos] for c in CATEGORIES]
+    return np.array(vals, dtype=dtype)[cat]
+
+
+def _catalog_draws(rng: np.random.Generator, n: int) -> dict:
+    """Category, product type, brand registry, demand class, margin and price; planted archetypes applied."""
+    cat = rng.integers(0, len(CATEGORIES), n)
     ptype = rng.choice(4, n, p=[0.35, 0.40, 0.10, 0.15])
     br_p = np.array([0.15, 0.75, 0.5, 0.4])[ptype]
     brand_registered = rng.random(n) < br_p
     cls = rng.choice(4, n, p=[0.40, 0.20, 0.25, 0.15])
     margin = rng.uniform(0.10, 0.60, n)
     is_new = rng.random(n) < 0.12
-    # Planted archetypes so that the default sample always shows each phenomenon.
-    forced = {0: dict(cls=0, ptype=0, br=False, margin=0.50, cat=0),   # key item, hijack magnet
-              1: dict(cls=0, ptype=1, br=True, margin=0.20),            # protected private label
-              2: dict(cls=0, ptype=0, br=False, margin=0.33, cat=0),   # HTML title, medium risk
-              3: dict(cls=1), 4: dict(cls=2), 5: dict(cls=3), 6: dict(cls=0, new=True)}
-    for i, f in forced.items():
+    for i, f in _FORCED.items():
         if i < n:
             cls[i] = f.get("cls", cls[i])
             ptype[i] = f.get("ptype", ptype[i])
@@ -192,14 +199,18 @@ def _sku_params(cfg: GeneratorConfig, T: int) -> pd.DataFrame:
             margin[i] = f.get("margin", margin[i])
             cat[i] = f.get("cat", cat[i])
             is_new[i] = f.get("new", False)
-    fee = np.array([CATEGORIES[c]["fee"] for c in cats])[cat]
-    lo = np.array([CATEGORIES[c]["price"][0] for c in cats])[cat]
-    hi = np.array([CATEGORIES[c]["price"][1] for c in cats])[cat]
+    fee = _category_values("fee", cat)
+    lo, hi = _category_values("price", cat, 0), _category_values("price", cat, 1)
     price = np.floor(np.exp(rng.uniform(np.log(lo), np.log(hi)))) + 0.99
     unit_cost = np.round(price * (1 - fee - margin), 2)
     margin = 1 - fee - unit_cost / price
+    return dict(cat=cat, ptype=ptype, brand_registered=brand_registered, cls=cls, is_new=is_new, fee=fee,
+                price=price, unit_cost=unit_cost, margin=margin)
 
-    # demand: level at end_date before seasonality (units/day), occurrence probability, noise CV
+
+def _demand_draws(rng: np.random.Generator, cls: np.ndarray) -> dict:
+    """Level at end_date before seasonality (units/day), occurrence probability and size CV by demand class."""
+    n = len(cls)
     base = np.where(cls == 0, rng.lognormal(np.log(8), 0.9, n), rng.lognormal(np.log(5), 0.8, n))
     p_occ = np.ones(n)
     size_cv = np.where(cls == 1, rng.uniform(0.9, 1.3, n), rng.uniform(0.12, 0.25, n))
@@ -212,28 +223,42 @@ def _sku_params(cfg: GeneratorConfig, T: int) -> pd.DataFrame:
     size_cv[lumpy] = rng.uniform(0.9, 1.3, lumpy.sum())
     if n > 0:
         base[0] = max(base[0], 40.0)
-    base = np.clip(base, 0.05, 400)
+    return dict(base=np.clip(base, 0.05, 400), p_occ=p_occ, size_cv=size_cv)
 
-    elasticity = np.clip(np.array([CATEGORIES[c]["elasticity"] for c in cats])[cat] + rng.normal(0, 0.25, n),
-                         -2.5, -0.8)
-    amp = np.array([CATEGORIES[c]["amp"] for c in cats])[cat] * rng.uniform(0.5, 1.5, n)
-    peak = np.array([CATEGORIES[c]["peak"] for c in cats])[cat] + rng.integers(-20, 21, n)
-    rate = np.array([CATEGORIES[c]["return_rate"] for c in cats])[cat] * rng.lognormal(0, 0.3, n)
-    reason_w = np.array([CATEGORIES[c]["reasons"] for c in cats], dtype=float)[cat]
+
+def _category_response_draws(rng: np.random.Generator, cat: np.ndarray) -> dict:
+    """Elasticity, yearly seasonality, return rate and dominant return reason around the category's values."""
+    n = len(cat)
+    elasticity = np.clip(_category_values("elasticity", cat) + rng.normal(0, 0.25, n), -2.5, -0.8)
+    amp = _category_values("amp", cat) * rng.uniform(0.5, 1.5, n)
+    peak = _category_values("peak", cat) + rng.integers(-20, 21, n)
+    rate = _category_values("return_rate", cat) * rng.lognormal(0, 0.3, n)
+    reason_w = _category_values("reasons", cat, dtype=float)
     dominant = ((reason_w / reason_w.sum(1, keepdims=True)).cumsum(1) > rng.random((n, 1))).argmax(1)
+    return dict(elasticity=elasticity, yearly_amp=amp, yearly_peak=peak, return_rate=np.clip(rate, 0.005, 0.3),
+                dominant_reason=dominant)
 
+
+def _supply_draws(rng: np.random.Generator, is_new: np.ndarray, T: int) -> dict:
+    """Supplier, case pack, MOQ and launch day (index into history; new SKUs launch in the last 150 days)."""
+    n = len(is_new)
     n_sup = int(np.clip(n // 6, 4, 8))
     sup_ids = list(range(n_sup - 1)) + [len(SUPPLIERS) - 1] if n_sup >= 5 else list(range(n_sup))
     supplier = np.array(sup_ids)[rng.integers(0, n_sup, n)]
     case_pack = rng.choice([6, 10, 12, 20, 24, 36, 48], n)
     moq = _round_up(rng.choice([50, 100, 200, 300, 500], n).astype(float), case_pack)
-
     launch_idx = np.zeros(n, dtype=np.int64)
     n_new = int(is_new.sum())
     launch_idx[is_new] = T - rng.integers(21, min(150, T - 1) + 1, n_new) if n_new else launch_idx[is_new]
     launch_idx = np.clip(launch_idx, 0, T - 1)
     launch_before = rng.integers(30, 1000, n)  # established SKUs launched this many days before history
+    return dict(supplier=supplier, case_pack=case_pack, moq=moq, launch_idx=launch_idx, launch_before=launch_before)
 
+
+def _competition_draws(rng: np.random.Generator, ptype: np.ndarray, margin: np.ndarray,
+                       brand_registered: np.ndarray) -> dict:
+    """Competing sellers, market price position and the hijack propensity and reference score they imply."""
+    n = len(ptype)
     seller_base = np.where(ptype == 0, 2 + rng.poisson(np.where(rng.random(n) < 0.5, 18, 5)), 1)
     market_pos = np.where(rng.random(n) < 0.4, rng.uniform(0.80, 0.90, n), rng.uniform(0.97, 1.03, n))
     if n > 0:
@@ -248,21 +273,42 @@ def _sku_params(cfg: GeneratorConfig, T: int) -> pd.DataFrame:
              + 20 * np.clip((seller_base - 5) / 15, 0, 1) * 100 + 15 * 100 * ~brand_registered
              + 10 * np.clip((above - 0.02) / 0.08, 0, 1) * 100) / 100
     level = np.where(score > 60, "high", np.where(score >= 30, "medium", "low"))
+    return dict(seller_base=seller_base, market_pos=market_pos, hijack_p=hijack_p, hijack_score=np.round(score, 1),
+                hijack_level=level)
 
+
+def _key_items(base: np.ndarray, price: np.ndarray) -> np.ndarray:
+    """Key items: the top 15% by revenue, and always the first SKU."""
+    n = len(base)
     revenue = base * price
     key = revenue >= np.quantile(revenue, 0.85) if n else np.zeros(0, bool)
     if n:
         key[0] = True
+    return key
 
+
+def _sku_params(cfg: GeneratorConfig, T: int) -> pd.DataFrame:
+    # the steps draw from one stream in this order; reordering them changes every dataset
+    rng = _rng(cfg.seed, "products")
+    n = cfg.n_skus
+    c = _catalog_draws(rng, n)
+    dem = _demand_draws(rng, c["cls"])
+    resp = _category_response_draws(rng, c["cat"])
+    supply = _supply_draws(rng, c["is_new"], T)
+    comp = _competition_draws(rng, c["ptype"], c["margin"], c["brand_registered"])
+    cat, ptype, cls = c["cat"], c["ptype"], c["cls"]
     return pd.DataFrame(dict(
-        cat=cat, category=np.array(cats)[cat], ptype=ptype, product_type=np.array(PRODUCT_TYPES)[ptype],
-        brand_registered=brand_registered, cls=cls, intended_class=np.array(DEMAND_CLASSES)[cls],
-        price=price, unit_cost=unit_cost, fee_rate=fee, margin=margin, base=base, p_occ=p_occ, size_cv=size_cv,
-        trend=rng.normal(0.08, 0.2, n), weekly_amp=rng.uniform(0.5, 1.5, n), yearly_amp=amp, yearly_peak=peak,
-        event_response=rng.lognormal(0, 0.3, n), elasticity=elasticity, return_rate=np.clip(rate, 0.005, 0.3),
-        dominant_reason=dominant, supplier=supplier, case_pack=case_pack, moq=moq, is_new=is_new,
-        launch_idx=launch_idx, launch_before=launch_before, seller_base=seller_base, market_pos=market_pos,
-        hijack_p=hijack_p, hijack_score=np.round(score, 1), hijack_level=level, is_key_item=key,
+        cat=cat, category=np.array(list(CATEGORIES))[cat], ptype=ptype, product_type=np.array(PRODUCT_TYPES)[ptype],
+        brand_registered=c["brand_registered"], cls=cls, intended_class=np.array(DEMAND_CLASSES)[cls],
+        price=c["price"], unit_cost=c["unit_cost"], fee_rate=c["fee"], margin=c["margin"], base=dem["base"],
+        p_occ=dem["p_occ"], size_cv=dem["size_cv"],
+        trend=rng.normal(0.08, 0.2, n), weekly_amp=rng.uniform(0.5, 1.5, n), yearly_amp=resp["yearly_amp"],
+        yearly_peak=resp["yearly_peak"], event_response=rng.lognormal(0, 0.3, n), elasticity=resp["elasticity"],
+        return_rate=resp["return_rate"], dominant_reason=resp["dominant_reason"], supplier=supply["supplier"],
+        case_pack=supply["case_pack"], moq=supply["moq"], is_new=c["is_new"], launch_idx=supply["launch_idx"],
+        launch_before=supply["launch_before"], seller_base=comp["seller_base"], market_pos=comp["market_pos"],
+        hijack_p=comp["hijack_p"], hijack_score=comp["hijack_score"], hijack_level=comp["hijack_level"],
+        is_key_item=_key_items(dem["base"], c["price"]),
         safety_days=rng.uniform(0, 10, n), cycle_days=rng.uniform(20, 45, n), air_ok=rng.random(n) < 0.3,
         peak_prep=rng.random(n) < 0.5, recovery_tau=rng.uniform(5, 10, n), conversion=rng.uniform(0.06, 0.18, n),
     ))
@@ -370,56 +416,41 @@ def _supplier_tables(sp: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _simulate(sp: pd.DataFrame, lat: np.ndarray, lam: np.ndarray, T: int, days_ext: np.ndarray,
-              lt: pd.DataFrame, seed: int) -> dict:
-    """Day loop, vectorized over SKUs: arrivals, sales, rank shift, reorders, hijack episodes."""
-    rng = _rng(seed, "sim")
-    lrng = _rng(seed, "leadtime")
-    n = len(sp)
-    supcal = cal.supply_calendar(days_ext)
-    H = len(days_ext)
-    dow = ((days_ext.astype("datetime64[D]").astype(np.int64) + 3) % 7)
-    md = (days_ext.astype("datetime64[M]").astype(int) % 12) + 1
-    mday = (days_ext - days_ext.astype("datetime64[M]")).astype(int) + 1
+class _Shipper:
+    """Places purchase orders: draws order -> ship -> receive for some SKUs (vectorized) and books the arrival.
 
-    sup = sp["supplier"].to_numpy()
-    domestic = np.array([SUPPLIERS[s][1] == "US" for s in sup])
-    china = np.array([SUPPLIERS[s][1] == "CN" for s in sup])
-    ltk = {(r.supplier_idx, r.mode): r for r in lt.itertuples()}
-    sea_mode = np.where(domestic, MODES.index("truck"), MODES.index("sea"))
+    Holds the arrivals matrix (day x SKU) and the list of orders placed so far.
+    """
 
-    def lt_param(field_name: str, modes: np.ndarray, sups: np.ndarray) -> np.ndarray:
-        return np.array([getattr(ltk[(s, MODES[m])], field_name) for s, m in zip(sups, modes)], dtype=float)
+    def __init__(self, sp: pd.DataFrame, lt: pd.DataFrame, days_ext: np.ndarray, lrng: np.random.Generator):
+        self.sup = sp["supplier"].to_numpy()
+        self.domestic = np.array([SUPPLIERS[s][1] == "US" for s in self.sup])
+        self.china = np.array([SUPPLIERS[s][1] == "CN" for s in self.sup])
+        self.ltk = {(r.supplier_idx, r.mode): r for r in lt.itertuples()}
+        self.supcal = cal.supply_calendar(days_ext)
+        self.H = len(days_ext)
+        self.lrng = lrng
+        self.arrivals = np.zeros((self.H, len(sp)), dtype=np.int64)
+        self.orders: list[tuple] = []
 
-    L_plan = lt_param("production_days_mean", sea_mode, sup) + lt_param("quoted_transit_days", sea_mode, sup)
-    case = sp["case_pack"].to_numpy()
-    moq = sp["moq"].to_numpy()
-    launch = sp["launch_idx"].to_numpy()
-    safety = sp["safety_days"].to_numpy()
-    cycle = sp["cycle_days"].to_numpy()
-    air_ok = sp["air_ok"].to_numpy() & ~domestic
-    peak_prep = sp["peak_prep"].to_numpy()
-    decay = np.exp(-1 / sp["recovery_tau"].to_numpy())
-    hijack_p = sp["hijack_p"].to_numpy()
+    def param(self, field_name: str, modes: np.ndarray, sups: np.ndarray) -> np.ndarray:
+        return np.array([getattr(self.ltk[(s, MODES[m])], field_name) for s, m in zip(sups, modes)], dtype=float)
 
-    arrivals = np.zeros((H, n), dtype=np.int64)
-    orders: list[tuple] = []
-
-    def place(idx: np.ndarray, t: int, mode: np.ndarray, qty: np.ndarray) -> None:
-        """Draw order -> ship -> receive for these SKUs (vectorized) and schedule the arrival."""
+    def place(self, idx: np.ndarray, t: int, mode: np.ndarray, qty: np.ndarray) -> None:
         if len(idx) == 0:
             return
-        s = sup[idx]
-        pm = lt_param("production_days_mean", mode, s)
+        lrng, supcal, H = self.lrng, self.supcal, self.H
+        s = self.sup[idx]
+        pm = self.param("production_days_mean", mode, s)
         prod = np.maximum(1, np.round(lrng.normal(pm, np.maximum(pm / 4, 0.5)))).astype(np.int64)
         ship = t + prod
-        cn = china[idx]
+        cn = self.china[idx]
         rel = supcal["closure_release"][np.clip(ship, 0, H - 1)]
         closed = cn & (rel >= 0)
         ship = np.where(closed, rel + lrng.integers(0, 7, len(idx)), ship)
-        mu = lt_param("transit_mean_days", mode, s)
-        sd = lt_param("transit_sd_days", mode, s)
-        quoted = lt_param("quoted_transit_days", mode, s).astype(np.int64)
+        mu = self.param("transit_mean_days", mode, s)
+        sd = self.param("transit_sd_days", mode, s)
+        quoted = self.param("quoted_transit_days", mode, s).astype(np.int64)
         transit = np.maximum(np.round(lrng.normal(mu, sd)), np.round(0.8 * mu))
         shipc = np.clip(ship, 0, H - 1)
         is_sea = mode == MODES.index("sea")
@@ -431,25 +462,123 @@ def _simulate(sp: pd.DataFrame, lat: np.ndarray, lam: np.ndarray, T: int, days_e
         recv = ship + transit.astype(np.int64)
         eta = ship + quoted
         ok = recv < H
-        np.add.at(arrivals, (recv[ok], idx[ok]), qty[ok])
-        orders.append((idx, np.full(len(idx), t), mode, qty, ship, eta, recv))
+        np.add.at(self.arrivals, (recv[ok], idx[ok]), qty[ok])
+        self.orders.append((idx, np.full(len(idx), t), mode, qty, ship, eta, recv))
 
-    # New products: the launch stock arrives on launch day (ordered by sea one plan lead time earlier).
+
+@dataclass
+class _SimState:
+    """Per-SKU state the day loop carries from one day to the next."""
+
+    on_hand: np.ndarray
+    on_order: np.ndarray
+    ads: np.ndarray  # the seller's running estimate of daily sales (exponential smoothing)
+    shift: np.ndarray  # log-rank shift after stockouts
+    hij: np.ndarray  # hijackers on the listing
+    air_out_until: np.ndarray  # no new air order before this day
+
+
+def _opening_stock(sp: pd.DataFrame, lam: np.ndarray, T: int, shipper: _Shipper, sea_mode: np.ndarray,
+                   L_plan: np.ndarray) -> _SimState:
+    """Stock at the start of history; new products get their launch stock on launch day (ordered by sea
+    one plan lead time earlier)."""
+    n = len(sp)
+    case, moq, safety = sp["case_pack"].to_numpy(), sp["moq"].to_numpy(), sp["safety_days"].to_numpy()
+    launch = sp["launch_idx"].to_numpy()
     new = np.flatnonzero(sp["is_new"].to_numpy())
     lam_mean = lam[:, :].mean(axis=0) if T else np.zeros(n)
     ads = np.maximum(lam_mean, 0.05)
     if len(new):
         q0 = np.maximum(_round_up(ads[new] * (30 + safety[new] + 30), case[new]), moq[new])
         lead = L_plan[new].astype(np.int64)
-        arrivals[launch[new], new] += q0
-        orders.append((new, launch[new] - lead, sea_mode[new], q0, launch[new] - lead + 10, launch[new], launch[new]))
+        shipper.arrivals[launch[new], new] += q0
+        shipper.orders.append((new, launch[new] - lead, sea_mode[new], q0, launch[new] - lead + 10, launch[new],
+                               launch[new]))
     on_hand = np.where(launch == 0, np.round(ads * (L_plan * 0.6 + safety + 10)), 0).astype(np.int64)
     on_order = np.zeros(n, dtype=np.int64)
-    for o in orders:
+    for o in shipper.orders:
         on_order[o[0]] += o[3]
-    shift = np.zeros(n)
-    hij = np.zeros(n, dtype=np.int64)
-    air_out_until = np.full(n, -1)
+    return _SimState(on_hand=on_hand, on_order=on_order, ads=ads, shift=np.zeros(n), hij=np.zeros(n, dtype=np.int64),
+                     air_out_until=np.full(n, -1))
+
+
+def _sell_day(st: _SimState, latent: np.ndarray, live: np.ndarray, rng: np.random.Generator,
+              decay: np.ndarray, hijack_p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One day's sales from on-hand stock, then the rank shift, the smoothed ADS and hijack episodes.
+
+    Returns (units sold, demand, in stock).
+    """
+    alpha = 1 / 21
+    n = len(live)
+    instock = (st.on_hand > 0) & live
+    penal = np.exp(-GAMMA_RANK_DEMAND * st.shift) * np.where(st.hij > 0, HIJACK_SALES_FACTOR, 1.0)
+    d = np.where(instock, rng.binomial(latent, penal), latent)
+    u = np.minimum(d, st.on_hand)
+    u = np.where(instock, u, 0)
+    st.on_hand -= u
+    oos = live & ~instock
+    st.shift = np.where(oos, np.minimum(st.shift + SHIFT_PER_OOS_DAY, SHIFT_MAX), st.shift * decay)
+    st.ads = np.where(instock, (1 - alpha) * st.ads + alpha * np.maximum(u, d * (u < d)), st.ads)
+    # hijack episodes: more likely when stock is low or out
+    low = live & ((st.on_hand < 7 * st.ads) | oos)
+    enter = live & (st.hij == 0) & (rng.random(n) < hijack_p * (1 + 3 * low))
+    leave = (st.hij > 0) & (rng.random(n) < HIJACK_EXIT_PER_DAY)
+    st.hij = np.where(enter, 1 + rng.poisson(0.7, n), np.where(leave, 0, st.hij))
+    return u, d, instock
+
+
+def _weekly_review(st: _SimState, t: int, live: np.ndarray, peak_season: bool, sp: pd.DataFrame,
+                   shipper: _Shipper, sea_mode: np.ndarray, L_plan: np.ndarray) -> None:
+    """Monday review: order by the plan mode when the stock position is below the reorder point."""
+    safety, case, moq = sp["safety_days"].to_numpy(), sp["case_pack"].to_numpy(), sp["moq"].to_numpy()
+    prep = np.where(sp["peak_prep"].to_numpy() & peak_season, 1.5, 1.0)
+    pos = st.on_hand + st.on_order
+    cover_days = L_plan + 7 + safety
+    need = live & (pos < st.ads * cover_days * prep)
+    idx = np.flatnonzero(need)
+    if len(idx):
+        q = st.ads[idx] * (cover_days[idx] + sp["cycle_days"].to_numpy()[idx]) * prep[idx] - pos[idx]
+        q = np.maximum(_round_up(np.maximum(q, 1), case[idx]), moq[idx])
+        m = sea_mode[idx].copy()
+        rail = (shipper.sup[idx] == 1) & (shipper.lrng.random(len(idx)) < 0.08)
+        m[rail] = MODES.index("rail")
+        shipper.place(idx, t, m, q)
+        st.on_order[idx] += q
+
+
+def _expedite(st: _SimState, t: int, live: np.ndarray, air_ok: np.ndarray, case: np.ndarray,
+              shipper: _Shipper) -> None:
+    """Daily check: air freight when stock plus what lands within 12 days covers < 5 days."""
+    soon = shipper.arrivals[t + 1: t + 13].sum(axis=0)
+    need_air = live & air_ok & (st.air_out_until < t) & (st.on_hand + soon < st.ads * 5)
+    idx = np.flatnonzero(need_air)
+    if len(idx):
+        q = np.maximum(_round_up(st.ads[idx] * 30, case[idx]), case[idx])
+        m = np.where(shipper.lrng.random(len(idx)) < 0.1, MODES.index("express"), MODES.index("air"))
+        shipper.place(idx, t, m, q)
+        st.on_order[idx] += q
+        st.air_out_until[idx] = t + 21
+
+
+def _simulate(sp: pd.DataFrame, lat: np.ndarray, lam: np.ndarray, T: int, days_ext: np.ndarray,
+              lt: pd.DataFrame, seed: int) -> dict:
+    """Day loop, vectorized over SKUs: arrivals, sales, rank shift, reorders, hijack episodes."""
+    rng = _rng(seed, "sim")
+    n = len(sp)
+    shipper = _Shipper(sp, lt, days_ext, _rng(seed, "leadtime"))
+    dow = ((days_ext.astype("datetime64[D]").astype(np.int64) + 3) % 7)
+    md = (days_ext.astype("datetime64[M]").astype(int) % 12) + 1
+    mday = (days_ext - days_ext.astype("datetime64[M]")).astype(int) + 1
+    peak_season = (md == 8) & (mday >= 15) | (md == 9) | (md == 10)  # peak prep: mid-August to October
+    sea_mode = np.where(shipper.domestic, MODES.index("truck"), MODES.index("sea"))
+    L_plan = (shipper.param("production_days_mean", sea_mode, shipper.sup)
+              + shipper.param("quoted_transit_days", sea_mode, shipper.sup))
+    launch = sp["launch_idx"].to_numpy()
+    air_ok = sp["air_ok"].to_numpy() & ~shipper.domestic
+    decay = np.exp(-1 / sp["recovery_tau"].to_numpy())
+    hijack_p = sp["hijack_p"].to_numpy()
+    case = sp["case_pack"].to_numpy()
+    st = _opening_stock(sp, lam, T, shipper, sea_mode, L_plan)
 
     units_m = np.zeros((T, n), dtype=np.int32)
     demand_m = np.zeros((T, n), dtype=np.int32)
@@ -457,59 +586,20 @@ def _simulate(sp: pd.DataFrame, lat: np.ndarray, lam: np.ndarray, T: int, days_e
     onhand_m = np.zeros((T, n), dtype=np.int32)
     shift_m = np.zeros((T, n), dtype=np.float32)
     hij_m = np.zeros((T, n), dtype=np.int8)
-    alpha = 1 / 21
     for t in range(T):
-        arr = arrivals[t]
-        on_hand += arr
-        on_order -= arr
+        arr = shipper.arrivals[t]
+        st.on_hand += arr
+        st.on_order -= arr
         live = t >= launch
-        instock = (on_hand > 0) & live
-        d = lat[t]
-        penal = np.exp(-GAMMA_RANK_DEMAND * shift) * np.where(hij > 0, HIJACK_SALES_FACTOR, 1.0)
-        d = np.where(instock, rng.binomial(d, penal), d)
-        u = np.minimum(d, on_hand)
-        u = np.where(instock, u, 0)
-        on_hand -= u
-        oos = live & ~instock
-        shift = np.where(oos, np.minimum(shift + SHIFT_PER_OOS_DAY, SHIFT_MAX), shift * decay)
-        ads = np.where(instock, (1 - alpha) * ads + alpha * np.maximum(u, d * (u < d)), ads)
-        # hijack episodes: more likely when stock is low or out
-        low = live & ((on_hand < 7 * ads) | oos)
-        enter = live & (hij == 0) & (rng.random(n) < hijack_p * (1 + 3 * low))
-        leave = (hij > 0) & (rng.random(n) < HIJACK_EXIT_PER_DAY)
-        hij = np.where(enter, 1 + rng.poisson(0.7, n), np.where(leave, 0, hij))
-
-        units_m[t], demand_m[t], instock_m[t], onhand_m[t] = u, d, instock, on_hand
-        shift_m[t], hij_m[t] = shift, hij
-
-        # weekly review (Mondays): order by the plan mode when the position is below the reorder point
+        u, d, instock = _sell_day(st, lat[t], live, rng, decay, hijack_p)
+        units_m[t], demand_m[t], instock_m[t], onhand_m[t] = u, d, instock, st.on_hand
+        shift_m[t], hij_m[t] = st.shift, st.hij
         if dow[t] == 0:
-            prep = np.where(peak_prep & ((md[t] == 8) & (mday[t] >= 15) | (md[t] == 9) | (md[t] == 10)), 1.5, 1.0)
-            pos = on_hand + on_order
-            cover_days = L_plan + 7 + safety
-            need = live & (pos < ads * cover_days * prep)
-            idx = np.flatnonzero(need)
-            if len(idx):
-                q = ads[idx] * (cover_days[idx] + cycle[idx]) * prep[idx] - pos[idx]
-                q = np.maximum(_round_up(np.maximum(q, 1), case[idx]), moq[idx])
-                m = sea_mode[idx].copy()
-                rail = (sup[idx] == 1) & (lrng.random(len(idx)) < 0.08)
-                m[rail] = MODES.index("rail")
-                place(idx, t, m, q)
-                on_order[idx] += q
-        # daily expedite check: air freight when stock plus what lands within 12 days covers < 10 days
-        soon = arrivals[t + 1: t + 13].sum(axis=0)
-        need_air = live & air_ok & (air_out_until < t) & (on_hand + soon < ads * 5)
-        idx = np.flatnonzero(need_air)
-        if len(idx):
-            q = np.maximum(_round_up(ads[idx] * 30, case[idx]), case[idx])
-            m = np.where(lrng.random(len(idx)) < 0.1, MODES.index("express"), MODES.index("air"))
-            place(idx, t, m, q)
-            on_order[idx] += q
-            air_out_until[idx] = t + 21
+            _weekly_review(st, t, live, peak_season[t], sp, shipper, sea_mode, L_plan)
+        _expedite(st, t, live, air_ok, case, shipper)
 
     return dict(units=units_m, demand=demand_m, in_stock=instock_m, on_hand=onhand_m, shift=shift_m,
-                hijackers=hij_m, orders=orders)
+                hijackers=hij_m, orders=shipper.orders)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -557,6 +647,172 @@ def _snapshot_days(T: int, daily_tail: int = 28) -> np.ndarray:
     return np.union1d(weekly, daily)
 
 
+def _sales_tables(sp: pd.DataFrame, ser: dict, sim: dict, lam: np.ndarray, price: np.ndarray, skus: np.ndarray,
+                  start: np.datetime64, T: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The sales table (SKU x channel x day) and the truth beside it: uncensored and expected demand."""
+    s_idx, t_idx = _series_long(ser, sp["launch_idx"].to_numpy(), T)
+    sku_of = ser["sku"][s_idx]
+    ch_of = ser["channel"][s_idx]
+    units = ser["units"][t_idx, s_idx]
+    dem = ser["demand"][t_idx, s_idx]
+    instock = sim["in_stock"][t_idx, sku_of]
+    p = price[t_idx, sku_of]
+    srng = _rng(seed, "channels")
+    conv = sp["conversion"].to_numpy()[sku_of]
+    sessions = srng.poisson(dem / conv * np.where(instock, 1.0, 0.5))
+    sessions = np.maximum(sessions, units)
+    date_col = _dates(start, t_idx)
+    sku_col = _cat(sku_of, skus)
+    ch_col = _cat(ch_of, CHANNELS)
+    sales = pd.DataFrame({
+        "date": date_col, "sku": sku_col, "channel": ch_col, "units": units.astype(np.int64),
+        "revenue": np.round(units * p, 2), "in_stock": instock, "price": p, "sessions": sessions.astype(np.int64)})
+    lam_sku = lam[t_idx, sku_of]
+    share_of = np.where(ch_of == 0, 1 - np.where(ser["has_sec"], ser["share"], 0)[sku_of], ser["share"][sku_of])
+    demand = pd.DataFrame({
+        "date": date_col, "sku": sku_col, "channel": ch_col, "demand": dem.astype(np.int64),
+        "expected_demand": np.round(lam_sku * share_of, 3), "units": units.astype(np.int64),
+        "in_stock": instock, "censored": dem > units})
+    return sales, demand
+
+
+def _demand_stats(demand: np.ndarray, launch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ADI and CV² of the true (uncensored) demand after launch, per SKU."""
+    D = demand.astype(np.float64)
+    live = np.arange(len(D))[:, None] >= launch[None, :]
+    nz = (D > 0) & live
+    n_nz = nz.sum(0)
+    n_live = live.sum(0)
+    adi = np.where(n_nz > 0, n_live / np.maximum(n_nz, 1), np.inf)
+    mean_nz = np.where(n_nz > 0, (D * nz).sum(0) / np.maximum(n_nz, 1), 0)
+    var_nz = np.where(n_nz > 1, ((D - mean_nz) ** 2 * nz).sum(0) / np.maximum(n_nz - 1, 1), 0)
+    cv2 = np.where(mean_nz > 0, var_nz / np.maximum(mean_nz, 1e-9) ** 2, 0)
+    return adi, cv2
+
+
+def _products_table(sp: pd.DataFrame, skus: np.ndarray, titles: np.ndarray, brands: np.ndarray,
+                    start: np.datetime64, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """The products table and the supplier SKU codes (the supplier feed reuses them)."""
+    n = len(sp)
+    prng = _rng(seed, "feed")
+    sup_prefix = np.array([SUPPLIERS[s][0].split()[0][:3].upper() for s in sp["supplier"]], dtype=object)
+    sup_sku = np.array([f"{pfx}-{k}" for pfx, k in zip(sup_prefix, prng.integers(1000, 9999, n))], dtype=object)
+    launch_dates = np.where(sp["is_new"].to_numpy(), sp["launch_idx"].to_numpy(), -sp["launch_before"].to_numpy())
+    products = pd.DataFrame({
+        "sku": skus, "title": titles, "brand": brands, "category": sp["category"].to_numpy(),
+        "product_type": sp["product_type"].to_numpy(), "brand_registered": sp["brand_registered"].to_numpy(),
+        "unit_cost": sp["unit_cost"].to_numpy(), "price": sp["price"].to_numpy(), "fee_rate": sp["fee_rate"].to_numpy(),
+        "supplier": _SUPPLIER_NAMES[sp["supplier"].to_numpy()], "moq": sp["moq"].to_numpy(),
+        "case_pack": sp["case_pack"].to_numpy(), "is_key_item": sp["is_key_item"].to_numpy(),
+        "launch_date": _dates(start, launch_dates), "supplier_sku": sup_sku})
+    return products, sup_sku
+
+
+def _location_split(n: int, irng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Each SKU's primary location (70% the first) and its stock share per location (30% use 2-3)."""
+    n_loc = np.where(irng.random(n) < 0.3, irng.integers(2, 4, n), 1)
+    prim = np.where(irng.random(n) < 0.7, 0, irng.integers(1, 3, n))
+    loc_share = np.zeros((n, 3))
+    loc_share[np.arange(n), prim] = 1.0
+    for i in np.flatnonzero(n_loc > 1):
+        others = [k for k in range(3) if k != prim[i]][: n_loc[i] - 1]
+        w = irng.dirichlet(np.ones(n_loc[i]))
+        w.sort()
+        loc_share[i, prim[i]] = w[-1]
+        loc_share[i, others] = w[:-1][::-1]
+    return prim, loc_share
+
+
+def _shipment_tables(sp: pd.DataFrame, orders: list[tuple], skus: np.ndarray, prim: np.ndarray,
+                     start: np.datetime64, T: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The shipments table (one row per order, received into the SKU's primary location) and its truth."""
+    cols = [np.concatenate([x[k] for x in orders]).astype(np.int64) for k in range(7)]
+    order = np.lexsort((cols[0], cols[1]))  # by order date, then SKU
+    o_sku, o_ord, o_mode, o_qty, o_ship, o_eta, o_recv = (c[order] for c in cols)
+    freight_rate = np.array([0.06, 0.30, 0.12, 0.04, 0.45])
+    received = o_recv <= T - 1
+    shipped = o_ship <= T - 1
+    shipments = pd.DataFrame({
+        "shipment_id": [f"PO-{k + 1:06d}" for k in range(len(o_sku))], "sku": skus[o_sku],
+        "supplier": _SUPPLIER_NAMES[sp["supplier"].to_numpy()[o_sku]], "mode": np.array(MODES)[o_mode],
+        "qty": o_qty, "order_date": _dates(start, o_ord),
+        "ship_date": pd.Series(_dates(start, o_ship)).where(shipped).to_numpy(),
+        "eta": _dates(start, o_eta),
+        "received_date": pd.Series(_dates(start, o_recv)).where(received).to_numpy(),
+        "location": np.array(LOCATIONS)[prim[o_sku]],
+        "freight_cost": np.round(o_qty * sp["unit_cost"].to_numpy()[o_sku] * freight_rate[o_mode], 2)})
+    truth = pd.DataFrame({
+        "shipment_id": shipments["shipment_id"], "true_received_date": _dates(start, o_recv),
+        "lead_time_days": o_recv - o_ord, "late_days": o_recv - o_eta})
+    return shipments, truth
+
+
+def _inventory_snapshots(on_hand: np.ndarray, launch: np.ndarray, prim: np.ndarray, loc_share: np.ndarray,
+                         skus: np.ndarray, start: np.datetime64, T: int, irng: np.random.Generator) -> pd.DataFrame:
+    """Weekly end-of-day stock split over the SKU's locations; the primary takes the rounding remainder."""
+    snaps = np.arange(T - 1, -1, -7)[::-1]
+    oh = on_hand[snaps]  # (K, n)
+    rows_t, rows_i, rows_l, rows_q = [], [], [], []
+    for loc in range(3):
+        has = loc_share[:, loc] > 0
+        if not has.any():
+            continue
+        q = np.floor(oh[:, has] * loc_share[has, loc]).astype(np.int64)
+        rest = sum(np.floor(oh[:, has] * loc_share[has, k]).astype(np.int64) for k in range(3) if k != loc)
+        q = np.where(prim[has] == loc, oh[:, has] - rest, q)
+        tt, ii = np.meshgrid(snaps, np.flatnonzero(has), indexing="ij")
+        keep = tt >= launch[ii]
+        rows_t.append(tt[keep])
+        rows_i.append(ii[keep])
+        rows_l.append(np.full(keep.sum(), loc))
+        rows_q.append(q[keep])
+    it, ii, il, iq = (np.concatenate(x) for x in (rows_t, rows_i, rows_l, rows_q))
+    iq = np.maximum(iq, 0)
+    reserved = irng.binomial(iq, 0.06)
+    return pd.DataFrame({"as_of": _dates(start, it), "sku": skus[ii], "location": np.array(LOCATIONS)[il],
+                         "on_hand": iq, "reserved": reserved})
+
+
+def _sku_truth(sp: pd.DataFrame, skus: np.ndarray, ser: dict, sim: dict, launch_date: pd.Series,
+               hij_rate: np.ndarray, T: int) -> pd.DataFrame:
+    """The hidden per-SKU parameters, with the demand class measured on the generated demand."""
+    launch = sp["launch_idx"].to_numpy()
+    adi, cv2 = _demand_stats(sim["demand"], launch)
+    return pd.DataFrame({
+        "sku": skus, "category": sp["category"], "product_type": sp["product_type"],
+        "demand_class": _classify(adi, cv2), "intended_class": sp["intended_class"],
+        "adi": np.round(adi, 4), "cv2": np.round(cv2, 4),
+        "base_level": np.round(sp["base"], 4), "occurrence_prob": np.round(sp["p_occ"], 4),
+        "size_cv": np.round(sp["size_cv"], 4), "trend_per_year": np.round(sp["trend"], 4),
+        "weekly_amplitude": np.round(sp["weekly_amp"], 4), "yearly_amplitude": np.round(sp["yearly_amp"], 4),
+        "yearly_peak_doy": sp["yearly_peak"], "event_response": np.round(sp["event_response"], 4),
+        "elasticity": np.round(sp["elasticity"], 4), "base_price": sp["price"],
+        "margin": np.round(sp["margin"], 4), "hijack_propensity": np.round(sp["hijack_p"], 6),
+        "hijack_score_ref": sp["hijack_score"], "hijack_level_ref": sp["hijack_level"],
+        "hijacked_day_share": np.round(hij_rate, 4), "competing_sellers": sp["seller_base"],
+        "market_price_ratio": np.round(sp["market_pos"], 4),
+        "return_rate": np.round(sp["return_rate"], 4),
+        "dominant_return_reason": np.array(RETURN_REASONS)[sp["dominant_reason"].to_numpy()],
+        "is_new": sp["is_new"], "launch_date": launch_date,
+        "safety_days": np.round(sp["safety_days"], 2), "air_freight_allowed": sp["air_ok"],
+        "recovery_tau_days": np.round(sp["recovery_tau"], 2), "conversion": np.round(sp["conversion"], 4),
+        "secondary_channel": np.where(ser["has_sec"], np.array(CHANNELS, dtype=object)[ser["sec_ch"]], ""),
+        "secondary_share": np.where(ser["has_sec"], np.round(ser["share"], 4), 0.0),
+        "stockout_days": (~sim["in_stock"] & (np.arange(T)[:, None] >= launch[None, :])).sum(0),
+    })
+
+
+def _in_schema_order(tables: dict[str, pd.DataFrame], truth: dict[str, pd.DataFrame]) -> None:
+    """Columns in schema order first, then extras; categoricals become plain strings (in place)."""
+    for name, t in TABLES.items():
+        df = tables[name]
+        cols = [c.name for c in t.columns if c.name in df.columns]
+        tables[name] = df[cols + [c for c in df.columns if c not in cols]]
+    for frames in (tables, truth):
+        for name, df in frames.items():
+            frames[name] = _plain_strings(df)
+
+
 def generate_dataset(cfg: GeneratorConfig) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     """Generate every table of the contract and the ground truth behind it (see docs/sample-data.md)."""
     T = cfg.n_days
@@ -583,176 +839,28 @@ def generate_dataset(cfg: GeneratorConfig) -> tuple[dict[str, pd.DataFrame], dic
 
     tables: dict[str, pd.DataFrame] = {}
     truth: dict[str, pd.DataFrame] = {}
-
-    # ---- sales (+ truth demand)
-    s_idx, t_idx = _series_long(ser, launch, T)
-    sku_of = ser["sku"][s_idx]
-    ch_of = ser["channel"][s_idx]
-    units = ser["units"][t_idx, s_idx]
-    dem = ser["demand"][t_idx, s_idx]
-    instock = sim["in_stock"][t_idx, sku_of]
-    p = price[t_idx, sku_of]
-    srng = _rng(cfg.seed, "channels")
-    conv = sp["conversion"].to_numpy()[sku_of]
-    sessions = srng.poisson(dem / conv * np.where(instock, 1.0, 0.5))
-    sessions = np.maximum(sessions, units)
-    date_col = _dates(start, t_idx)
-    sku_col = _cat(sku_of, skus)
-    ch_col = _cat(ch_of, CHANNELS)
-    tables["sales"] = pd.DataFrame({
-        "date": date_col, "sku": sku_col, "channel": ch_col, "units": units.astype(np.int64),
-        "revenue": np.round(units * p, 2), "in_stock": instock, "price": p, "sessions": sessions.astype(np.int64)})
-    lam_sku = lam[t_idx, sku_of]
-    share_of = np.where(ch_of == 0, 1 - np.where(ser["has_sec"], ser["share"], 0)[sku_of], ser["share"][sku_of])
-    truth["demand"] = pd.DataFrame({
-        "date": date_col, "sku": sku_col, "channel": ch_col, "demand": dem.astype(np.int64),
-        "expected_demand": np.round(lam_sku * share_of, 3), "units": units.astype(np.int64),
-        "in_stock": instock, "censored": dem > units})
-    del s_idx, t_idx, units, dem, instock, p, sessions, date_col, sku_col, ch_col, lam_sku, share_of, sku_of, ch_of
-
-    # ---- demand classification on the true (uncensored) demand, after launch
-    D = sim["demand"].astype(np.float64)
-    live = np.arange(T)[:, None] >= launch[None, :]
-    nz = (D > 0) & live
-    n_nz = nz.sum(0)
-    n_live = live.sum(0)
-    adi = np.where(n_nz > 0, n_live / np.maximum(n_nz, 1), np.inf)
-    mean_nz = np.where(n_nz > 0, (D * nz).sum(0) / np.maximum(n_nz, 1), 0)
-    var_nz = np.where(n_nz > 1, ((D - mean_nz) ** 2 * nz).sum(0) / np.maximum(n_nz - 1, 1), 0)
-    cv2 = np.where(mean_nz > 0, var_nz / np.maximum(mean_nz, 1e-9) ** 2, 0)
-    del D, live, nz
-
-    # ---- products
-    prng = _rng(cfg.seed, "feed")
-    sup_prefix = np.array([SUPPLIERS[s][0].split()[0][:3].upper() for s in sp["supplier"]], dtype=object)
-    sup_sku = np.array([f"{pfx}-{k}" for pfx, k in zip(sup_prefix, prng.integers(1000, 9999, n))], dtype=object)
-    launch_dates = np.where(sp["is_new"].to_numpy(), launch, -sp["launch_before"].to_numpy())
-    sup_names = np.array([s[0] for s in SUPPLIERS], dtype=object)
-    tables["products"] = pd.DataFrame({
-        "sku": skus, "title": titles, "brand": brands, "category": sp["category"].to_numpy(),
-        "product_type": sp["product_type"].to_numpy(), "brand_registered": sp["brand_registered"].to_numpy(),
-        "unit_cost": sp["unit_cost"].to_numpy(), "price": sp["price"].to_numpy(), "fee_rate": sp["fee_rate"].to_numpy(),
-        "supplier": sup_names[sp["supplier"].to_numpy()], "moq": sp["moq"].to_numpy(),
-        "case_pack": sp["case_pack"].to_numpy(), "is_key_item": sp["is_key_item"].to_numpy(),
-        "launch_date": _dates(start, launch_dates), "supplier_sku": sup_sku})
-
-    # ---- shipments
-    o = sim["orders"]
-    o_sku = np.concatenate([x[0] for x in o])
-    cols = [np.concatenate([x[k] for x in o]).astype(np.int64) for k in range(7)]
-    order = np.lexsort((cols[0], cols[1]))  # by order date, then SKU
-    o_sku, o_ord, o_mode, o_qty, o_ship, o_eta, o_recv = (c[order] for c in cols)
-    irng = _rng(cfg.seed, "inventory")
-    n_loc = np.where(irng.random(n) < 0.3, irng.integers(2, 4, n), 1)
-    prim = np.where(irng.random(n) < 0.7, 0, irng.integers(1, 3, n))
-    loc_share = np.zeros((n, 3))
-    loc_share[np.arange(n), prim] = 1.0
-    for i in np.flatnonzero(n_loc > 1):
-        others = [k for k in range(3) if k != prim[i]][: n_loc[i] - 1]
-        w = irng.dirichlet(np.ones(n_loc[i]))
-        w.sort()
-        loc_share[i, prim[i]] = w[-1]
-        loc_share[i, others] = w[:-1][::-1]
-    freight_rate = np.array([0.06, 0.30, 0.12, 0.04, 0.45])
-    received = o_recv <= T - 1
-    shipped = o_ship <= T - 1
-    tables["shipments"] = pd.DataFrame({
-        "shipment_id": [f"PO-{k + 1:06d}" for k in range(len(o_sku))], "sku": skus[o_sku],
-        "supplier": sup_names[sp["supplier"].to_numpy()[o_sku]], "mode": np.array(MODES)[o_mode],
-        "qty": o_qty, "order_date": _dates(start, o_ord),
-        "ship_date": pd.Series(_dates(start, o_ship)).where(shipped).to_numpy(),
-        "eta": _dates(start, o_eta),
-        "received_date": pd.Series(_dates(start, o_recv)).where(received).to_numpy(),
-        "location": np.array(LOCATIONS)[prim[o_sku]],
-        "freight_cost": np.round(o_qty * sp["unit_cost"].to_numpy()[o_sku] * freight_rate[o_mode], 2)})
-    truth["shipments"] = pd.DataFrame({
-        "shipment_id": tables["shipments"]["shipment_id"], "true_received_date": _dates(start, o_recv),
-        "lead_time_days": o_recv - o_ord, "late_days": o_recv - o_eta})
-    lt_out = lt.drop(columns="supplier_idx")
-    truth["lead_time"] = lt_out
-
-    # ---- inventory snapshots (weekly, end-of-day stock split over the SKU's locations)
-    snaps = np.arange(T - 1, -1, -7)[::-1]
-    oh = sim["on_hand"][snaps]  # (K, n)
-    rows_t, rows_i, rows_l, rows_q = [], [], [], []
-    for loc in range(3):
-        has = loc_share[:, loc] > 0
-        if not has.any():
-            continue
-        q = np.floor(oh[:, has] * loc_share[has, loc]).astype(np.int64)
-        # the primary location takes the rounding remainder
-        rest = sum(np.floor(oh[:, has] * loc_share[has, k]).astype(np.int64) for k in range(3) if k != loc)
-        q = np.where(prim[has] == loc, oh[:, has] - rest, q)
-        tt, ii = np.meshgrid(snaps, np.flatnonzero(has), indexing="ij")
-        keep = tt >= launch[ii]
-        rows_t.append(tt[keep])
-        rows_i.append(ii[keep])
-        rows_l.append(np.full(keep.sum(), loc))
-        rows_q.append(q[keep])
-    it, ii, il, iq = (np.concatenate(x) for x in (rows_t, rows_i, rows_l, rows_q))
-    iq = np.maximum(iq, 0)
-    reserved = irng.binomial(iq, 0.06)
-    inv = pd.DataFrame({"as_of": _dates(start, it), "sku": skus[ii], "location": np.array(LOCATIONS)[il],
-                        "on_hand": iq, "reserved": reserved})
-
-    # ---- supplier feed (dropship suppliers) and its inventory rows
-    feed, feed_inv, feed_truth = _supplier_feed(sp, skus, sup_sku, sup_names, end, cfg.seed)
+    tables["sales"], truth["demand"] = _sales_tables(sp, ser, sim, lam, price, skus, start, T, cfg.seed)
+    tables["products"], sup_sku = _products_table(sp, skus, titles, brands, start, cfg.seed)
+    irng = _rng(cfg.seed, "inventory")  # one stream: location split first, then reserved units
+    prim, loc_share = _location_split(n, irng)
+    tables["shipments"], truth["shipments"] = _shipment_tables(sp, sim["orders"], skus, prim, start, T)
+    truth["lead_time"] = lt.drop(columns="supplier_idx")
+    inv = _inventory_snapshots(sim["on_hand"], launch, prim, loc_share, skus, start, T, irng)
+    # supplier feed (dropship suppliers) and its inventory rows
+    feed, feed_inv, truth["supplier_feed"] = _supplier_feed(sp, skus, sup_sku, _SUPPLIER_NAMES, end, cfg.seed)
     if len(feed_inv):
         inv = pd.concat([inv, feed_inv], ignore_index=True)
-    inv = inv.sort_values(["as_of", "sku", "location"], kind="stable").reset_index(drop=True)
-    tables["inventory"] = inv
+    tables["inventory"] = inv.sort_values(["as_of", "sku", "location"], kind="stable").reset_index(drop=True)
     tables["supplier_feed"] = feed
-    truth["supplier_feed"] = feed_truth
-
-    # ---- ads
     tables["ads"], truth["ad_params"] = _ads(sp, skus, sim, price, uplift, start, T, cfg)
-
-    # ---- offers
     tables["offers"], hij_rate = _offers(sp, skus, sim, price, ser, start, T, cfg.seed)
-
-    # ---- keyword ranks
     tables["keyword_ranks"], truth["keywords"] = _keyword_ranks(sp, skus, keywords, sim, start, T, cfg.seed)
-
-    # ---- account health
     present = sorted(set(ser["channel"].tolist()))
     tables["account_health"] = _account_health(present, start, T, cfg.seed)
-
-    # ---- returns
     tables["returns"] = _returns(sp, skus, ser, start, T, cfg.seed)
-
-    # ---- events
     tables["events"] = events
-
-    truth["sku_params"] = pd.DataFrame({
-        "sku": skus, "category": sp["category"], "product_type": sp["product_type"],
-        "demand_class": _classify(adi, cv2), "intended_class": sp["intended_class"],
-        "adi": np.round(adi, 4), "cv2": np.round(cv2, 4),
-        "base_level": np.round(sp["base"], 4), "occurrence_prob": np.round(sp["p_occ"], 4),
-        "size_cv": np.round(sp["size_cv"], 4), "trend_per_year": np.round(sp["trend"], 4),
-        "weekly_amplitude": np.round(sp["weekly_amp"], 4), "yearly_amplitude": np.round(sp["yearly_amp"], 4),
-        "yearly_peak_doy": sp["yearly_peak"], "event_response": np.round(sp["event_response"], 4),
-        "elasticity": np.round(sp["elasticity"], 4), "base_price": sp["price"],
-        "margin": np.round(sp["margin"], 4), "hijack_propensity": np.round(sp["hijack_p"], 6),
-        "hijack_score_ref": sp["hijack_score"], "hijack_level_ref": sp["hijack_level"],
-        "hijacked_day_share": np.round(hij_rate, 4), "competing_sellers": sp["seller_base"],
-        "market_price_ratio": np.round(sp["market_pos"], 4),
-        "return_rate": np.round(sp["return_rate"], 4),
-        "dominant_return_reason": np.array(RETURN_REASONS)[sp["dominant_reason"].to_numpy()],
-        "is_new": sp["is_new"], "launch_date": tables["products"]["launch_date"],
-        "safety_days": np.round(sp["safety_days"], 2), "air_freight_allowed": sp["air_ok"],
-        "recovery_tau_days": np.round(sp["recovery_tau"], 2), "conversion": np.round(sp["conversion"], 4),
-        "secondary_channel": np.where(ser["has_sec"], np.array(CHANNELS, dtype=object)[ser["sec_ch"]], ""),
-        "secondary_share": np.where(ser["has_sec"], np.round(ser["share"], 4), 0.0),
-        "stockout_days": (~sim["in_stock"] & (np.arange(T)[:, None] >= launch[None, :])).sum(0),
-    })
-    # columns in schema order first, then extras
-    for name, t in TABLES.items():
-        df = tables[name]
-        cols = [c.name for c in t.columns if c.name in df.columns]
-        tables[name] = df[cols + [c for c in df.columns if c not in cols]]
-    for frames in (tables, truth):
-        for name, df in frames.items():
-            frames[name] = _plain_strings(df)
+    truth["sku_params"] = _sku_truth(sp, skus, ser, sim, tables["products"]["launch_date"], hij_rate, T)
+    _in_schema_order(tables, truth)
     return tables, truth
 
 
@@ -999,8 +1107,7 @@ def _returns(sp, skus, ser, start, T, seed):
     tt, ss = np.nonzero(r)
     cnt = r[tt, ss]
     i = ser["sku"][ss]
-    cats = list(CATEGORIES)
-    w = np.array([CATEGORIES[c]["reasons"] for c in cats], dtype=float)[sp["cat"].to_numpy()]
+    w = _category_values("reasons", sp["cat"].to_numpy(), dtype=float)
     w = w / w.sum(1, keepdims=True)
     dom = np.zeros_like(w)
     dom[np.arange(len(sp)), sp["dominant_reason"].to_numpy()] = 1.0

@@ -51,6 +51,119 @@ def exog_columns(raw: pd.DataFrame) -> dict[str, pd.Series]:
     return out
 
 
+class _Problems(list):
+    """``FILE:ROW:COLUMN: message`` lines, at most MAX_PER_COLUMN per check and a count of the rest."""
+
+    def __init__(self, source: str, n_rows: int):
+        super().__init__()
+        self.source = source
+        self.line = np.arange(n_rows) + 2  # CSV line of each row (header = line 1)
+
+    def report(self, mask: np.ndarray, col: str, msg) -> None:
+        bad = np.flatnonzero(mask)
+        for i in bad[:MAX_PER_COLUMN]:
+            self.append(f"{self.source}:{self.line[i]}:{col}: {msg(i)}")
+        if len(bad) > MAX_PER_COLUMN:
+            self.append(f"{self.source}:-:{col}: ... and {len(bad) - MAX_PER_COLUMN} more row(s) with the same problem")
+
+
+def _check_shape(raw: pd.DataFrame, source: str) -> None:
+    missing = [c for c in REQUIRED if c not in raw.columns]
+    if missing:
+        raise InputError(
+            f"{source}: missing required column(s) {', '.join(missing)}",
+            [f"{source}:1:{c}: required column is missing (have: {', '.join(map(str, raw.columns))})" for c in missing],
+        )
+    if len(raw) == 0:
+        raise InputError(f"{source}: no rows", [f"{source}:2:-: the file has a header but no data rows"])
+
+
+def _parse_ids(raw: pd.DataFrame, problems: _Problems) -> pd.Series:
+    # clean each distinct id once and share the string objects (10k SKUs x 730 days = 7 M rows)
+    codes, uniques = pd.factorize(raw["unique_id"], use_na_sentinel=False)
+    clean_ids = np.array([str(u).strip() if u is not None and u == u else "" for u in uniques], dtype=object)
+    uid = pd.Series(clean_ids[codes], index=raw.index)
+    problems.report((uid == "").to_numpy() | raw["unique_id"].isna().to_numpy(), "unique_id",
+                    lambda i: "expected a non-empty id")
+    return uid
+
+
+def _parse_dates(raw: pd.DataFrame, problems: _Problems) -> pd.Series:
+    ds_raw = raw["ds"]
+    ds = pd.to_datetime(ds_raw, errors="coerce", format="mixed") if ds_raw.dtype == object else pd.to_datetime(ds_raw, errors="coerce")
+    problems.report(ds.isna().to_numpy(), "ds", lambda i: f"expected a date YYYY-MM-DD, got {str(ds_raw.iloc[i])!r}")
+    return ds
+
+
+def _parse_in_stock(raw: pd.DataFrame, problems: _Problems) -> pd.Series:
+    if "in_stock" not in raw.columns:
+        return pd.Series(True, index=raw.index)
+    s = raw["in_stock"]
+    if s.dtype == bool:
+        return s
+    txt = s.astype(str).str.strip().str.lower()
+    ok = txt.isin(TRUE_WORDS | FALSE_WORDS) | (txt == "")
+    problems.report((~ok).to_numpy(), "in_stock", lambda i: f"expected true/false, got {str(s.iloc[i])!r}")
+    return ~txt.isin(FALSE_WORDS)
+
+
+def _parse_y(raw: pd.DataFrame, in_stock: pd.Series, problems: _Problems) -> pd.Series:
+    y_raw = raw["y"]
+    y = pd.to_numeric(y_raw, errors="coerce")
+    empty = y_raw.astype(str).str.strip().isin(["", "nan", "None", "<NA>"]) | y_raw.isna()
+    bad_num = y.isna() & ~empty
+    problems.report(bad_num.to_numpy(), "y", lambda i: f"expected a number >= 0, got {str(y_raw.iloc[i])!r}")
+    # an empty y is allowed only on an out-of-stock day (unknown demand, imputed later)
+    problems.report((empty & in_stock).to_numpy(), "y",
+                    lambda i: "expected a number >= 0, got an empty cell (allowed only when in_stock is false)")
+    problems.report((y < 0).to_numpy(), "y", lambda i: f"expected a number >= 0, got {y.iloc[i]}")
+    problems.report((~np.isfinite(y.fillna(0))).to_numpy(), "y", lambda i: f"expected a finite number, got {y.iloc[i]}")
+    return y
+
+
+def _rows(n: int, index) -> np.ndarray:
+    mask = np.zeros(n, bool)
+    mask[index] = True
+    return mask
+
+
+def _check_duplicates(frame: pd.DataFrame, keyed: pd.DataFrame, problems: _Problems) -> None:
+    dup = keyed.duplicated(["unique_id", "ds"], keep="first")
+    if not dup.any():
+        return
+    first_line = {}
+    for i, key in zip(keyed.index, zip(keyed["unique_id"], keyed["ds"])):
+        first_line.setdefault(key, problems.line[i])
+    problems.report(_rows(len(frame), keyed.index[dup.to_numpy()]), "unique_id,ds",
+                    lambda i: f"duplicate of line {first_line[(frame['unique_id'].iloc[i], frame['ds'].iloc[i])]} "
+                              f"({frame['unique_id'].iloc[i]}, {frame['ds'].iloc[i].date()})")
+
+
+def _check_grid(frame: pd.DataFrame, keyed: pd.DataFrame, freq: str, problems: _Problems) -> None:
+    """Weekly data on one weekday; daily data as dates without a time."""
+    if freq == "W" and len(keyed):
+        wd = keyed["ds"].dt.dayofweek
+        common = wd.mode().iloc[0]
+        day = pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(common))
+        problems.report(_rows(len(frame), keyed.index[(wd != common).to_numpy()]), "ds",
+                        lambda i: f"weekly data must fall on one weekday ({day.day_name()}), got {frame['ds'].iloc[i].day_name()}")
+    if freq == "D" and len(keyed) and (keyed["ds"].dt.normalize() != keyed["ds"]).any():
+        problems.report(_rows(len(frame), keyed.index[(keyed["ds"].dt.normalize() != keyed["ds"]).to_numpy()]), "ds",
+                        lambda i: f"daily data must be dates without a time, got {frame['ds'].iloc[i]}")
+
+
+def _check_min_obs(frame: pd.DataFrame, keyed: pd.DataFrame, min_obs: int, problems: _Problems) -> None:
+    counts = keyed.groupby("unique_id")["ds"].transform("size")
+    short = keyed.index[(counts < min_obs).to_numpy()]
+    if not len(short):
+        return
+    firsts = keyed.loc[short].drop_duplicates("unique_id")
+    n_by = counts.loc[firsts.index]
+    problems.report(_rows(len(frame), firsts.index), "unique_id",
+                    lambda i: f"series {frame['unique_id'].iloc[i]!r} has {int(n_by.loc[i])} row(s); "
+                              f"at least {min_obs} are needed to forecast")
+
+
 def validate_long(raw: pd.DataFrame, freq: str, source: str = "input", min_obs: int = MIN_OBS) -> pd.DataFrame:
     """Return a clean typed frame ``unique_id (str), ds (datetime), y (float), in_stock (bool)``.
 
@@ -60,92 +173,21 @@ def validate_long(raw: pd.DataFrame, freq: str, source: str = "input", min_obs: 
     """
     if freq not in ("D", "W"):
         raise InputError(f"freq must be one of 'D', 'W', got {freq!r}")
-    problems: list[str] = []
-    missing = [c for c in REQUIRED if c not in raw.columns]
-    if missing:
-        raise InputError(
-            f"{source}: missing required column(s) {', '.join(missing)}",
-            [f"{source}:1:{c}: required column is missing (have: {', '.join(map(str, raw.columns))})" for c in missing],
-        )
-    if len(raw) == 0:
-        raise InputError(f"{source}: no rows", [f"{source}:2:-: the file has a header but no data rows"])
-    line = np.arange(len(raw)) + 2
-
-    def report(mask: np.ndarray, col: str, msg) -> None:
-        bad = np.flatnonzero(mask)
-        for i in bad[:MAX_PER_COLUMN]:
-            problems.append(f"{source}:{line[i]}:{col}: {msg(i)}")
-        if len(bad) > MAX_PER_COLUMN:
-            problems.append(f"{source}:-:{col}: ... and {len(bad) - MAX_PER_COLUMN} more row(s) with the same problem")
-
-    # clean each distinct id once and share the string objects (10k SKUs x 730 days = 7 M rows)
-    codes, uniques = pd.factorize(raw["unique_id"], use_na_sentinel=False)
-    clean_ids = np.array([str(u).strip() if u is not None and u == u else "" for u in uniques], dtype=object)
-    uid = pd.Series(clean_ids[codes], index=raw.index)
-    report((uid == "").to_numpy() | raw["unique_id"].isna().to_numpy(), "unique_id", lambda i: "expected a non-empty id")
-
-    ds_raw = raw["ds"]
-    ds = pd.to_datetime(ds_raw, errors="coerce", format="mixed") if ds_raw.dtype == object else pd.to_datetime(ds_raw, errors="coerce")
-    report(ds.isna().to_numpy(), "ds", lambda i: f"expected a date YYYY-MM-DD, got {str(ds_raw.iloc[i])!r}")
-
-    in_stock = pd.Series(True, index=raw.index)
-    if "in_stock" in raw.columns:
-        s = raw["in_stock"]
-        if s.dtype == bool:
-            in_stock = s
-        else:
-            txt = s.astype(str).str.strip().str.lower()
-            ok = txt.isin(TRUE_WORDS | FALSE_WORDS) | (txt == "")
-            report((~ok).to_numpy(), "in_stock", lambda i: f"expected true/false, got {str(s.iloc[i])!r}")
-            in_stock = ~txt.isin(FALSE_WORDS)
-
-    y_raw = raw["y"]
-    y = pd.to_numeric(y_raw, errors="coerce")
-    empty = y_raw.astype(str).str.strip().isin(["", "nan", "None", "<NA>"]) | y_raw.isna()
-    bad_num = y.isna() & ~empty
-    report(bad_num.to_numpy(), "y", lambda i: f"expected a number >= 0, got {str(y_raw.iloc[i])!r}")
-    # an empty y is allowed only on an out-of-stock day (unknown demand, imputed later)
-    report((empty & in_stock).to_numpy(), "y", lambda i: "expected a number >= 0, got an empty cell (allowed only when in_stock is false)")
-    report((y < 0).to_numpy(), "y", lambda i: f"expected a number >= 0, got {y.iloc[i]}")
-    report((~np.isfinite(y.fillna(0))).to_numpy(), "y", lambda i: f"expected a finite number, got {y.iloc[i]}")
-
+    _check_shape(raw, source)
+    problems = _Problems(source, len(raw))
+    uid = _parse_ids(raw, problems)
+    ds = _parse_dates(raw, problems)
+    in_stock = _parse_in_stock(raw, problems)
+    y = _parse_y(raw, in_stock, problems)
     frame = pd.DataFrame({"unique_id": uid, "ds": ds, "y": y.astype(float), "in_stock": in_stock.astype(bool)})
     for c, values in exog_columns(raw).items():
         frame[c] = values
     keyed = frame.dropna(subset=["ds"])
-    dup = keyed.duplicated(["unique_id", "ds"], keep="first")
-    if dup.any():
-        first_line = {}
-        for i, key in zip(keyed.index, zip(keyed["unique_id"], keyed["ds"])):
-            first_line.setdefault(key, line[i])
-        idx = keyed.index[dup.to_numpy()]
-        mask = np.zeros(len(raw), bool)
-        mask[idx] = True
-        report(mask, "unique_id,ds", lambda i: f"duplicate of line {first_line[(frame['unique_id'].iloc[i], frame['ds'].iloc[i])]} "
-                                               f"({frame['unique_id'].iloc[i]}, {frame['ds'].iloc[i].date()})")
-    if freq == "W" and len(keyed):
-        wd = keyed["ds"].dt.dayofweek
-        common = wd.mode().iloc[0]
-        mask = np.zeros(len(raw), bool)
-        mask[keyed.index[(wd != common).to_numpy()]] = True
-        day = pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(common))
-        report(mask, "ds", lambda i: f"weekly data must fall on one weekday ({day.day_name()}), got {frame['ds'].iloc[i].day_name()}")
-    if freq == "D" and len(keyed) and (keyed["ds"].dt.normalize() != keyed["ds"]).any():
-        mask = np.zeros(len(raw), bool)
-        mask[keyed.index[(keyed["ds"].dt.normalize() != keyed["ds"]).to_numpy()]] = True
-        report(mask, "ds", lambda i: f"daily data must be dates without a time, got {frame['ds'].iloc[i]}")
-
-    counts = keyed.groupby("unique_id")["ds"].transform("size")
-    short = keyed.index[(counts < min_obs).to_numpy()]
-    if len(short):
-        firsts = keyed.loc[short].drop_duplicates("unique_id")
-        mask = np.zeros(len(raw), bool)
-        mask[firsts.index] = True
-        n_by = counts.loc[firsts.index]
-        report(mask, "unique_id", lambda i: f"series {frame['unique_id'].iloc[i]!r} has {int(n_by.loc[i])} row(s); "
-                                            f"at least {min_obs} are needed to forecast")
+    _check_duplicates(frame, keyed, problems)
+    _check_grid(frame, keyed, freq, problems)
+    _check_min_obs(frame, keyed, min_obs, problems)
     if problems:
-        raise InputError(f"{source}: {len(problems)} problem(s) in the forecast input", problems)
+        raise InputError(f"{source}: {len(problems)} problem(s) in the forecast input", list(problems))
     return frame.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
 
 

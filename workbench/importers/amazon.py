@@ -70,9 +70,7 @@ def manage_inventory(reports: list[Report], ctx: Context) -> pd.DataFrame:
     parts = []
     for rep in reports:
         pos = rep.fmt.resolve(rep.header)
-        f = base_frame(rep)
-        f["sku"] = rep.field("sku", pos)
-        f["title"] = rep.field("title", pos)
+        f = base_frame(rep, pos, ("sku", "title"))
         f["price"] = money(rep.field("price", pos))
         for col in ("fulfillable", "reserved", "inbound_working", "inbound_shipped", "inbound_receiving"):
             cells = rep.field(col, pos)

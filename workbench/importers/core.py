@@ -70,9 +70,13 @@ class Context:
         return out.sort_values(["file", "line"], kind="stable").reset_index(drop=True)
 
 
-def base_frame(rep: Report) -> pd.DataFrame:
-    """An empty intermediate frame aligned with the report's rows, carrying file and line."""
-    return pd.DataFrame({"_file": rep.path.name, "_line": rep.lines}, index=rep.rows.index)
+def base_frame(rep: Report, pos: dict[str, int] | None = None, fields: tuple[str, ...] = ()) -> pd.DataFrame:
+    """An intermediate frame aligned with the report's rows, carrying file and line, and the raw (stripped)
+    text of ``fields`` (``pos``: the format's column positions, from ``rep.fmt.resolve``)."""
+    f = pd.DataFrame({"_file": rep.path.name, "_line": rep.lines}, index=rep.rows.index)
+    for name in fields:
+        f[name] = rep.field(name, pos)
+    return f
 
 
 def latest_copy(frame: pd.DataFrame, key: list[str], recency: str) -> tuple[pd.DataFrame, pd.DataFrame]:

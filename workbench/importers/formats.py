@@ -55,6 +55,18 @@ class Format:
         return len(doc & {norm(h) for h in header}) / max(len(doc), 1)
 
 
+def _advertised_product_fields(attribution_days: int) -> dict[str, tuple[str, ...]]:
+    """Fields of an Ads console "Advertised product" report; orders and sales over its attribution window."""
+    return {"date": ("Date",), "campaign": ("Campaign Name",), "ad_group": ("Ad Group Name",),
+            "sku": ("Advertised SKU",), "impressions": ("Impressions",), "clicks": ("Clicks",), "spend": ("Spend",),
+            "ad_sales": (f"{attribution_days} Day Total Sales",),
+            "ad_orders": (f"{attribution_days} Day Total Orders (#)",),
+            "budget": ("Budget", "Daily Budget", "Campaign Budget")}
+
+
+_ADVERTISED_PRODUCT_REQUIRED = ("date", "campaign", "sku", "impressions", "clicks", "spend", "ad_sales", "ad_orders")
+
+
 FORMATS: tuple[Format, ...] = (
     Format(
         "amazon_all_orders", "amazon", "All Orders report",
@@ -130,11 +142,7 @@ FORMATS: tuple[Format, ...] = (
          "Total Return on Advertising Spend (ROAS)", "7 Day Total Orders (#)", "7 Day Total Units (#)",
          "7 Day Conversion Rate", "7 Day Advertised SKU Units (#)", "7 Day Other SKU Units (#)",
          "7 Day Advertised SKU Sales", "7 Day Other SKU Sales"),
-        {"date": ("Date",), "campaign": ("Campaign Name",), "ad_group": ("Ad Group Name",),
-         "sku": ("Advertised SKU",), "impressions": ("Impressions",), "clicks": ("Clicks",),
-         "spend": ("Spend",), "ad_sales": ("7 Day Total Sales",), "ad_orders": ("7 Day Total Orders (#)",),
-         "budget": ("Budget", "Daily Budget", "Campaign Budget")},
-        ("date", "campaign", "sku", "impressions", "clicks", "spend", "ad_sales", "ad_orders"),
+        _advertised_product_fields(7), _ADVERTISED_PRODUCT_REQUIRED,
     ),
     Format(
         "amazon_sd_advertised_product", "amazon", "Sponsored Display advertised product report",
@@ -146,11 +154,7 @@ FORMATS: tuple[Format, ...] = (
          "Click-Thru Rate (CTR)", "Spend", "Cost Per Click (CPC)", "14 Day Total Orders (#)",
          "14 Day Total Units (#)", "14 Day Total Sales", "Total Advertising Cost of Sales (ACOS)",
          "Total Return on Advertising Spend (ROAS)"),
-        {"date": ("Date",), "campaign": ("Campaign Name",), "ad_group": ("Ad Group Name",),
-         "sku": ("Advertised SKU",), "impressions": ("Impressions",), "clicks": ("Clicks",),
-         "spend": ("Spend",), "ad_sales": ("14 Day Total Sales",), "ad_orders": ("14 Day Total Orders (#)",),
-         "budget": ("Budget", "Daily Budget", "Campaign Budget")},
-        ("date", "campaign", "sku", "impressions", "clicks", "spend", "ad_sales", "ad_orders"),
+        _advertised_product_fields(14), _ADVERTISED_PRODUCT_REQUIRED,
     ),
     Format(
         "amazon_business_report_child", "amazon", "Business Report, Detail Page Sales and Traffic by Child Item",

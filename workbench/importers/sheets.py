@@ -117,9 +117,7 @@ def purchase_orders(reports: list[Report], ctx: Context) -> pd.DataFrame:
     parts = []
     for rep in reports:
         pos = rep.fmt.resolve(rep.header)
-        f = base_frame(rep)
-        for col in ("shipment_id", "sku", "supplier", "location"):
-            f[col] = rep.field(col, pos)
+        f = base_frame(rep, pos, ("shipment_id", "sku", "supplier", "location"))
         f["mode"] = rep.field("mode", pos).str.lower()
         qty = whole(rep.field("qty", pos))
         f["qty"] = qty.map(fmt_number)

@@ -56,10 +56,7 @@ def inventory(reports: list[Report], ctx: Context) -> pd.DataFrame:
     parts = []
     for rep in reports:
         pos = rep.fmt.resolve(rep.header)
-        f = base_frame(rep)
-        f["sku"] = rep.field("sku", pos)
-        f["title"] = rep.field("title", pos)
-        f["location"] = rep.field("location", pos)
+        f = base_frame(rep, pos, ("sku", "title", "location"))
         on_hand = rep.field("on_hand", pos)
         not_stocked = on_hand.str.lower().eq("not stocked")
         ctx.reject(rep, not_stocked.to_numpy(), "not stocked at this location", "On hand")

@@ -25,6 +25,11 @@ def metric_value(metric: str, value: float) -> str:
     return f"{value:.2%}" if metric in RATE_METRICS else f"{value:.2f}"
 
 
+def _by(frame: pd.DataFrame, key, column: str) -> pd.Series:
+    """``column`` looked up by ``key`` (a column or a list of columns); empty when the frame is."""
+    return frame.set_index(key)[column] if len(frame) else pd.Series(dtype=float)
+
+
 def _row(urgency, kind, subject, action, due, money, basis, reason) -> dict:
     return dict(urgency=urgency, kind=kind, subject=subject, action=action, due=pd.Timestamp(due),
                 money_at_stake=round(float(money), 2) if pd.notna(money) else 0.0, money_basis=basis, reason=reason)
@@ -48,7 +53,7 @@ def out_of_stock_actions(restock: pd.DataFrame | None, risk: pd.DataFrame, as_of
     """SKUs with no sellable stock now; the money is the revenue the next 4 weeks put at risk."""
     if restock is None or not len(restock):
         return []
-    stake = risk.set_index("sku")["revenue_at_risk"] if len(risk) else pd.Series(dtype=float)
+    stake = _by(risk, "sku", "revenue_at_risk")
     out = []
     for r in restock[restock["available"] <= 0].itertuples():
         qty = int(getattr(r, "recommended_qty", 0) or 0)
@@ -63,7 +68,7 @@ def out_of_stock_actions(restock: pd.DataFrame | None, risk: pd.DataFrame, as_of
 def buybox_actions(alerts: pd.DataFrame | None, revenue: pd.DataFrame, as_of) -> list[dict]:
     if alerts is None or not len(alerts):
         return []
-    rev = revenue.set_index(["sku", "channel"])["revenue"] if len(revenue) else pd.Series(dtype=float)
+    rev = _by(revenue, ["sku", "channel"], "revenue")
     high = alerts[alerts["severity"].astype(str) == "high"]
     if "date" in high.columns:  # one action per listing and alert type: the latest reading
         high = high.sort_values("date", kind="stable")
@@ -83,7 +88,7 @@ def order_actions(po: pd.DataFrame | None, risk: pd.DataFrame, as_of) -> list[di
     if po is None or not len(po):
         return []
     as_of = pd.Timestamp(as_of)
-    stake = risk.set_index("sku")["revenue_at_risk"] if len(risk) else pd.Series(dtype=float)
+    stake = _by(risk, "sku", "revenue_at_risk")
     per_sku = (po.assign(order_by=pd.to_datetime(po["order_by"]), line=po["qty"].astype(int).map("{:,}".format)
                          + " by " + po["mode"].astype(str))
                .groupby(["sku", "supplier"], as_index=False)
@@ -121,7 +126,7 @@ def feed_actions(feed: pd.DataFrame | None, revenue: pd.DataFrame, as_of) -> lis
 def recovery_actions(pricing: pd.DataFrame | None, revenue: pd.DataFrame, as_of) -> list[dict]:
     if pricing is None or not len(pricing):
         return []
-    rev = revenue.set_index(["sku", "channel"])["revenue"] if len(revenue) else pd.Series(dtype=float)
+    rev = _by(revenue, ["sku", "channel"], "revenue")
     rec = pricing[(pricing["phase"] == "recovery") & (pricing["change_pct"].abs() > 1e-9)]
     return [_row("today", "recovery step due", f"{p.sku} {p.channel}",
                  f"recovery price step: {p.current_price:,.2f} → {p.recommended_price:,.2f} ({p.change_pct:+.1f}%); "

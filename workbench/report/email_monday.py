@@ -33,6 +33,15 @@ class MondayParts:
     html: list[str] = field(default_factory=list)
     text: list[str] = field(default_factory=list)
 
+    def open_section(self, section_id: str, title: str, text_title: str) -> None:
+        self.html.append(f"<section id='{section_id}'><h2>{title}</h2>")
+        self.text.append(text_title)
+
+    def close_empty(self, html_sentence: str, text_sentence: str) -> None:
+        """Close the open section with one sentence saying why it has no table."""
+        self.html.append(f"<p>{html_sentence}</p></section>")
+        self.text += ["  " + text_sentence, ""]
+
 
 def _e(x) -> str:
     return html.escape("" if x is None or (isinstance(x, float) and pd.isna(x)) else str(x))
@@ -58,11 +67,9 @@ def _more(n: int, what: str, sheet: str) -> str:
 
 
 def actions_html(acts: pd.DataFrame | None, out: MondayParts) -> None:
-    out.html.append("<section id='actions'><h2>Actions, most urgent first</h2>")
-    out.text.append("ACTIONS, most urgent first")
+    out.open_section("actions", "Actions, most urgent first", "ACTIONS, most urgent first")
     if acts is None or not len(acts):
-        out.html.append("<p>Nothing needs doing this week.</p></section>")
-        out.text += ["  nothing needs doing this week", ""]
+        out.close_empty("Nothing needs doing this week.", "nothing needs doing this week")
         return
     rows = []
     for a in acts.head(MAX_ACTIONS).itertuples():
@@ -80,11 +87,9 @@ def actions_html(acts: pd.DataFrame | None, out: MondayParts) -> None:
 
 
 def orders_html(po: pd.DataFrame | None, totals: pd.DataFrame | None, out: MondayParts) -> None:
-    out.html.append("<section id='orders'><h2>Order sheet: every SKU to order</h2>")
-    out.text.append("ORDER SHEET (purchase_orders.csv)")
+    out.open_section("orders", "Order sheet: every SKU to order", "ORDER SHEET (purchase_orders.csv)")
     if po is None or not len(po):
-        out.html.append("<p>Nothing to order this week.</p></section>")
-        out.text += ["  nothing to order", ""]
+        out.close_empty("Nothing to order this week.", "nothing to order")
         return
     cash = totals.set_index(["supplier", "mode"])["cash"] if totals is not None and len(totals) else pd.Series(dtype=float)
     rows, shown = [], 0
@@ -126,12 +131,10 @@ def money_html(money: pd.DataFrame | None, out: MondayParts) -> None:
 
 
 def changes_html(changes: pd.DataFrame | None, fva: pd.DataFrame | None, out: MondayParts) -> None:
-    out.html.append("<section id='changes'><h2>What changed since last week</h2>")
-    out.text.append("WHAT CHANGED SINCE LAST WEEK")
+    out.open_section("changes", "What changed since last week", "WHAT CHANGED SINCE LAST WEEK")
     body, line = change_summary(changes)
     if body is None:
-        out.html.append(f"<p>{_e(line)}</p></section>")
-        out.text += ["  " + line, ""]
+        out.close_empty(_e(line), line)
         return
     acc = week_accuracy(fva)
     if acc is not None:

@@ -37,25 +37,42 @@ def health_values(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def column_kind(name: str, s: pd.Series) -> str:
+    """How a report column reads: ``signed`` (a ``*_pct`` change), ``date``, ``bool``, ``rate``, ``whole``,
+    ``money`` or ``text``. The email, the report tables and the CSV views all dispatch on it."""
+    if name.endswith("_pct"):
+        return "signed"
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return "date"
+    if pd.api.types.is_bool_dtype(s):
+        return "bool"
+    if not pd.api.types.is_numeric_dtype(s):
+        return "text"
+    if name in RATES:
+        return "rate"
+    if name in WHOLE or pd.api.types.is_integer_dtype(s):
+        return "whole"
+    return "money"
+
+
+def plain_cells(s: pd.Series, kind: str) -> pd.Series:
+    """Dates as YYYY-MM-DD and booleans as yes / no (empty where missing)."""
+    return s.dt.strftime("%Y-%m-%d").fillna("") if kind == "date" else s.map({True: "yes", False: "no"})
+
+
+_SHOWN = {"signed": lambda x: f"{x:+.1f}%" if pd.notna(x) else "", "rate": _pct,
+          "whole": lambda x: f"{x:,.0f}" if pd.notna(x) else "", "money": lambda x: f"{x:,.2f}" if pd.notna(x) else ""}
+
+
 def display_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Strings as people read them, with the column names spelled out."""
     shown = health_values(df)
     for c in shown.columns:
-        s = shown[c]
-        if c.endswith("_pct"):
-            shown[c] = s.map(lambda x: f"{x:+.1f}%" if pd.notna(x) else "")
-        elif pd.api.types.is_datetime64_any_dtype(s):
-            shown[c] = s.dt.strftime("%Y-%m-%d").fillna("")
-        elif pd.api.types.is_bool_dtype(s):
-            shown[c] = s.map({True: "yes", False: "no"})
-        elif not pd.api.types.is_numeric_dtype(s):
-            continue
-        elif c in RATES:
-            shown[c] = s.map(_pct)
-        elif c in WHOLE or (pd.api.types.is_integer_dtype(s)):
-            shown[c] = s.map(lambda x: f"{x:,.0f}" if pd.notna(x) else "")
-        else:
-            shown[c] = s.map(lambda x: f"{x:,.2f}" if pd.notna(x) else "")
+        kind = column_kind(c, shown[c])
+        if kind in ("date", "bool"):
+            shown[c] = plain_cells(shown[c], kind)
+        elif kind != "text":
+            shown[c] = shown[c].map(_SHOWN[kind])
     return shown.rename(columns=PLAIN_NAMES)
 
 

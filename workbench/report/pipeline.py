@@ -19,7 +19,6 @@ import os
 import shutil
 import sqlite3
 import sys
-import tempfile
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from pathlib import Path
 
 from workbench.config import NOTEBOOKS, MailSettings, mail_settings
 from workbench.errors import InputError, WorkbenchError
+from workbench.io import check_writable
 from workbench.report.ledger import RunLedger
 from workbench.report.lock import RunLock
 from workbench.report.mail import Delivery, DeliveryUnknown, MailError, alert_message, deliver
@@ -165,9 +165,7 @@ def _prepare(stack: ExitStack, reports_dir: Path, settings: MailSettings, as_of:
     """
     step = f"prepare the reports folder {reports_dir}"
     try:
-        reports_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=reports_dir, prefix=".write-test-"):
-            pass
+        check_writable(reports_dir)
         stack.enter_context(RunLock(reports_dir))
         ledger = RunLedger(reports_dir / "ledger.sqlite")
         stale = ledger.reap()

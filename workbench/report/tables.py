@@ -9,7 +9,7 @@ import html
 
 import pandas as pd
 
-from workbench.report.fmt import PLAIN_NAMES, RATES, WHOLE, health_values
+from workbench.report.fmt import PLAIN_NAMES, column_kind, health_values, plain_cells
 
 #: Columns people act on, shown first when present (in this order); ``reason`` always last.
 KEY_FIRST = ["rank", "urgency", "kind", "subject", "action", "due", "money_at_stake", "sku", "unique_id", "title",
@@ -58,25 +58,21 @@ def prepare(df: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
     defs: dict[str, list[int]] = {"whole": [], "money": [], "rate": [], "signed": []}
     for i, c in enumerate(d.columns):
         s = d[c]
-        if c == "reason":
+        kind = "reason" if c == "reason" else column_kind(c, s)
+        if kind == "signed" and not pd.api.types.is_numeric_dtype(s):
+            kind = "text"  # a *_pct column of text is embedded as text
+        if kind == "reason":
             d[c] = s.map(_reason_cell)
-        elif pd.api.types.is_datetime64_any_dtype(s):
-            d[c] = s.dt.strftime("%Y-%m-%d").fillna("")
-        elif pd.api.types.is_bool_dtype(s):
-            d[c] = s.map({True: "yes", False: "no"})
-        elif pd.api.types.is_numeric_dtype(s):
-            if c.endswith("_pct"):
-                defs["signed"].append(i)
-            elif c in RATES:
-                d[c] = (s * 100).round(2)
-                defs["rate"].append(i)
-            elif c in WHOLE or pd.api.types.is_integer_dtype(s):
-                defs["whole"].append(i)
-            else:
-                d[c] = s.round(2)
-                defs["money"].append(i)
-        else:
+        elif kind in ("date", "bool"):
+            d[c] = plain_cells(s, kind)
+        elif kind == "text":
             d[c] = s.map(lambda x: "" if pd.isna(x) else html.escape(str(x)))
+        else:  # numbers stay numbers; a renderer formats them in the browser
+            if kind == "rate":
+                d[c] = (s * 100).round(2)
+            elif kind == "money":
+                d[c] = s.round(2)
+            defs[kind].append(i)
     js = {"whole": _JS_WHOLE, "money": _JS_MONEY, "rate": _JS_RATE, "signed": _JS_SIGNED}
     column_defs = [{"targets": cols, "render": JavascriptFunction(js[k])} for k, cols in defs.items() if cols]
     if "reason" in d.columns:
