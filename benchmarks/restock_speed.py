@@ -13,6 +13,7 @@ benchmarks/results/restock_speed.md (+ .json).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -29,6 +30,13 @@ def timed(fn, *a, **kw):
     t0 = time.perf_counter()
     out = fn(*a, **kw)
     return out, time.perf_counter() - t0
+
+
+def cpu_timed(fn, *a, **kw):
+    """(result, wall s, CPU s of this process): the machine is shared, so CPU is reported beside wall."""
+    c0 = time.process_time()
+    out, dt = timed(fn, *a, **kw)
+    return out, dt, time.process_time() - c0
 
 
 def main() -> None:
@@ -59,11 +67,12 @@ def main() -> None:
         sub = {k: (v[v["sku"].astype(str).isin(keep)] if "sku" in v.columns else v) for k, v in tables.items()}
         f = fc[fc["unique_id"].isin(keep)]
         mc_time[0] = 0.0
-        snap, dt_snap = timed(stock_module.build_snapshot, sub, as_of, forecast=f)
-        out, dt = timed(RestockPolicy(n_paths=args.paths, seed=0).recommend, snap)
+        snap, dt_snap, cpu_snap = cpu_timed(stock_module.build_snapshot, sub, as_of, forecast=f)
+        out, dt, cpu = cpu_timed(RestockPolicy(n_paths=args.paths, seed=0).recommend, snap)
         print(f"{n} SKUs: snapshot {dt_snap:.1f} s, recommend {dt:.1f} s (Monte Carlo {mc_time[0]:.1f} s)", flush=True)
         return out, {"skus": n, "snapshot_s": round(dt_snap, 2), "recommend_s": round(dt, 2),
-                     "monte_carlo_s": round(mc_time[0], 2)}
+                     "monte_carlo_s": round(mc_time[0], 2), "cpu_s": round(cpu_snap + cpu, 2),
+                     "load_avg": round(os.getloadavg()[0], 1)}
 
     small_n = max(args.skus // 10, 1)
     _, small = run(small_n)
@@ -77,13 +86,14 @@ def main() -> None:
         f"Data: `generate_dataset(GeneratorConfig(n_skus={args.skus}, years=1, seed={args.seed}))`, as-of {as_of.date()}, "
         f"forecast frame {len(fc):,} rows (90 days × SKUs, stand-in seasonal-naive forecast, not timed). "
         f"Monte Carlo: {args.paths} paths per SKU, demand and lead time (and in-transit arrival) sampled per day.", "",
-        "| SKUs | build_snapshot s | recommend() s | of which Monte Carlo s | snapshot + recommend per 1,000 SKUs s |",
-        "| ---: | ---: | ---: | ---: | ---: |",
+        "| SKUs | build_snapshot s | recommend() s | of which Monte Carlo s | snapshot + recommend per 1,000 SKUs s "
+        "| CPU s (snapshot + recommend) | load avg at end |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
         tot = r["snapshot_s"] + r["recommend_s"]
         lines.append(f"| {r['skus']:,} | {r['snapshot_s']:.2f} | {r['recommend_s']:.2f} | {r['monte_carlo_s']:.2f} | "
-                     f"{tot / r['skus'] * 1000:.2f} |")
+                     f"{tot / r['skus'] * 1000:.2f} | {r['cpu_s']:.2f} | {r['load_avg']} |")
     t_small, t_full = small["snapshot_s"] + small["recommend_s"], full["snapshot_s"] + full["recommend_s"]
     lines += ["",
               f"Scaling ratio (time for {args.skus:,} / time for {small_n:,}): {t_full / t_small:.1f}× for "

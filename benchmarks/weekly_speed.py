@@ -15,6 +15,7 @@ Usage: python benchmarks/weekly_speed.py [--skus 10000] [--data DIR]   (run it u
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import resource
@@ -22,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import CACHE, peak_rss_mb, write_result
+from _common import CACHE, RESULTS, peak_rss_mb, write_result
 
 from workbench.config import SAMPLE_DATA, mail_settings
 from workbench.data import load_dataset
@@ -53,7 +54,8 @@ class StageClock(logging.Handler):
             label, t0, c0 = self._open
             kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             self.steps.append({"step": label, "seconds": round(now - t0, 1), "cpu_seconds": round(cpu - c0, 1),
-                               "peak_rss_mb": peak_rss_mb(), "children_peak_rss_mb": round(kids, 1)})
+                               "peak_rss_mb": peak_rss_mb(), "children_peak_rss_mb": round(kids, 1),
+                               "load_avg": round(os.getloadavg()[0], 1)})
         self._open = (name, now, cpu) if name else None
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -61,8 +63,9 @@ class StageClock(logging.Handler):
         if record.name == "workbench.weekly" and msg.startswith("step: "):
             self.mark(msg[len("step: "):])
         elif record.name == "workbench.pipeline" and msg.startswith("stage "):
-            name, secs, cpu, rss = record.args
-            self.pipeline[name] = {"seconds": round(secs, 1), "cpu_seconds": round(cpu, 1), "peak_rss_mb": rss}
+            name, secs, cpu, rss, load = record.args
+            self.pipeline[name] = {"seconds": round(secs, 1), "cpu_seconds": round(cpu, 1), "peak_rss_mb": rss,
+                                   "load_avg": load}
 
 
 def folder_mb(path: Path, skip: tuple = ("outbox",)) -> float:
@@ -106,7 +109,19 @@ def measure(label: str, data: Path) -> dict:
     return row
 
 
-def markdown(rows: list[dict]) -> str:
+def _before(v: dict | None) -> str:
+    return "" if not v else f"{v['seconds']} / {v['cpu_seconds']} / {v['peak_rss_mb']:,.0f}"
+
+
+def previous_big_row(name: str, label: str) -> dict | None:
+    """The row for ``label`` in the last result file ``name`` (the "before" of a re-measurement)."""
+    path = RESULTS / f"{name}.json"
+    if not path.is_file():
+        return None
+    return next((r for r in json.loads(path.read_text()).get("rows", []) if r.get("dataset") == label), None)
+
+
+def markdown(rows: list[dict], previous: dict | None = None) -> str:
     md = ["# Weekly run at seller scale", "",
           "End to end (`run_weekly`: load, forecasts, snapshot, restock, pricing, ads, risk, two papermill "
           "notebooks, HTML, email to the outbox) on the shared 2-core machine, under `nice -n 10`; reference = "
@@ -121,12 +136,20 @@ def markdown(rows: list[dict]) -> str:
                   f"| {r['history_store_mb']} ({r['history_weekly_write_mb']}) "
                   f"| {r['load_average_1min'][0]} / {r['load_average_1min'][1]} |")
     big = rows[-1]
-    md += ["", f"## Stages, {big['dataset']}", "", "| step | wall s | CPU s | peak RSS MB (cumulative) |",
-           "| --- | --- | --- | --- |"]
-    md += [f"| {s['step']} | {s['seconds']} | {s['cpu_seconds']} | {s['peak_rss_mb']:,.0f} |" for s in big["steps"]]
-    md += ["", "Inside 'compute the recommendations' (the pipeline):", "", "| stage | wall s | CPU s | peak RSS MB |",
-           "| --- | --- | --- | --- |"]
-    md += [f"| {k} | {v['seconds']} | {v['cpu_seconds']} | {v['peak_rss_mb']:,.0f} |" for k, v in big["pipeline_stages"].items()]
+    before = previous or {}
+    md += ["", f"## Stages, {big['dataset']}", "",
+           "Before = the previous result file's figures for the same dataset (another run, another load).", "",
+           "| step | wall s | CPU s | peak RSS MB (cumulative) | load avg at end | before: wall s / CPU s / peak MB |",
+           "| --- | --- | --- | --- | --- | --- |"]
+    old_steps = {s["step"]: s for s in before.get("steps", [])}
+    md += [f"| {s['step']} | {s['seconds']} | {s['cpu_seconds']} | {s['peak_rss_mb']:,.0f} | {s.get('load_avg', '')} "
+           f"| {_before(old_steps.get(s['step']))} |" for s in big["steps"]]
+    md += ["", "Inside 'compute the recommendations' (the pipeline; CPU includes the forecast's worker processes):", "",
+           "| stage | wall s | CPU s | peak RSS MB | load avg at end | before: wall s / CPU s / peak MB |",
+           "| --- | --- | --- | --- | --- | --- |"]
+    old_stages = before.get("pipeline_stages", {})
+    md += [f"| {k} | {v['seconds']} | {v['cpu_seconds']} | {v['peak_rss_mb']:,.0f} | {v.get('load_avg', '')} "
+           f"| {_before(old_stages.get(k))} |" for k, v in big["pipeline_stages"].items()]
     md += ["", f"Largest files of the report folder (MB): {big['largest_files_mb']}", "",
            f"## Targets at {big['skus']:,} SKUs (issue 12, item 8)", "", "| measure | target | measured | met |",
            "| --- | --- | --- | --- |"]
@@ -145,9 +168,11 @@ def main() -> None:
     big = args.data or CACHE / f"weekly-{args.skus}"
     if not (big / "sales.csv").exists() and not (big / "sales.parquet").exists():
         write_sample_dataset(big, GeneratorConfig(n_skus=args.skus, years=2, seed=5), include_truth=False)
+    label, name = f"generated {args.skus} SKUs", f"weekly_speed_{args.skus}"
+    previous = previous_big_row(name, label)
     rows = [] if args.no_samples else [measure("data/samples", SAMPLE_DATA)]
-    rows.append(measure(f"generated {args.skus} SKUs", big))
-    write_result(f"weekly_speed_{args.skus}", {"rows": rows, "targets": TARGETS}, markdown(rows))
+    rows.append(measure(label, big))
+    write_result(name, {"rows": rows, "targets": TARGETS, "previous": previous}, markdown(rows, previous))
 
 
 if __name__ == "__main__":

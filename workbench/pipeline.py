@@ -9,7 +9,9 @@ the entry points read the default location once from :func:`workbench.config.def
 """
 from __future__ import annotations
 
+import gc
 import logging
+import os
 import resource
 import sys
 import time
@@ -31,8 +33,10 @@ log = logging.getLogger(__name__)
 FORECAST_HORIZON_DAYS = 120
 FORECAST_LEVELS = (80, 95)
 STEPS = ("restock", "pricing", "ads", "risk")
-# SKUs forecast in one call: the candidates' backtest frames grow with SKUs x days x models (issue 12, item 8)
-FORECAST_CHUNK_SKUS = 2500
+# SKUs forecast in one call: the candidates' backtest frames grow with SKUs x days x models. At 2,500 the
+# forecast stage peaked at 4.3 GB on 10,000 SKUs x 2 years, over the 4 GB target (issue 12, item 8;
+# benchmarks/results/weekly_speed_10000.md); smaller chunks hold less at once.
+FORECAST_CHUNK_SKUS = 1250
 
 
 @dataclass
@@ -73,15 +77,23 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def cpu_seconds() -> float:
+    """User + system CPU of this process and its finished children (statsforecast's worker processes)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 @contextmanager
 def stage(name: str, into: dict):
-    """Time one stage (wall and CPU seconds) and note the process's peak memory after it; logged at INFO."""
-    t0, c0 = time.perf_counter(), time.process_time()
+    """Time one stage (wall and CPU seconds, the 1-minute load average at its end) and note the process's
+    peak memory after it; logged at INFO. The stage's garbage is collected before the next one starts."""
+    t0, c0 = time.perf_counter(), cpu_seconds()
     yield
-    into[name] = {"seconds": round(time.perf_counter() - t0, 2), "cpu_seconds": round(time.process_time() - c0, 2),
-                  "peak_rss_mb": peak_rss_mb()}
-    log.info("stage %s: %.1f s (cpu %.1f s), peak RSS %.0f MB", name, into[name]["seconds"],
-             into[name]["cpu_seconds"], into[name]["peak_rss_mb"])
+    gc.collect()
+    into[name] = {"seconds": round(time.perf_counter() - t0, 2), "cpu_seconds": round(cpu_seconds() - c0, 2),
+                  "peak_rss_mb": peak_rss_mb(), "load_avg": round(os.getloadavg()[0], 1)}
+    log.info("stage %s: %.1f s (cpu %.1f s), peak RSS %.0f MB, load average %.1f", name, into[name]["seconds"],
+             into[name]["cpu_seconds"], into[name]["peak_rss_mb"], into[name]["load_avg"])
 
 
 def progress(items, desc: str):
@@ -125,7 +137,9 @@ class Pipeline:
         parts = []
         for i in progress(range(n_chunks), "forecast (SKU chunks)"):
             part = self._forecast(history.iloc[order[starts[i]:starts[i + 1]]], ds, overrides)
-            part.candidates = None  # every candidate's future: only the tuning notebook reads it, per SKU
+            # every candidate's future and backtest predictions, and the ensembles' weights: only the tuning
+            # notebook reads them, per SKU (combine_forecasts does not carry them); not kept chunk after chunk
+            part.candidates = part.cv = part.weights = None
             parts.append(part)
             log.info("forecast chunk %d/%d: %d SKUs, peak RSS %.0f MB", i + 1, n_chunks,
                      bounds[i + 1] - bounds[i], peak_rss_mb())
@@ -193,6 +207,8 @@ def combine_forecasts(parts: list):
     frames = {}
     for name in ("forecast", "backtest", "classification", "lost_units", "choices", "history"):
         frames[name] = pd.concat([getattr(p, name) for p in parts], ignore_index=True)
+        for p in parts:  # one table at a time exists twice, not every table
+            setattr(p, name, None)
     ensembles: dict = {}
     timings: dict = {}
     for p in parts:

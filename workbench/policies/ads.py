@@ -51,6 +51,9 @@ ADS_COLUMNS = ["sku", "channel", "campaign", "ad_type", "current_budget", "recom
 EXTRA_COLUMNS = ["rule", "targeting", "acos", "breakeven_acos", "pre_stockout_budget", "a_sales_usd", "b_spend_usd",
                  "clicks_14d", "spend_14d", "ad_sales_14d", "buybox_lost", "peak_event", "guard"]
 
+# the ads columns the policy reads (the table's others, e.g. impressions, are not copied)
+_CAMPAIGN_COLUMNS = ["date", "sku", "channel", "campaign", "ad_type", "daily_budget", "targeting", "bid", "spend",
+                     "ad_sales", "clicks"]
 _TARGETING_WORDS = ("exact", "phrase", "auto", "broad", "brand", "product")
 
 
@@ -125,6 +128,31 @@ def _spend_at(lam, a, b, lo, hi):
     return np.clip(np.maximum(s, 0.0), lo, hi)
 
 
+class Groups:
+    """Consecutive groups of rows (sorted group codes 0..G-1): per-group sums equal, bit for bit, numpy's sum
+    of each group's slice (groups of one length are summed as the rows of one matrix), so a vectorized
+    computation over thousands of SKUs gives the numbers a loop over them would."""
+
+    def __init__(self, codes: np.ndarray):
+        self.codes = np.asarray(codes, dtype=np.int64)
+        self.n = int(self.codes[-1]) + 1 if len(self.codes) else 0
+        starts = np.flatnonzero(np.r_[True, self.codes[1:] != self.codes[:-1]]) if len(self.codes) else np.zeros(0, int)
+        lens = np.diff(np.r_[starts, len(self.codes)])
+        self._blocks = [(np.flatnonzero(lens == n), starts[lens == n][:, None] + np.arange(n)) for n in np.unique(lens)]
+
+    def sum(self, x: np.ndarray) -> np.ndarray:
+        out = np.zeros(self.n)
+        for rows, idx in self._blocks:
+            out[rows] = x[idx].sum(axis=1)
+        return out
+
+    def max(self, x: np.ndarray) -> np.ndarray:
+        out = np.zeros(self.n)
+        for rows, idx in self._blocks:
+            out[rows] = x[idx].max(axis=1)
+        return out
+
+
 def allocate_spend(a, b, total, lo=None, hi=None, iters: int = 100) -> np.ndarray:
     """Split ``total`` daily spend over campaigns with curves A·(1 − e^(−s/B)) to maximise ad sales.
 
@@ -134,21 +162,26 @@ def allocate_spend(a, b, total, lo=None, hi=None, iters: int = 100) -> np.ndarra
     a, b = np.asarray(a, float), np.asarray(b, float)
     lo = np.zeros_like(a) if lo is None else np.asarray(lo, float)
     hi = np.full_like(a, float(total)) if hi is None else np.asarray(hi, float)
-    total = float(np.clip(total, lo.sum(), hi.sum()))
-    lo_l, hi_l = 1e-12, float(np.max(a / b)) * 10 + 1.0  # λ high → little spend
+    return allocate_spend_groups(a, b, np.array([float(total)]), lo, hi, Groups(np.zeros(len(a), np.int64)), iters)
+
+
+def allocate_spend_groups(a, b, total, lo, hi, groups: Groups, iters: int = 100) -> np.ndarray:
+    """:func:`allocate_spend` for many groups at once (one SKU × channel each): ``total`` per group, the
+    campaigns' ``a, b, lo, hi`` in the order of ``groups`` (a bisection on λ per group, all groups together)."""
+    codes = groups.codes
+    total = np.clip(np.asarray(total, float), groups.sum(lo), groups.sum(hi))
+    lo_l, hi_l = np.full(groups.n, 1e-12), groups.max(a / b) * 10 + 1.0  # λ high → little spend
     for _ in range(iters):
         mid = np.sqrt(lo_l * hi_l)
-        if _spend_at(mid, a, b, lo, hi).sum() > total:
-            lo_l = mid
-        else:
-            hi_l = mid
-    s = _spend_at(hi_l, a, b, lo, hi)
+        over = groups.sum(_spend_at(mid[codes], a, b, lo, hi)) > total
+        lo_l, hi_l = np.where(over, mid, lo_l), np.where(over, hi_l, mid)
+    s = _spend_at(hi_l[codes], a, b, lo, hi)
     # hand any rounding remainder to campaigns with room, proportionally
-    rest = total - s.sum()
+    rest = (total - groups.sum(s))[codes]
     room = np.where(rest > 0, hi - s, s - lo)
-    if room.sum() > 0:
-        s = s + rest * room / room.sum()
-    return s
+    room_total = groups.sum(room)[codes]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(room_total > 0, s + rest * room / room_total, s)
 
 
 def profit_optimal_spend(a, b, margin) -> np.ndarray:
@@ -244,9 +277,13 @@ class AdBudgetPolicy(Policy):
         """One row per live campaign: current budget, recent performance, targeting, margin, phase."""
         as_of = as_timestamp(as_of)
         ads = ds.get("ads")
-        ads = ads.loc[ads["date"] <= as_of].copy()
-        ads["targeting_"] = campaign_targeting(ads)
-        last = ads.sort_values("date").groupby("campaign").last()
+        ads = ads.loc[ads["date"] <= as_of, [c for c in _CAMPAIGN_COLUMNS if c in ads.columns]]
+        ordered = ads.sort_values("date")
+        last = ordered.groupby("campaign").last()
+        # targeting of each campaign's latest row (worked out on those rows only: millions of rows at 10,000 SKUs)
+        latest = ordered.drop_duplicates("campaign", keep="last")
+        last["targeting_"] = pd.Series(campaign_targeting(latest).to_numpy(), index=latest["campaign"].to_numpy())
+        del ordered, latest
         last = last.loc[last["date"] > as_of - pd.Timedelta(days=30)]  # campaigns that stopped long ago are gone
         camp = last[["sku", "channel", "ad_type", "daily_budget", "targeting_", "date"]].rename(
             columns={"daily_budget": "current_budget", "targeting_": "targeting", "date": "last_date"})
@@ -277,7 +314,7 @@ class AdBudgetPolicy(Policy):
         camp["utilization"] = (camp["spend_14d"] / camp["budget_14d"].where(camp["budget_14d"] > 0)).clip(0.05, 1.0)
         # pre-stockout budget per campaign
         ep = phases[["sku", "channel", "stockout_start"]].dropna()
-        pre = ads.merge(ep, on=["sku", "channel"])
+        pre = ads[["sku", "channel", "campaign", "date", "daily_budget"]].merge(ep, on=["sku", "channel"])
         pre = pre.loc[(pre["date"] < pre["stockout_start"])
                       & (pre["date"] >= pre["stockout_start"] - pd.Timedelta(days=self.pre_window_days))]
         camp = camp.merge(pre.groupby("campaign")["daily_budget"].mean().rename("pre_stockout_budget").reset_index(),
@@ -316,19 +353,11 @@ class AdBudgetPolicy(Policy):
         camp["action"], camp["rule"], camp["detail"] = "keep", "", ""
         curves = self._curves(snapshot, camp)
         camp = camp.merge(curves[["campaign", "a_sales_usd", "b_spend_usd", "fit"]], on="campaign", how="left")
-        parts = []
-        for (sku, ch), g in camp.groupby(["sku", "channel"], sort=True):
-            phase = g["phase"].iloc[0]
-            g = g.copy()
-            if phase == "pre_stockout":
-                g = self._pre_stockout(g)
-            elif phase == "stockout":
-                g = self._stockout(g)
-            elif phase == "recovery":
-                g = self._recovery(g)
-            else:
-                g = self._normal(g)
-            parts.append(g)
+        by_phase = {"pre_stockout": self._pre_stockout, "stockout": self._stockout, "recovery": self._recovery}
+        normal = ~camp["phase"].isin(list(by_phase))
+        parts = [self._normal(camp.loc[normal].copy())] if normal.any() else []  # every healthy SKU at once
+        for (sku, ch), g in camp.loc[~normal].groupby(["sku", "channel"], sort=True):
+            parts.append(by_phase[g["phase"].iloc[0]](g.copy()))
         out = self._guards(pd.concat(parts, ignore_index=True))
         out["recommended_budget"] = out["recommended_budget"].round(2)
         cur = out["current_budget"].astype(float)
@@ -455,8 +484,9 @@ class AdBudgetPolicy(Policy):
         return g
 
     def _normal(self, g: pd.DataFrame) -> pd.DataFrame:
+        """Normal phase, every SKU × channel of ``g`` at once: each SKU's profit-optimal spend within the
+        weekly cap, split over its campaigns by :func:`allocate_spend_groups`."""
         cap = self.max_weekly_change
-        m = float(g["breakeven_acos"].iloc[0])
         fit = (g["fit"] == "own") & (g["current_budget"] > 0) & g["a_sales_usd"].notna() & (g["a_sales_usd"] > 0)
         g["rule"] = "normal_keep"
         g.loc[~fit, "action"] = "keep"
@@ -465,34 +495,41 @@ class AdBudgetPolicy(Policy):
         if not fit.any():
             return g
         f = g.loc[fit]
+        codes = f.groupby(["sku", "channel"], sort=True).ngroup().to_numpy()
+        order = np.argsort(codes, kind="stable")  # each SKU × channel's campaigns together, in table order
+        f, groups = f.iloc[order], Groups(codes[order])
+        m = f["breakeven_acos"].to_numpy(float)  # the SKU × channel's break-even ACoS
         u = f["utilization"].fillna(1.0).to_numpy(float)
         a, b = f["a_sales_usd"].to_numpy(float), f["b_spend_usd"].to_numpy(float)
         cur_spend = f["current_budget"].to_numpy(float) * u
         lo, hi = cur_spend * (1 - cap), cur_spend * (1 + cap)
-        best = profit_optimal_spend(a, b, m) if m > 0 else np.zeros_like(a)
-        best_total = best.sum()
+        best = np.where(m > 0, profit_optimal_spend(a, b, m), 0.0)
+        best_total = groups.sum(best)
         # profit-optimal spend per campaign within its weekly cap (the KKT solution at λ = 1/m)
-        total = float(np.clip(best, lo, hi).sum())
-        s = allocate_spend(a, b, total, lo, hi)
+        total = groups.sum(np.clip(best, lo, hi))
+        s = allocate_spend_groups(a, b, total, lo, hi, groups)
         rec = s / u
-        marg = np.where(a > 0, 1.0 / ((a / b) * np.exp(-cur_spend / b)), np.inf)  # marginal ACoS now
-        g.loc[fit, "recommended_budget"] = rec
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            marg = np.where(a > 0, 1.0 / ((a / b) * np.exp(-cur_spend / b)), np.inf)  # marginal ACoS now
+        g.loc[f.index, "recommended_budget"] = rec
         chg = rec / f["current_budget"].to_numpy(float) - 1
-        g.loc[fit, "action"] = np.where(chg > 0.005, "raise", np.where(chg < -0.005, "lower", "keep"))
-        g.loc[fit, "rule"] = "normal_response_curve"
-        capped = " (weekly cap)" if not np.isclose(total, best_total) else ""
-        g.loc[fit, "detail"] = [
+        g.loc[f.index, "action"] = np.where(chg > 0.005, "raise", np.where(chg < -0.005, "lower", "keep"))
+        g.loc[f.index, "rule"] = "normal_response_curve"
+        capped = np.where(np.isclose(total, best_total), "", " (weekly cap)")[groups.codes]
+        spent, total = groups.sum(cur_spend)[groups.codes], total[groups.codes]
+        g.loc[f.index, "detail"] = [
             f"fitted curve {ai:.0f}·(1−e^(−s/{bi:.0f})): marginal ACoS {mi:.0%} at today's spend vs break-even "
-            f"{m:.0%}; SKU spend {cur_spend.sum():.2f} → {total:.2f}/d{capped}, "
-            f"campaign ±{cap:.0%} at most"
-            for ai, bi, mi in zip(a, b, marg)]
+            f"{mm:.0%}; SKU spend {sp:.2f} → {tt:.2f}/d{cp}, campaign ±{cap:.0%} at most"
+            for ai, bi, mi, mm, sp, tt, cp in zip(a, b, marg, m, spent, total, capped)]
         return g
 
     def _curves(self, snapshot, camp: pd.DataFrame) -> pd.DataFrame:
         ds, as_of = snapshot.ds, snapshot.as_of
         ads = ds.get("ads")
-        win = ads.loc[(ads["date"] <= as_of) & (ads["date"] > as_of - pd.Timedelta(days=self.fit_window_days))
-                      & ads["campaign"].isin(camp.loc[camp["phase"] == "normal", "campaign"])]
+        start = as_of - pd.Timedelta(days=self.fit_window_days)
+        win = ads.loc[(ads["date"] <= as_of) & (ads["date"] > start)
+                      & ads["campaign"].isin(camp.loc[camp["phase"] == "normal", "campaign"]),
+                      ["date", "sku", "channel", "campaign", "ad_type", "spend", "ad_sales"]]
         if win.empty:
             return pd.DataFrame(columns=["campaign", "a_sales_usd", "b_spend_usd", "fit"])
         ok = snapshot.sales_in_stock()[["date", "sku", "channel", "in_stock"]].rename(columns={"in_stock": "_ok"})

@@ -79,7 +79,7 @@ def current_prices(sales: pd.DataFrame, products: pd.DataFrame, as_of) -> pd.Dat
     s = sales.loc[sales["date"] <= as_of]
     unit = s["revenue"] / s["units"].where(s["units"] > 0)
     p = s["price"].fillna(unit) if "price" in s.columns else unit
-    s = s.assign(_p=p).dropna(subset=["_p"]).sort_values("date")
+    s = s[["sku", "channel", "date"]].assign(_p=p).dropna(subset=["_p"]).sort_values("date")
     last = s.groupby(["sku", "channel"])["_p"].last().rename("current_price").reset_index()
     pairs = sales[["sku", "channel"]].drop_duplicates()
     out = pairs.merge(last, on=["sku", "channel"], how="left").merge(
@@ -92,7 +92,8 @@ def reference_prices(sales: pd.DataFrame, phases: pd.DataFrame, window_days: int
     """Median price in the ``window_days`` before each SKU's stockout (NaN when there was none)."""
     unit = sales["revenue"] / sales["units"].where(sales["units"] > 0)
     p = sales["price"].fillna(unit) if "price" in sales.columns else unit
-    s = sales.assign(_p=p).merge(phases[["sku", "channel", "stockout_start"]].dropna(), on=["sku", "channel"])
+    s = sales[["sku", "channel", "date"]].assign(_p=p).merge(phases[["sku", "channel", "stockout_start"]].dropna(),
+                                                              on=["sku", "channel"])
     s = s.loc[(s["date"] < s["stockout_start"]) & (s["date"] >= s["stockout_start"] - pd.Timedelta(days=window_days))]
     ref = s.groupby(["sku", "channel"])["_p"].median()
     idx = pd.MultiIndex.from_frame(phases[["sku", "channel"]])
@@ -118,7 +119,8 @@ def conversion_since_price_change(sales: pd.DataFrame, as_of, before_days: int =
     if "sessions" not in sales.columns or "price" not in sales.columns:
         return pd.DataFrame(columns=cols)
     as_of = as_timestamp(as_of)
-    s = sales.loc[(sales["date"] <= as_of) & sales["price"].notna()].sort_values(["sku", "channel", "date"])
+    use = ["sku", "channel", "date", "price", "units", "sessions"] + (["in_stock"] if "in_stock" in sales.columns else [])
+    s = sales.loc[(sales["date"] <= as_of) & sales["price"].notna(), use].sort_values(["sku", "channel", "date"])
     if s.empty:
         return pd.DataFrame(columns=cols)
     key = [s["sku"], s["channel"]]
