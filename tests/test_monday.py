@@ -54,6 +54,15 @@ def test_revenue_at_risk_counts_days_before_an_arrival_as_lost():
     assert out.loc["C", "first_short_date"] == pd.Timestamp("2026-11-26")
 
 
+def test_revenue_at_risk_with_small_daily_shortfalls_still_names_the_first_short_day():
+    # 0.3 units short a day: no single day is 0.5 short, the 28 days add up to 8.4 (a 10,000-SKU run crashed here)
+    fc = pd.DataFrame({"unique_id": "C", "ds": pd.date_range("2026-11-24", periods=28), "yhat": 0.3})
+    out = money.at_risk(fc, restock(available=[0, 40, 0]), PRODUCTS, None, AS_OF).set_index("sku")
+    assert out.loc["C", "short_units"] == pytest.approx(0.3 * 28)
+    assert out.loc["C", "first_short_date"] == pd.Timestamp("2026-11-24")
+    assert "from 2026-11-24" in out.loc["C", "reason"]
+
+
 def test_lost_last_week_prices_the_censored_days_only():
     h = pd.DataFrame({"unique_id": "A", "ds": pd.date_range("2026-11-10", periods=14), "y": 5.0, "y_observed": 5.0,
                       "censored": False})
