@@ -40,14 +40,19 @@ def refresh_forecast(view, day: pd.Timestamp, fast: bool = False) -> pd.DataFram
                           events=view.get("events"), overrides={}, n_jobs=1, **kw).forecast
 
 
-def restock_on_view(view, as_of: pd.Timestamp, forecast: pd.DataFrame, policy) -> pd.DataFrame:
-    """The pipeline's restock step on what the policy may see: one stock snapshot, then ``policy.recommend``."""
+def restock_on_view(view, as_of: pd.Timestamp, forecast: pd.DataFrame, policy,
+                    lead_times: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The pipeline's restock step on what the policy may see: one stock snapshot, then ``policy.recommend``.
+
+    ``lead_times``: a supplier × mode table to plan with (the what-if passes its scenario's); default:
+    the snapshot's own, from the view's shipments."""
     from workbench.stock import build_snapshot
 
-    return policy.recommend(build_snapshot(view, as_of, forecast=forecast))
+    return policy.recommend(build_snapshot(view, as_of, forecast=forecast, lead_times=lead_times))
 
 
-def workbench_orders(view, day: pd.Timestamp, forecast: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
+def workbench_orders(view, day: pd.Timestamp, forecast: pd.DataFrame, params: dict | None = None,
+                     lead_times: pd.DataFrame | None = None) -> pd.DataFrame:
     """The workbench's orders: the pipeline's restock step (stock snapshot, then ``RestockPolicy``).
 
     ``air_qty`` ships by the urgent mode (the air bridge), the rest by the SKU's usual mode; each
@@ -55,7 +60,7 @@ def workbench_orders(view, day: pd.Timestamp, forecast: pd.DataFrame, params: di
     """
     from workbench.policies.restock import RestockPolicy
 
-    out = restock_on_view(view, day - pd.Timedelta(days=1), forecast, RestockPolicy(**(params or {})))
+    out = restock_on_view(view, day - pd.Timedelta(days=1), forecast, RestockPolicy(**(params or {})), lead_times)
     rows = []
     for r in out[out["recommended_qty"] > 0].itertuples(index=False):
         mode = str(r.ship_mode)
