@@ -50,6 +50,14 @@ AD_FACTOR_BOUNDS = (0.2, 3.0)
 # Days the policy's forecast is carried on past the forecast's horizon (flat, the last 28 days' mean):
 # a week near the end of the horizon still plans a lead time plus a review period ahead.
 POLICY_EXTEND_DAYS = 180
+# Paths of the restock policy's own stockout Monte Carlo (P(run out before an order arrives), which
+# decides air) in the simulated weeks: 200 instead of its 1,000 keeps the standard error of a 5%
+# probability under 1.6 points and makes each weekly decision ~3x cheaper. Today's recommendation
+# (skus.csv) uses the policy as given.
+DECISION_PATHS = 200
+# Drawn paths per scenario by default: each path is a copy of the catalog the policy decides on every
+# week, so the cost grows with paths × SKUs × weeks (benchmarks/whatif_speed.py).
+DEFAULT_PATHS = 20
 COMPARISON_COLUMNS = [
     "scenario", "title", "levers", "stockout_days", "stockout_days_p90", "skus_short", "lost_units",
     "lost_revenue_usd", "service_level", "demand_units", "peak_inventory_units", "cash_tied_up_usd",
@@ -71,6 +79,7 @@ class WhatIfBase:
     shipments: pd.DataFrame
     policy: RestockPolicy
     world: Dataset | None = None    # the dataset cut to the products, keys as plain strings (the replay's base)
+    decision_paths: int = DECISION_PATHS  # the policy's own Monte Carlo paths in simulated weeks
     sampler: object = None          # the dataset's lead times (:class:`workbench.backtest.world.LeadTimeSampler`)
     _cache: dict = field(default_factory=dict)
 
@@ -306,7 +315,7 @@ def scenario_decider(forecast: pd.DataFrame, lead_times: pd.DataFrame, params: d
     return decide_for
 
 
-def run_scenario(base: WhatIfBase, sc: Scenario, n_paths: int = 1000, seed: int = 0) -> ScenarioResult:
+def run_scenario(base: WhatIfBase, sc: Scenario, n_paths: int = DEFAULT_PATHS, seed: int = 0) -> ScenarioResult:
     """Replay the scenario week by week with the restock policy deciding, over ``n_paths`` paths.
 
     Steps: :func:`plan_under` (demand, lead times, the scenario's world and the first week's
@@ -331,7 +340,9 @@ def plan_under(base: WhatIfBase, sc: Scenario) -> dict:
     setup = scenario_setup(base, sc, scenario_world(base, sc))
     rec = adapters.restock_on_view(first_view(setup), base.as_of, fc, base.policy, lt)
     rec = rec.assign(sku=rec["sku"].astype(str)).set_index("sku").reindex(base.skus).reset_index()
-    decide_for = scenario_decider(fc, lt, base.policy.get_params(deep=False))
+    params = base.policy.get_params(deep=False)
+    params["n_paths"] = min(int(params["n_paths"]), int(base.decision_paths))
+    decide_for = scenario_decider(fc, lt, params)
     return {"q": q, "factor": factor, "ad_factor": ad_factor, "extra_spend": extra_spend, "extra_sales": extra_sales,
             "lt": lt, "fc": fc, "setup": setup, "decide_for": decide_for, "rec": rec}
 
@@ -391,8 +402,7 @@ def stock_fan_table(base: WhatIfBase, sim: SimResult) -> pd.DataFrame:
 def scenario_summary(base: WhatIfBase, sc: Scenario, plan: dict, sim: SimResult, n_paths: int, seed: int) -> dict:
     """The scenario's row of the comparison: service, stockouts, cash, orders by kind, freight, ad spend."""
     D = 7 * base.weeks
-    o = sim.median_orders
-    by_mode = o.groupby("mode")["freight_cost"].sum() if len(o) else pd.Series(dtype=float)
+    by_mode = sim.freight_by_mode
     demand, lost = float(sim.demand_units.sum()), float(sim.lost_units.sum())
     return {
         "scenario": sc.name, "title": sc.label, "levers": sc.describe(),
@@ -440,7 +450,7 @@ def compare(results: list[ScenarioResult], horizon_days: int) -> pd.DataFrame:
     return pd.DataFrame(rows)[COMPARISON_COLUMNS]
 
 
-def what_if(ds, as_of, scenarios: list[Scenario], n_paths: int = 1000, seed: int = 0,
+def what_if(ds, as_of, scenarios: list[Scenario], n_paths: int = DEFAULT_PATHS, seed: int = 0,
             forecast: pd.DataFrame | None = None, horizon_days: int | None = None,
             policy: RestockPolicy | None = None, scenario_set: str = "", overrides=None) -> WhatIfRun:
     """Run every scenario on a loaded dataset (one forecast, shared random numbers) and compare them."""
@@ -471,22 +481,25 @@ def write_run(run: WhatIfRun, output_dir, scenarios_dir=None, meta: dict | None 
     return out
 
 
-def run_what_if(data_dir, as_of, scenarios_dir, output_dir, n_paths: int = 1000, seed: int = 0,
-                overrides=None) -> pd.DataFrame:
+def run_what_if(data_dir, as_of, scenarios_dir, output_dir, n_paths: int = DEFAULT_PATHS, seed: int = 0,
+                overrides=None, weeks: int | None = None) -> pd.DataFrame:
     """The ``workbench what-if`` command: load, run every scenario file of ``scenarios_dir``, write to ``output_dir``.
 
     Returns the comparison (one row per scenario, with a ``reason``). Bad scenario files or data raise
     :class:`workbench.errors.InputError` (exit code 2) before anything is written. ``overrides``: the
-    analyst overrides the forecast uses (the CLI passes :func:`workbench.config.default_overrides`).
+    analyst overrides the forecast uses (the CLI passes :func:`workbench.config.default_overrides`);
+    ``weeks``: simulated weeks (default: the forecast horizon's whole weeks, 17).
     """
     from workbench.data import load_dataset
 
+    if weeks is not None and (not isinstance(weeks, (int, np.integer)) or isinstance(weeks, bool) or weeks < 2):
+        raise InputError(f"--weeks must be a whole number >= 2, got {weeks!r}")
     scenarios = load_scenario_set(scenarios_dir)
     ds = load_dataset(data_dir)
     run = what_if(ds, as_of, scenarios, n_paths=n_paths, seed=seed, scenario_set=Path(scenarios_dir).name,
-                  overrides=overrides)
+                  overrides=overrides, horizon_days=7 * weeks if weeks else None)
     write_run(run, output_dir, scenarios_dir,
-              meta={"data_dir": str(data_dir), "n_paths": n_paths, "seed": seed})
+              meta={"data_dir": str(data_dir), "n_paths": n_paths, "seed": seed, "weeks": int(run.comparison["weeks"].iloc[0])})
     return run.comparison
 
 

@@ -119,6 +119,7 @@ class SimResult:
     stock_q: np.ndarray             # (n, D, 3) on hand at the end of each day: p10, p50, p90 over paths
     total_stock_q: np.ndarray       # (D, 3) Σ on hand over SKUs: p10, p50, p90 over paths
     median_orders: pd.DataFrame     # the median path's orders (the replay's columns + kind)
+    freight_by_mode: pd.Series = None  # mean freight per path, by mode
     decide_seconds: float = 0.0
 
 
@@ -257,6 +258,7 @@ def summarize(setup: Setup, res, n_paths: int, price: np.ndarray) -> SimResult:
                      stock_q=np.quantile(drawn, [0.1, 0.5, 0.9], axis=0).transpose(1, 2, 0),
                      total_stock_q=np.quantile(drawn.sum(axis=1), [0.1, 0.5, 0.9], axis=0).T,
                      median_orders=orders[orders["path"] == 0].drop(columns="path").reset_index(drop=True),
+                     freight_by_mode=orders[orders["path"] >= 1].groupby("mode")["freight_cost"].sum() / n_paths,
                      decide_seconds=res.decide_seconds)
 
 
