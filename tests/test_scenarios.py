@@ -9,7 +9,7 @@ import pytest
 
 from workbench.data import load_dataset
 from workbench.errors import InputError
-from workbench.scenarios import Scenario, compare_reviews, load_scenario_set, prepare, run_scenario, what_if
+from workbench.scenarios import Scenario, compare_reviews, load_scenario_set, prepare, run_scenario
 from workbench.scenarios.simulate import Z_KNOTS, demand_at
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -162,11 +162,12 @@ def test_on_order_counts_the_pipeline_and_each_order_until_it_arrives(base):
 
 @pytest.fixture(scope="module")
 def runs(base):
-    """Four scenarios replayed once (2 paths, 4 weeks) and shared by the engine tests."""
+    """Four scenarios replayed once (1 drawn path and the median one, 3 weeks), shared by the engine tests."""
+    short = prepare(base.ds, AS_OF, forecast=base.forecast, horizon_days=21)
     scs = [Scenario("baseline"), Scenario("surge", title="Q4 +60%", demand_multiplier=1.6),
            Scenario("late", extra_lead_days=15, lead_modes=("sea",)),
            Scenario("crunch", demand_multiplier=2.5, extra_lead_days=30, lead_modes=("sea",))]
-    return {sc.name: run_scenario(base, sc, n_paths=2, seed=1) for sc in scs}
+    return {sc.name: run_scenario(short, sc, n_paths=1, seed=1) for sc in scs}
 
 
 def test_a_demand_surge_raises_stockouts_and_what_the_policy_orders(runs):
@@ -240,11 +241,8 @@ def test_air_for_the_top_skus_makes_air_their_usual_mode(base):
 
 
 def test_results_are_deterministic_for_a_seed(base):
-    scs = [Scenario("baseline")]
-    kw = dict(n_paths=1, forecast=base.forecast, horizon_days=14)
-    a = what_if(base.ds, AS_OF, scs, seed=7, **kw).comparison
-    b = what_if(base.ds, AS_OF, scs, seed=7, **kw).comparison
-    c = what_if(base.ds, AS_OF, scs, seed=8, **kw).comparison
+    short = prepare(base.ds, AS_OF, forecast=base.forecast, horizon_days=14)
+    a, b, c = (run_scenario(short, Scenario("baseline"), n_paths=1, seed=s).skus for s in (7, 7, 8))
     pd.testing.assert_frame_equal(a, b)
     assert not a["demand_units"].equals(c["demand_units"])
 
@@ -252,7 +250,7 @@ def test_results_are_deterministic_for_a_seed(base):
 def test_every_row_says_why_with_its_numbers(runs):
     from workbench.scenarios.run import compare
 
-    comp = compare(list(runs.values()), 28).set_index("scenario")
+    comp = compare(list(runs.values()), 21).set_index("scenario")
     reason = comp.loc["surge", "reason"]
     assert reason.startswith("Q4 +60% [demand ×1.60]") and "(baseline" in reason and "service level" in reason
     assert "deciding every week" in reason and "air bridges" in reason
@@ -262,7 +260,23 @@ def test_every_row_says_why_with_its_numbers(runs):
     assert {"sku", "order_date", "mode", "kind", "qty", "expected_arrival", "freight_usd", "reason"} <= set(plan.columns)
 
 
+def test_a_run_is_written_atomically_and_two_reviews_compare(runs, tmp_path):
+    from workbench.scenarios.run import WhatIfRun, compare, write_run
+
+    run = WhatIfRun(comparison=compare(list(runs.values()), 21), results=runs, scenario_set="t", as_of=AS_OF)
+    out = write_run(run, tmp_path / "review", SHIPPED)
+    saved = pd.read_csv(out / "comparison.csv")
+    assert list(saved["scenario"]) == list(runs) and saved["reason"].str.len().gt(0).all()
+    for name in runs:
+        plan = pd.read_csv(out / name / "order_plan.csv")
+        assert plan["reason"].str.len().gt(0).all() and (out / name / "stock_fan.csv").exists()
+    assert (out / "scenarios" / "q4-demand-60.yaml").exists() and (out / "run.json").exists()
+    assert not list(out.rglob("*.tmp"))
+    assert (compare_reviews(out, out)["stockout_days_change"] == 0).all()
+
+
 # --- the command ---------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_what_if_on_the_samples_with_the_shipped_scenarios(tmp_path):
     """`workbench what-if` end to end: the surge and late-freight scenarios run out more than the baseline."""
     from workbench.scenarios import run_what_if
@@ -292,3 +306,15 @@ def test_bad_scenarios_fail_before_anything_is_written(tmp_path):
     with pytest.raises(InputError):
         run_what_if(SAMPLES, "2026-11-23", folder, tmp_path / "out", n_paths=10)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("weeks", ["1", "18", "soon"])
+def test_what_if_weeks_are_bounded(weeks, tmp_path, capsys):
+    from workbench.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["what-if", "--data", str(SAMPLES), "--as-of", "2026-11-23", "--scenarios", str(SHIPPED),
+              "--output", str(tmp_path / "o"), "--weeks", weeks])
+    assert e.value.code == 2
+    assert "--weeks: expected a whole number from 2 to 17" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

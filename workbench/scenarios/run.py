@@ -40,6 +40,7 @@ from workbench.backtest.view import ReplayRecords, build_view, restrict
 from workbench.data.load import Dataset
 from workbench.errors import InputError
 from workbench.io import write_frame, write_text
+from workbench.leadtime import MODES
 from workbench.policies.restock import RestockPolicy
 from workbench.scenarios.simulate import ShiftedLeadTimes, SimResult, simulate, stack_frame
 from workbench.scenarios.spec import Scenario, load_scenario_set
@@ -294,7 +295,7 @@ def scenario_setup(base: WhatIfBase, sc: Scenario, world: Dataset) -> Setup:
     state = W.start_state(world, skus, start, D, sampler)
     n = len(skus)
     return Setup(base=world, start=start, weeks=base.weeks, skus=skus, days=base.dates, demand=np.zeros((n, D)),
-                 censored=np.zeros((n, D), bool), state=state, sampler=sampler, uniforms=np.full((n, base.weeks, 5), 0.5),
+                 censored=np.zeros((n, D), bool), state=state, sampler=sampler, uniforms=np.full((n, base.weeks, len(MODES)), 0.5),
                  freight_share=W.freight_shares(base.ds), carrying_rate=0.25,
                  **W.sku_arrays(world, skus, start, state.location))
 
