@@ -29,7 +29,11 @@ the scenario, so two scenarios see the same demand luck (through their own quant
 lead-time luck: differences come from the levers and from what the policy does about them.
 
 The median path (z = 0: each day's median demand; uniforms 0.5: each pool's median lead time) is run
-once more to show the order plan: what the policy would ship, when and by which mode.
+beside the drawn ones to show the order plan: what the policy would ship, when and by which mode.
+
+Copies. The policy decides per SKU, so the median path and P drawn paths of n SKUs run as ONE replay
+of (P + 1)·n SKUs named ``SKU~k`` (:func:`paths_setup`, :func:`stack_world`): one policy call per
+simulated week for every path at once; :func:`summarize` splits the results back per path.
 """
 from __future__ import annotations
 
