@@ -198,6 +198,17 @@ def test_a_demand_crunch_with_late_ships_brings_air_bridges(runs):
     assert bridges["reason"].str.contains("air bridge").all()
 
 
+def test_in_the_summer_the_replay_shows_the_peak_pre_build(base):
+    """Mid-August the restock policy pre-builds for Black Friday (sea lead time + p90 + 60 days ahead):
+    the replay must show those orders as the weekly run would place them."""
+    as_of = pd.Timestamp("2026-08-16")
+    summer = prepare(base.ds, as_of, forecast=quick_forecast(base.ds, as_of), horizon_days=14)
+    r = run_scenario(summer, Scenario("baseline"), n_paths=1, seed=0)
+    pre = r.order_plan[r.order_plan["kind"] == "peak pre-build"]
+    assert len(pre) and r.summary["prebuild_units"] > 0
+    assert pre["reason"].str.contains("peak pre-build").all() and (pre["mode"] != "air").all()
+
+
 def test_fifteen_more_days_at_sea_move_order_by_earlier(runs):
     b, late = runs["baseline"], runs["late"]
     sea = (b.skus["main_mode"] == "sea").to_numpy()
