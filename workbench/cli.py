@@ -161,7 +161,7 @@ def _cmd_what_if(args: argparse.Namespace) -> int:
 
     _guard_output(args.data, args.output, folder=True)
     comparison = run_what_if(Path(args.data), args.as_of, Path(args.scenarios), Path(args.output),
-                             n_paths=args.paths, seed=args.seed, overrides=default_overrides())
+                             n_paths=args.paths, seed=args.seed, overrides=default_overrides(), weeks=args.weeks)
     for reason in comparison["reason"]:
         print(reason)
     print(f"wrote {Path(args.output) / 'comparison.csv'}", file=sys.stderr)
@@ -188,6 +188,16 @@ def _cmd_import(args: argparse.Namespace) -> int:
                         template=Path(args.catalog_template) if args.catalog_template else None)
     print(result.describe(), file=sys.stderr)
     return 0
+
+
+def _weeks(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 2 to 17, got {text!r}") from None
+    if not 2 <= n <= 17:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 2 to 17 (the forecast covers 120 days), got {n}")
+    return n
 
 
 def _paths(text: str) -> int:
@@ -275,12 +285,15 @@ def _add_policy_commands(sub) -> None:
 
 
 def _add_what_if(sub) -> None:
-    s = sub.add_parser("what-if", help="run every scenario file through the Monte Carlo; one comparison row each")
+    s = sub.add_parser("what-if", help="replay every scenario file week by week with the policies deciding; one "
+                                       "comparison row each")
     s.add_argument("--data", required=True, help="dataset directory")
     s.add_argument("--as-of", required=True, help="decision date, YYYY-MM-DD")
     s.add_argument("--scenarios", required=True, help="folder of scenario YAML files (e.g. scenarios/peak-2026)")
     s.add_argument("--output", required=True, help="output folder (e.g. reports/what-if/peak-2026/2026-11-23)")
-    s.add_argument("--paths", type=_paths, default=1000, help="Monte Carlo paths per scenario (default 1000, at most 10,000)")
+    s.add_argument("--paths", type=_paths, default=20, help="Monte Carlo paths per scenario, each replayed week by "
+                   "week with the restock policy deciding (default 20, at most 10,000)")
+    s.add_argument("--weeks", type=_weeks, default=None, help="simulated weeks (default: the forecast's 120 days, 17 weeks)")
     s.add_argument("--seed", type=int, default=0)
     s.set_defaults(func=_cmd_what_if)
 

@@ -48,15 +48,21 @@ def forecast_and_errors(view, day: pd.Timestamp, fast: bool = False):
     return res.forecast, lead_time_errors(res)
 
 
-def restock_on_view(view, as_of: pd.Timestamp, forecast: pd.DataFrame, policy, errors=None) -> pd.DataFrame:
-    """The pipeline's restock step on what the policy may see: one stock snapshot, then ``policy.recommend``."""
+def restock_on_view(view, as_of: pd.Timestamp, forecast: pd.DataFrame, policy, errors=None,
+                    lead_times: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The pipeline's restock step on what the policy may see: one stock snapshot, then ``policy.recommend``.
+
+    ``errors``: the forecast's backtest errors (lead-time demand spread); ``lead_times``: a supplier × mode
+    table to plan with (the what-if passes its scenario's); default: the snapshot's own, from the view's
+    shipments."""
     from workbench.stock import build_snapshot
 
-    return policy.recommend(build_snapshot(view, as_of, forecast=forecast), forecast_errors=errors)
+    return policy.recommend(build_snapshot(view, as_of, forecast=forecast, lead_times=lead_times),
+                            forecast_errors=errors)
 
 
 def workbench_orders(view, day: pd.Timestamp, forecast: pd.DataFrame, params: dict | None = None,
-                     errors=None) -> pd.DataFrame:
+                     errors=None, lead_times: pd.DataFrame | None = None) -> pd.DataFrame:
     """The workbench's orders: the pipeline's restock step (stock snapshot, then ``RestockPolicy``), with the
     forecast's backtest errors (``errors``, from :func:`forecast_and_errors`) for the lead-time demand spread.
 
@@ -65,7 +71,8 @@ def workbench_orders(view, day: pd.Timestamp, forecast: pd.DataFrame, params: di
     """
     from workbench.policies.restock import RestockPolicy
 
-    out = restock_on_view(view, day - pd.Timedelta(days=1), forecast, RestockPolicy(**(params or {})), errors)
+    out = restock_on_view(view, day - pd.Timedelta(days=1), forecast, RestockPolicy(**(params or {})), errors,
+                          lead_times)
     rows = []
     for r in out[out["recommended_qty"] > 0].itertuples(index=False):
         mode = str(r.ship_mode)

@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from workbench.backtest import adapters
@@ -84,23 +83,11 @@ def make_setup(ds, start, weeks: int, opts: Options) -> Setup:
     demand, censored = W.corrected_demand(ds, skus, days)
     sampler = W.LeadTimeSampler(ds["shipments"])
     state = W.start_state(ds, skus, start, len(days), sampler)
-    prod = ds["products"].assign(sku=lambda p: p["sku"].astype(str)).drop_duplicates("sku").set_index("sku").loc[skus]
-    unit_cost = prod["unit_cost"].to_numpy(float)
-    price = prod["price"].to_numpy(float)
-    margin = np.maximum(price * (1 - prod["fee_rate"].to_numpy(float)) - unit_cost, 0.0)
-    sales = ds["sales"][ds["sales"]["date"] < start]
-    channel = (sales.assign(sku=sales["sku"].astype(str), channel=sales["channel"].astype(str))
-               .groupby(["sku", "channel"])["units"].sum().reset_index().sort_values("units", ascending=False)
-               .drop_duplicates("sku").set_index("sku")["channel"].reindex(skus).fillna("all").to_numpy(dtype=object))
-    inv = ds["inventory"][ds["inventory"]["as_of"] < start]
-    pairs = inv.assign(sku=inv["sku"].astype(str), location=inv["location"].astype(str))[["sku", "location"]].drop_duplicates()
-    main = pd.Series(state.location, index=skus)
-    others = pairs[pairs["sku"].isin(main.index) & (pairs["location"] != pairs["sku"].map(main))].reset_index(drop=True)
+    arrays = W.sku_arrays(ds, skus, start, state.location)
     return Setup(
         base=restrict(ds, skus), start=start, weeks=weeks, skus=skus, days=days, demand=demand, censored=censored,
-        state=state, sampler=sampler, uniforms=W.order_uniforms(opts.seed, len(skus), weeks), unit_cost=unit_cost,
-        unit_margin=margin, price=price, supplier=prod["supplier"].astype(str).to_numpy(dtype=object), channel=channel,
-        other_locations=others, freight_share=W.freight_shares(ds), carrying_rate=opts.carrying_rate, left_out=left_out)
+        state=state, sampler=sampler, uniforms=W.order_uniforms(opts.seed, len(skus), weeks),
+        freight_share=W.freight_shares(ds), carrying_rate=opts.carrying_rate, left_out=left_out, **arrays)
 
 
 def workbench_decider(opts: Options, params: dict | None = None):

@@ -175,3 +175,23 @@ def start_state(ds, skus: list[str], start: pd.Timestamp, n_days: int, sampler: 
         if day < arrivals.shape[1]:
             arrivals[sku_idx.get_loc(r.sku), day] += r.qty
     return StartState(stock, arrivals, snap_date, loc)
+
+
+def sku_arrays(ds, skus: list[str], start: pd.Timestamp, location: np.ndarray) -> dict:
+    """Per replayed SKU: ``unit_cost``, ``price``, ``unit_margin`` (price × (1 − fee rate) − unit cost,
+    at least 0), ``supplier``, the ``channel`` that sold most before ``start``, and the
+    ``other_locations`` (sku, location) pairs stocked before ``start`` besides the main ``location``."""
+    prod = ds["products"].assign(sku=lambda p: p["sku"].astype(str)).drop_duplicates("sku").set_index("sku").loc[skus]
+    unit_cost = prod["unit_cost"].to_numpy(float)
+    price = prod["price"].to_numpy(float)
+    margin = np.maximum(price * (1 - prod["fee_rate"].to_numpy(float)) - unit_cost, 0.0)
+    sales = ds["sales"][ds["sales"]["date"] < start]
+    channel = (sales.assign(sku=sales["sku"].astype(str), channel=sales["channel"].astype(str))
+               .groupby(["sku", "channel"])["units"].sum().reset_index().sort_values("units", ascending=False)
+               .drop_duplicates("sku").set_index("sku")["channel"].reindex(skus).fillna("all").to_numpy(dtype=object))
+    inv = ds["inventory"][ds["inventory"]["as_of"] < start]
+    pairs = inv.assign(sku=inv["sku"].astype(str), location=inv["location"].astype(str))[["sku", "location"]].drop_duplicates()
+    main = pd.Series(location, index=skus)
+    others = pairs[pairs["sku"].isin(main.index) & (pairs["location"] != pairs["sku"].map(main))].reset_index(drop=True)
+    return dict(unit_cost=unit_cost, price=price, unit_margin=margin, supplier=prod["supplier"].astype(str).to_numpy(dtype=object),
+                channel=channel, other_locations=others)

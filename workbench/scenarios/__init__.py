@@ -1,4 +1,5 @@
-"""What-if scenarios: versioned YAML files and the Monte Carlo that compares them (``docs/what-if.md``)."""
+"""What-if scenarios: versioned YAML files, each replayed week by week with the policies deciding (the backtest's
+replay on drawn futures), and their comparison (``docs/what-if.md``)."""
 from workbench.scenarios.run import (WhatIfRun, compare_reviews, kpis, prepare, review_dir, run_scenario, run_what_if,
                                      save_review, what_if, worst_scenario, write_run)
 from workbench.scenarios.spec import Scenario, load_scenario_set

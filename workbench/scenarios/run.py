@@ -1,4 +1,4 @@
-"""What-if runs: forecast once, derive each scenario's demand and lead times, simulate, compare, save.
+"""What-if runs: forecast once, derive each scenario's demand and lead times, replay it week by week, compare, save.
 
 Demand per scenario is the baseline forecast's quantiles times a factor per SKU and day:
 
@@ -8,14 +8,21 @@ Demand per scenario is the baseline forecast's quantiles times a factor per SKU 
 - (1 + Δp)^β: constant-elasticity response to a price change, β_i from
   :class:`workbench.policies.elasticity.ElasticityEstimator` (averaged over channels);
 - ads: each campaign's fitted spend → sales curve A·(1 − exp(−s/B))
-  (:func:`workbench.policies.ads.fit_response_curves`) moved from today's spend s to s·(1 + Δb);
-  the extra ad sales in USD / price are extra units per day, relative to the SKU's forecast over the
-  next 28 days (capped to ×0.2…×3).
+  (:func:`workbench.policies.ads.fit_response_curves`, the ads policy's own curves) moved from today's
+  spend s to s·(1 + Δb); the extra ad sales in USD / price are extra units per day, relative to the
+  SKU's forecast over the next 28 days (capped to ×0.2…×3). Demand reacts to the budget only through
+  these curves: a campaign already on the flat part of its curve gains little (the ``ad_factor`` and
+  ``extra_ad_sales_usd`` columns show it per SKU).
 
-Lead times: ``extra_days`` is added to the supplier × mode table's mean and percentiles and to the
-expected lateness of shipments in transit, so both the policy's plan and the simulated arrivals move.
-The restock policy (:class:`workbench.policies.restock.RestockPolicy`) then plans with the scenario's
-demand and lead times, and :mod:`.simulate` runs that plan through the horizon.
+Lead times: ``extra_days`` is added to the supplier × mode table the policy plans with, to the
+simulated lead time of every order by those modes, and to the arrival of shipments in transit.
+A price change is the list price the policy sees (its cost-optimal service level reads the margin) and
+the revenue of every unit. "Air for top N" makes air the usual mode of those SKUs.
+
+Each scenario is then replayed (:mod:`.simulate`): ``n_paths`` drawn futures and the median one, the
+restock policy deciding every simulated week through the backtest's adapter with the scenario's
+forecast (extended flat past the forecast horizon so late weeks can still plan a lead time ahead) and
+lead-time table.
 """
 from __future__ import annotations
 
@@ -26,21 +33,37 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from workbench.backtest import adapters
+from workbench.backtest import world as W
+from workbench.backtest.replay import Setup
+from workbench.backtest.view import ReplayRecords, build_view, restrict
+from workbench.data.load import Dataset
 from workbench.errors import InputError
 from workbench.io import write_frame, write_text
-from workbench.leadtime import lookup_lead_times
-from workbench.policies.restock import RestockPolicy, freight_rates
-from workbench.scenarios.simulate import SimInputs, simulate
-from workbench.stock import build_snapshot
+from workbench.leadtime import MODES
+from workbench.policies.restock import RestockPolicy
+from workbench.scenarios.simulate import ShiftedLeadTimes, SimResult, simulate, stack_frame
 from workbench.scenarios.spec import Scenario, load_scenario_set
+from workbench.stock import build_snapshot
 
 QUANTILE_COLUMNS = ("yhat_lo_95", "yhat_lo_80", "yhat", "yhat_hi_80", "yhat_hi_95")
 AD_FACTOR_BOUNDS = (0.2, 3.0)
+# Days the policy's forecast is carried on past the forecast's horizon (flat, the last 28 days' mean):
+# a week near the end of the horizon still plans a lead time plus a review period ahead.
+POLICY_EXTEND_DAYS = 180
+# Paths of the restock policy's own stockout Monte Carlo (P(run out before an order arrives), which
+# decides air) in the simulated weeks: 200 instead of its 1,000 keeps the standard error of a 5%
+# probability under 1.6 points and makes each weekly decision ~3x cheaper. Today's recommendation
+# (skus.csv) uses the policy as given.
+DECISION_PATHS = 200
+# Drawn paths per scenario by default: each path is a copy of the catalog the policy decides on every
+# week, so the cost grows with paths × SKUs × weeks (benchmarks/whatif_speed.py).
+DEFAULT_PATHS = 20
 COMPARISON_COLUMNS = [
     "scenario", "title", "levers", "stockout_days", "stockout_days_p90", "skus_short", "lost_units",
     "lost_revenue_usd", "service_level", "demand_units", "peak_inventory_units", "cash_tied_up_usd",
-    "order_units", "order_units_air", "freight_usd", "freight_by_mode", "extra_ad_spend_usd",
-    "recommended_qty_today", "n_paths", "seed", "reason",
+    "order_units", "order_units_air", "air_bridge_units", "prebuild_units", "freight_usd", "freight_by_mode",
+    "extra_ad_spend_usd", "extra_ad_sales_usd", "recommended_qty_today", "weeks", "n_paths", "seed", "reason",
 ]
 
 
@@ -56,6 +79,9 @@ class WhatIfBase:
     lead_times: pd.DataFrame        # supplier × mode table
     shipments: pd.DataFrame
     policy: RestockPolicy
+    world: Dataset | None = None    # the dataset cut to the products, keys as plain strings (the replay's base)
+    decision_paths: int = DECISION_PATHS  # the policy's own Monte Carlo paths in simulated weeks
+    sampler: object = None          # the dataset's lead times (:class:`workbench.backtest.world.LeadTimeSampler`)
     _cache: dict = field(default_factory=dict)
 
     @property
@@ -63,8 +89,14 @@ class WhatIfBase:
         return pd.Index(self.products["sku"].astype(str))
 
     @property
+    def weeks(self) -> int:
+        """Simulated weeks: the whole weeks of the forecast horizon."""
+        return self.quantiles.shape[1] // 7
+
+    @property
     def dates(self) -> pd.DatetimeIndex:
-        return self.as_of + pd.to_timedelta(np.arange(1, self.quantiles.shape[1] + 1), unit="D")
+        """The simulated days, as_of + 1 … as_of + 7 · weeks."""
+        return self.as_of + pd.to_timedelta(np.arange(1, 7 * self.weeks + 1), unit="D")
 
 
 @dataclass
@@ -103,7 +135,8 @@ class WhatIfRun:
 def prepare(ds, as_of, forecast: pd.DataFrame | None = None, horizon_days: int | None = None,
             policy: RestockPolicy | None = None, overrides=None) -> WhatIfBase:
     """Forecast once through the pipeline (unless ``forecast`` is given; ``overrides``: the analyst
-    overrides file or dict) and lay the baseline demand quantiles out as (SKU, day, quantile)."""
+    overrides file or dict), lay the baseline demand quantiles out as (SKU, day, quantile), and set up
+    what every scenario's replay shares (the dataset cut to the products, its lead-time pools)."""
     from workbench.pipeline import Pipeline
 
     as_of = pd.Timestamp(as_of).normalize()
@@ -128,8 +161,10 @@ def prepare(ds, as_of, forecast: pd.DataFrame | None = None, horizon_days: int |
     ships = ships[ships["order_date"] <= as_of]
     policy = policy or RestockPolicy()
     lt = build_snapshot(ds, as_of).lead_times
+    known = ships[ships["received_date"].notna() & (ships["received_date"] <= as_of)]
     return WhatIfBase(ds=ds, as_of=as_of, products=products, forecast=forecast, quantiles=q, lead_times=lt,
-                      shipments=ships, policy=policy)
+                      shipments=ships, policy=policy, world=restrict(ds, list(skus)),
+                      sampler=W.LeadTimeSampler(known))
 
 
 def _elasticity(base: WhatIfBase) -> np.ndarray:
@@ -166,12 +201,12 @@ def _revenue_rank(base: WhatIfBase) -> pd.Series:
     return s.groupby("sku")["revenue"].sum().reindex(base.skus).fillna(0.0)
 
 
-def demand_factor(base: WhatIfBase, sc: Scenario) -> tuple[np.ndarray, np.ndarray, float]:
-    """(factor (n, H), ad-driven factor (n,), extra ad spend USD per day) for a scenario."""
+def demand_factor(base: WhatIfBase, sc: Scenario) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """(factor (n, H), ad-driven factor (n,), extra ad spend and extra ad sales in USD per day) for a scenario."""
     n, H = base.quantiles.shape[:2]
     factor = np.ones((n, H))
     if sc.demand_multiplier != 1.0:
-        days = base.dates
+        days = base.as_of + pd.to_timedelta(np.arange(1, H + 1), unit="D")
         in_win = np.ones(H, dtype=bool)
         if sc.demand_start is not None:
             in_win &= days >= sc.demand_start
@@ -186,23 +221,24 @@ def demand_factor(base: WhatIfBase, sc: Scenario) -> tuple[np.ndarray, np.ndarra
     if sc.price_change:
         factor *= np.power(1.0 + sc.price_change, _elasticity(base))[:, None]
     ad_factor = np.ones(n)
-    extra_spend = 0.0
+    extra_spend = extra_sales = 0.0
     if sc.ad_budget_change:
         cur = _ad_curves(base)
         if len(cur):
             a, b, s = (cur[c].to_numpy(float) for c in ("a_sales_usd", "b_spend_usd", "spend"))
             gain = a * (np.exp(-s / b) - np.exp(-s * (1 + sc.ad_budget_change) / b))
             price = base.products.set_index("sku")["price"].astype(float)
-            extra_units = (pd.Series(gain, index=cur["sku"].astype(str).to_numpy()).groupby(level=0).sum()
-                           / price.reindex(cur["sku"].astype(str).unique()).to_numpy())
+            gain_usd = pd.Series(gain, index=cur["sku"].astype(str).to_numpy()).groupby(level=0).sum()
+            extra_units = gain_usd / price.reindex(gain_usd.index).to_numpy()
             base_units = base.quantiles[:, :28, 2].mean(axis=1)
             eu = extra_units.reindex(base.skus).fillna(0.0).to_numpy()
             with np.errstate(divide="ignore", invalid="ignore"):
                 ad_factor = np.where(base_units > 0, 1 + eu / base_units, 1.0)
             ad_factor = np.clip(ad_factor, *AD_FACTOR_BOUNDS)
             extra_spend = float((s * sc.ad_budget_change).sum())
+            extra_sales = float(gain.sum())
         factor *= ad_factor[:, None]
-    return factor, ad_factor, extra_spend
+    return factor, ad_factor, extra_spend, extra_sales
 
 
 def _lead_time_table(base: WhatIfBase, sc: Scenario) -> pd.DataFrame:
@@ -216,128 +252,141 @@ def _lead_time_table(base: WhatIfBase, sc: Scenario) -> pd.DataFrame:
 
 
 def _forecast_frame(base: WhatIfBase, q: np.ndarray) -> pd.DataFrame:
+    """The scenario's quantiles as a forecast frame, carried on flat for :data:`POLICY_EXTEND_DAYS` more
+    days at each quantile's mean over the last 28 days (what the policy plans with)."""
     n, H, _ = q.shape
-    out = pd.DataFrame({"unique_id": np.repeat(base.skus.to_numpy(), H),
-                        "ds": np.tile(base.dates.to_numpy(), n), "model": "scenario"})
+    tail = np.repeat(q[:, -28:, :].mean(axis=1, keepdims=True), POLICY_EXTEND_DAYS, axis=1)
+    q = np.concatenate([q, tail], axis=1)
+    days = base.as_of + pd.to_timedelta(np.arange(1, q.shape[1] + 1), unit="D")
+    out = pd.DataFrame({"unique_id": np.repeat(base.skus.to_numpy(), q.shape[1]),
+                        "ds": np.tile(days.to_numpy(), n), "model": "scenario"})
     for k, col in enumerate(QUANTILE_COLUMNS):
         out[col] = q[:, :, k].ravel()
     return out
 
 
-def run_scenario(base: WhatIfBase, sc: Scenario, n_paths: int = 1000, seed: int = 0) -> ScenarioResult:
-    """Plan with the restock policy under the scenario, then simulate ``n_paths`` paths.
+def scenario_world(base: WhatIfBase, sc: Scenario) -> Dataset:
+    """The dataset as the scenario has it: list prices moved by the price change; shipments in transit
+    on the delayed modes arriving ``extra_days`` later; air the usual mode of the top-N SKUs."""
+    tables = dict(base.world.tables)
+    if sc.price_change:
+        tables["products"] = tables["products"].assign(price=tables["products"]["price"] * (1 + sc.price_change))
+    ships = tables["shipments"]
+    if sc.extra_lead_days:
+        ships = ships.copy()
+        late = (ships["mode"].isin(sc.lead_modes) & (ships["order_date"] <= base.as_of)
+                & ~(ships["received_date"] <= base.as_of))
+        for c in ("eta", "received_date"):
+            ships.loc[late, c] = ships.loc[late, c] + pd.Timedelta(days=sc.extra_lead_days)
+    if sc.air_for_top:
+        air_skus = set(_revenue_rank(base).nlargest(sc.air_for_top).index)
+        ships = ships.copy()
+        done = ships["sku"].isin(air_skus) & (ships["received_date"] <= base.as_of)
+        ships.loc[done, "mode"] = base.policy.urgent_mode
+    tables["shipments"] = ships
+    return Dataset(base.world.path, tables)
 
-    Steps: :func:`plan_under` (demand, lead times, snapshot, restock plan) → :func:`sim_inputs` →
-    :func:`simulate` (the Monte Carlo and the median path's orders) → the tables
+
+def scenario_setup(base: WhatIfBase, sc: Scenario, world: Dataset) -> Setup:
+    """The backtest's replay world for the scenario: start stock and pipeline at ``as_of``, the dataset's
+    lead-time pools shifted by the scenario; demand and uniforms are drawn per path by :func:`simulate`."""
+    skus, start, D = list(base.skus), base.as_of + pd.Timedelta(days=1), 7 * base.weeks
+    sampler = ShiftedLeadTimes(base.sampler, sc.extra_lead_days, sc.lead_modes)
+    state = W.start_state(world, skus, start, D, sampler)
+    n = len(skus)
+    return Setup(base=world, start=start, weeks=base.weeks, skus=skus, days=base.dates, demand=np.zeros((n, D)),
+                 censored=np.zeros((n, D), bool), state=state, sampler=sampler, uniforms=np.full((n, base.weeks, len(MODES)), 0.5),
+                 freight_share=W.freight_shares(base.ds), carrying_rate=0.25,
+                 **W.sku_arrays(world, skus, start, state.location))
+
+
+def first_view(setup: Setup) -> Dataset:
+    """What the policy sees on the first simulated day (the same on every path)."""
+    records = ReplayRecords(setup.skus, setup.state.location, setup.channel, setup.price, setup.other_locations)
+    records.snapshot(setup.start - pd.Timedelta(days=1), setup.state.stock)
+    return build_view(setup.base, setup.start, setup.start, records)
+
+
+def scenario_decider(forecast: pd.DataFrame, lead_times: pd.DataFrame, params: dict):
+    """``decide_for(stacked_setup)``: the backtest's workbench adapter, planning with the scenario's
+    forecast (one copy per path) and lead-time table."""
+    def decide_for(stacked: Setup):
+        fc = stack_frame(forecast, "unique_id", len(stacked.skus) // max(forecast["unique_id"].nunique(), 1))
+        return lambda view, day: adapters.workbench_orders(view, day, fc, params, lead_times=lead_times)
+    return decide_for
+
+
+def run_scenario(base: WhatIfBase, sc: Scenario, n_paths: int = DEFAULT_PATHS, seed: int = 0) -> ScenarioResult:
+    """Replay the scenario week by week with the restock policy deciding, over ``n_paths`` paths.
+
+    Steps: :func:`plan_under` (demand, lead times, the scenario's world and the first week's
+    recommendation) → :func:`simulate` (the paths and the median path) → the tables
     (:func:`sku_table`, :func:`order_plan_table`, :func:`stock_fan_table`, :func:`scenario_summary`).
     """
     plan = plan_under(base, sc)
-    inp, modes = sim_inputs(base, sc, plan)
-    sim = simulate(inp, n_paths=n_paths, seed=seed)
-    _, orders = simulate(inp, deterministic=True, record_orders=True)
-    sku_tbl = sku_table(base, plan, sim, modes)
-    summary = scenario_summary(base, sc, plan, sim, modes, n_paths, seed)
-    return ScenarioResult(scenario=sc, summary=summary, skus=sku_tbl, order_plan=order_plan_table(base, orders, modes),
+    sim = simulate(plan["setup"], plan["q"], plan["decide_for"], n_paths, seed, name=sc.name)
+    return ScenarioResult(scenario=sc, summary=scenario_summary(base, sc, plan, sim, n_paths, seed),
+                          skus=sku_table(base, plan, sim), order_plan=order_plan_table(sim),
                           stock_fan=stock_fan_table(base, sim))
 
 
 def plan_under(base: WhatIfBase, sc: Scenario) -> dict:
-    """The scenario's demand quantiles ``q`` (with ``factor``, ``ad_factor``, ``extra_spend``), lead-time
-    table ``lt``, stock snapshot ``snap`` and the restock policy's recommendation ``rec`` (one row per SKU)."""
-    factor, ad_factor, extra_spend = demand_factor(base, sc)
+    """The scenario's demand quantiles ``q`` (with ``factor``, ``ad_factor``, ``extra_spend``,
+    ``extra_sales``), lead-time table ``lt``, policy forecast ``fc``, replay ``setup`` and ``decide_for``,
+    and the first week's recommendation ``rec`` (one row per SKU, the restock table)."""
+    factor, ad_factor, extra_spend, extra_sales = demand_factor(base, sc)
     q = base.quantiles * factor[:, :, None]
     lt = _lead_time_table(base, sc)
-    ships = base.shipments
-    if sc.air_for_top:
-        air_skus = set(_revenue_rank(base).nlargest(sc.air_for_top).index)
-        # the policy's main mode is the SKU's usual mode: make air the usual mode of these SKUs
-        ships = ships.copy()
-        done = ships["sku"].isin(air_skus) & ships["received_date"].notna()
-        ships.loc[done, "mode"] = base.policy.urgent_mode
-    tables = {name: base.ds.get(name) for name in ("products", "inventory", "sales", "events")}
-    snap = build_snapshot({**tables, "shipments": ships}, base.as_of, forecast=_forecast_frame(base, q), lead_times=lt)
-    rec = base.policy.recommend(snap).set_index("sku").reindex(base.skus).reset_index()
-    return {"q": q, "factor": factor, "ad_factor": ad_factor, "extra_spend": extra_spend, "lt": lt, "snap": snap,
-            "rec": rec}
+    fc = _forecast_frame(base, q)
+    setup = scenario_setup(base, sc, scenario_world(base, sc))
+    rec = adapters.restock_on_view(first_view(setup), base.as_of, fc, base.policy, lead_times=lt)
+    rec = rec.assign(sku=rec["sku"].astype(str)).set_index("sku").reindex(base.skus).reset_index()
+    params = base.policy.get_params(deep=False)
+    params["n_paths"] = min(int(params["n_paths"]), int(base.decision_paths))
+    decide_for = scenario_decider(fc, lt, params)
+    return {"q": q, "factor": factor, "ad_factor": ad_factor, "extra_spend": extra_spend, "extra_sales": extra_sales,
+            "lt": lt, "fc": fc, "setup": setup, "decide_for": decide_for, "rec": rec}
 
 
-def sim_inputs(base: WhatIfBase, sc: Scenario, plan: dict) -> tuple[SimInputs, dict]:
-    """The simulation's arrays from the plan, and per SKU the ``main`` and ``urgent`` modes, their freight
-    ``rate_main`` / ``rate_urgent`` (USD per unit) and the scenario's unit ``price``."""
-    prod, rec, lt = base.products, plan["rec"], plan["lt"]
-    n = len(base.skus)
-    main_mode = rec["main_mode"].to_numpy(dtype=object)  # the policy's usual mode per SKU
-    urgent = np.full(n, base.policy.urgent_mode, dtype=object)
-    supplier = prod["supplier"].astype(str).to_numpy(dtype=object)
-    lt_urg = lookup_lead_times(lt, supplier, urgent, base.as_of)
-    t_day, t_sd, t_q = plan["snap"].transit_slots()
-    unit_cost = prod["unit_cost"].to_numpy(float)
-    price = prod["price"].to_numpy(float) * (1 + sc.price_change)
-    rates = freight_rates(base.shipments, unit_cost, base.policy.freight_cost_share)
-    modes = {"main": main_mode, "urgent": urgent, "rate_main": rates(main_mode), "rate_urgent": rates(urgent),
-             "price": price}
-    air_qty = rec["air_qty"].to_numpy(float)
-    qty0 = rec["recommended_qty"].to_numpy(float)
-    inp = SimInputs(
-        demand_q=plan["q"].astype(np.float32), available=rec["available"].to_numpy(float),
-        transit_day=t_day, transit_sd=t_sd, transit_qty=t_q,
-        order0_main=qty0 - air_qty, order0_urgent=air_qty,
-        lt_main=rec["lead_time_days"].to_numpy(float), lt_main_sd=rec["lead_time_std"].to_numpy(float),
-        lt_urgent=np.maximum(lt_urg["lead_time_days"].to_numpy(float), 1.0),
-        lt_urgent_sd=lt_urg["lead_time_std"].to_numpy(float),
-        safety_stock=np.maximum(rec["order_up_to"].to_numpy(float) - rec["review_demand"].to_numpy(float), 0.0),
-        moq=prod["moq"].to_numpy(float), case_pack=prod["case_pack"].to_numpy(float), unit_cost=unit_cost,
-        unit_price=price, rate_main=modes["rate_main"], rate_urgent=modes["rate_urgent"],
-        review_days=int(base.policy.review_period_days))
-    return inp, modes
-
-
-def sku_table(base: WhatIfBase, plan: dict, sim, modes: dict) -> pd.DataFrame:
-    """One row per SKU: the plan, the simulated stockouts, lost units and revenue, freight, and a reason."""
-    prod, rec, skus = base.products, plan["rec"], base.skus
-    n, H = base.quantiles.shape[:2]
-    freight = sim.order_units_main * modes["rate_main"] + sim.order_units_urgent * modes["rate_urgent"]
+def sku_table(base: WhatIfBase, plan: dict, sim: SimResult) -> pd.DataFrame:
+    """One row per SKU: this week's recommendation, the simulated stockouts, lost units and revenue,
+    the orders the policy placed over the horizon (by air, as air bridges, as pre-builds), and a reason."""
+    prod, rec, skus, price = base.products, plan["rec"], base.skus, plan["setup"].price
+    n, D = len(skus), 7 * base.weeks
     out = pd.DataFrame({
         "sku": skus.to_numpy(), "title": prod.get("title", pd.Series([""] * n)).to_numpy(),
-        "main_mode": modes["main"], "recommended_qty": rec["recommended_qty"].to_numpy(),
+        "main_mode": rec["main_mode"].to_numpy(), "recommended_qty": rec["recommended_qty"].to_numpy(),
         "air_qty": rec["air_qty"].to_numpy(), "ship_mode": rec["ship_mode"].to_numpy(),
         "order_by": pd.to_datetime(rec["order_by"]).to_numpy(),
         "lead_time_days": rec["lead_time_days"].to_numpy(), "demand_factor_mean": plan["factor"].mean(axis=1).round(3),
         "ad_factor": plan["ad_factor"].round(3), "p_stockout": sim.p_stockout.round(4),
         "stockout_days": sim.stockout_days.round(2), "demand_units": sim.demand_units.round(1),
-        "lost_units": sim.lost_units.round(1), "lost_revenue_usd": (sim.lost_units * modes["price"]).round(2),
+        "lost_units": sim.lost_units.round(1), "lost_revenue_usd": (sim.lost_units * price).round(2),
         "fill_rate": np.where(sim.demand_units > 0, 1 - sim.lost_units / np.maximum(sim.demand_units, 1e-9), 1.0).round(4),
         "order_units_main": sim.order_units_main.round(1), "order_units_air": sim.order_units_urgent.round(1),
-        "freight_usd": freight.round(2),
+        "air_bridge_units": sim.bridge_units.round(1), "prebuild_units": sim.prebuild_units.round(1),
+        "freight_usd": sim.freight_usd.round(2),
     })
     out["reason"] = [
         (f"{r.sku}: P(stockout) {r.p_stockout:.0%}, {r.stockout_days:.1f} stockout days, {r.lost_units:.0f} units "
-         f"(${r.lost_revenue_usd:,.0f}) lost over {H} d; order {r.recommended_qty} by {r.ship_mode} by "
+         f"(${r.lost_revenue_usd:,.0f}) lost over {D} d with the restock policy deciding weekly "
+         f"({r.order_units_main + r.order_units_air:.0f} units ordered on average, {r.order_units_air:.0f} by air, "
+         f"{r.prebuild_units:.0f} as peak pre-build); today: order {r.recommended_qty} by {r.ship_mode} by "
          f"{pd.Timestamp(r.order_by).date()} (lead time {r.lead_time_days:.0f} d)")
         for r in out.itertuples(index=False)]
     return out
 
 
-def order_plan_table(base: WhatIfBase, orders: list, modes: dict) -> pd.DataFrame:
-    """The median path's orders: today's recommendation and the weekly reviews after it."""
-    skus, as_of = base.skus, base.as_of
-    plan = pd.DataFrame(orders, columns=["_i", "day", "qty", "kind", "arrival_day"])
-    i = plan["_i"].to_numpy()
-    plan["sku"] = skus.to_numpy()[i] if len(plan) else []
-    plan["mode"] = np.where(plan["kind"] == "main", modes["main"][i] if len(plan) else [], modes["urgent"][0])
-    plan["order_date"] = as_of + pd.to_timedelta(plan["day"], unit="D")
-    plan["expected_arrival"] = as_of + pd.to_timedelta(plan["arrival_day"], unit="D")
-    rates = np.where(plan["kind"] == "main", modes["rate_main"][i] if len(plan) else [],
-                     modes["rate_urgent"][i] if len(plan) else [])
-    plan["freight_usd"] = (plan["qty"] * rates).round(2)
-    plan["qty"] = plan["qty"].round().astype("int64")
-    plan["reason"] = np.where(plan["day"] == 0, "today's restock recommendation (RestockPolicy)",
-                              "weekly review: position below order-up-to level on the median path")
-    return plan.sort_values(["order_date", "sku"])[["sku", "order_date", "mode", "qty", "expected_arrival",
-                                                    "freight_usd", "reason"]].reset_index(drop=True)
+def order_plan_table(sim: SimResult) -> pd.DataFrame:
+    """The median path's orders, week by week, each with its kind and the policy's reason."""
+    o = sim.median_orders
+    plan = pd.DataFrame({"sku": o["sku"], "order_date": o["order_date"], "mode": o["mode"], "kind": o["kind"],
+                         "qty": o["qty"].astype("int64"), "expected_arrival": o["arrival_date"],
+                         "freight_usd": o["freight_cost"].round(2), "reason": o["reason"]})
+    return plan.sort_values(["order_date", "sku"], kind="stable").reset_index(drop=True)
 
 
-def stock_fan_table(base: WhatIfBase, sim) -> pd.DataFrame:
+def stock_fan_table(base: WhatIfBase, sim: SimResult) -> pd.DataFrame:
     """On-hand p10 / p50 / p90 per day: the total over SKUs (``sku == 'ALL'``) first, then each SKU."""
     skus, dates = base.skus.to_numpy(), base.dates.to_numpy()
     n, H = len(skus), len(dates)
@@ -351,47 +400,50 @@ def stock_fan_table(base: WhatIfBase, sim) -> pd.DataFrame:
     return fan
 
 
-def scenario_summary(base: WhatIfBase, sc: Scenario, plan: dict, sim, modes: dict, n_paths: int,
-                     seed: int) -> dict:
-    """The scenario's row of the comparison: service, stockouts, cash, freight, ad spend."""
-    H = base.quantiles.shape[1]
-    main_mode = modes["main"]
-    by_mode = (pd.Series(sim.order_units_main * modes["rate_main"]).groupby(main_mode).sum().add(
-        pd.Series(sim.order_units_urgent * modes["rate_urgent"]).groupby(modes["urgent"]).sum(), fill_value=0.0))
-    demand = float(sim.demand_units.sum())
-    lost = float(sim.lost_units.sum())
+def scenario_summary(base: WhatIfBase, sc: Scenario, plan: dict, sim: SimResult, n_paths: int, seed: int) -> dict:
+    """The scenario's row of the comparison: service, stockouts, cash, orders by kind, freight, ad spend."""
+    D = 7 * base.weeks
+    by_mode = sim.freight_by_mode
+    demand, lost = float(sim.demand_units.sum()), float(sim.lost_units.sum())
     return {
         "scenario": sc.name, "title": sc.label, "levers": sc.describe(),
         "stockout_days": round(float(sim.path_stockout_days.mean()), 1),
         "stockout_days_p90": round(float(np.quantile(sim.path_stockout_days, 0.9)), 1),
         "skus_short": int((sim.p_stockout >= 0.5).sum()),
-        "lost_units": round(lost, 1), "lost_revenue_usd": round(float((sim.lost_units * modes["price"]).sum()), 2),
+        "lost_units": round(lost, 1), "lost_revenue_usd": round(float(sim.path_lost_revenue.mean()), 2),
         "service_level": round(1 - lost / demand, 4) if demand > 0 else 1.0,
         "demand_units": round(demand, 1),
         "peak_inventory_units": round(float(sim.path_peak_units.mean()), 1),
         "cash_tied_up_usd": round(float(sim.path_peak_cash.mean()), 2),
         "order_units": round(float((sim.order_units_main + sim.order_units_urgent).sum()), 1),
-        "order_units_air": round(float(sim.order_units_urgent.sum() + sim.order_units_main[main_mode == "air"].sum()), 1),
-        "freight_usd": round(float(by_mode.sum()), 2),
+        "order_units_air": round(float(sim.order_units_urgent.sum()), 1),
+        "air_bridge_units": round(float(sim.bridge_units.sum()), 1),
+        "prebuild_units": round(float(sim.prebuild_units.sum()), 1),
+        "freight_usd": round(float(sim.freight_usd.sum()), 2),
         "freight_by_mode": "; ".join(f"{m} {v:,.0f}" for m, v in by_mode.items() if v > 0) or "none",
-        "extra_ad_spend_usd": round(plan["extra_spend"] * H, 2),
+        "extra_ad_spend_usd": round(plan["extra_spend"] * D, 2),
+        "extra_ad_sales_usd": round(plan["extra_sales"] * D, 2),
         "recommended_qty_today": int(plan["rec"]["recommended_qty"].sum()),
-        "n_paths": int(n_paths), "seed": int(seed),
+        "weeks": int(base.weeks), "n_paths": int(n_paths), "seed": int(seed),
     }
 
 
-def _reason(s: dict, base: dict | None, H: int) -> str:
+def _reason(s: dict, base: dict | None, D: int) -> str:
     vs = ""
     if base is not None and base["scenario"] != s["scenario"]:
         vs = f" (baseline {base['stockout_days']:,.0f})"
-    return (f"{s['title']} [{s['levers']}]: {s['stockout_days']:,.0f} SKU stockout days{vs} over {H} d, "
+    ads = (f" Ad budget: +${s['extra_ad_spend_usd']:,.0f} spend for +${s['extra_ad_sales_usd']:,.0f} ad sales "
+           f"on the fitted spend curves." if s["extra_ad_spend_usd"] else "")
+    return (f"{s['title']} [{s['levers']}]: {s['stockout_days']:,.0f} SKU stockout days{vs} over {D} d, "
             f"{s['lost_units']:,.0f} units (${s['lost_revenue_usd']:,.0f}) lost, service level "
             f"{s['service_level']:.1%}, peak cash tied up ${s['cash_tied_up_usd']:,.0f}, freight "
-            f"${s['freight_usd']:,.0f} ({s['freight_by_mode']}); mean of {s['n_paths']} paths, seed {s['seed']}.")
+            f"${s['freight_usd']:,.0f}; the restock policy, deciding every week, ordered {s['order_units']:,.0f} "
+            f"units ({s['order_units_air']:,.0f} by air, {s['air_bridge_units']:,.0f} as air bridges, "
+            f"{s['prebuild_units']:,.0f} as peak pre-builds); mean of {s['n_paths']} paths, seed {s['seed']}.{ads}")
 
 
 def compare(results: list[ScenarioResult], horizon_days: int) -> pd.DataFrame:
-    """One row per scenario (:data:`COMPARISON_COLUMNS`), the baseline first."""
+    """One row per scenario (:data:`COMPARISON_COLUMNS`), the baseline first; ``horizon_days``: the simulated days."""
     rows = [r.summary for r in results]
     base = next((r.summary for r in results if r.scenario.is_baseline()), None)
     for row in rows:
@@ -399,7 +451,7 @@ def compare(results: list[ScenarioResult], horizon_days: int) -> pd.DataFrame:
     return pd.DataFrame(rows)[COMPARISON_COLUMNS]
 
 
-def what_if(ds, as_of, scenarios: list[Scenario], n_paths: int = 1000, seed: int = 0,
+def what_if(ds, as_of, scenarios: list[Scenario], n_paths: int = DEFAULT_PATHS, seed: int = 0,
             forecast: pd.DataFrame | None = None, horizon_days: int | None = None,
             policy: RestockPolicy | None = None, scenario_set: str = "", overrides=None) -> WhatIfRun:
     """Run every scenario on a loaded dataset (one forecast, shared random numbers) and compare them."""
@@ -407,7 +459,7 @@ def what_if(ds, as_of, scenarios: list[Scenario], n_paths: int = 1000, seed: int
         raise InputError(f"n_paths must be a whole number >= 1, got {n_paths!r}")
     base = prepare(ds, as_of, forecast=forecast, horizon_days=horizon_days, policy=policy, overrides=overrides)
     results = [run_scenario(base, sc, n_paths=n_paths, seed=seed) for sc in scenarios]
-    comp = compare(results, base.quantiles.shape[1])
+    comp = compare(results, 7 * base.weeks)
     return WhatIfRun(comparison=comp, results={r.scenario.name: r for r in results}, scenario_set=scenario_set,
                      as_of=base.as_of)
 
@@ -430,22 +482,25 @@ def write_run(run: WhatIfRun, output_dir, scenarios_dir=None, meta: dict | None 
     return out
 
 
-def run_what_if(data_dir, as_of, scenarios_dir, output_dir, n_paths: int = 1000, seed: int = 0,
-                overrides=None) -> pd.DataFrame:
+def run_what_if(data_dir, as_of, scenarios_dir, output_dir, n_paths: int = DEFAULT_PATHS, seed: int = 0,
+                overrides=None, weeks: int | None = None) -> pd.DataFrame:
     """The ``workbench what-if`` command: load, run every scenario file of ``scenarios_dir``, write to ``output_dir``.
 
     Returns the comparison (one row per scenario, with a ``reason``). Bad scenario files or data raise
     :class:`workbench.errors.InputError` (exit code 2) before anything is written. ``overrides``: the
-    analyst overrides the forecast uses (the CLI passes :func:`workbench.config.default_overrides`).
+    analyst overrides the forecast uses (the CLI passes :func:`workbench.config.default_overrides`);
+    ``weeks``: simulated weeks (default: the forecast horizon's whole weeks, 17).
     """
     from workbench.data import load_dataset
 
+    if weeks is not None and (not isinstance(weeks, (int, np.integer)) or isinstance(weeks, bool) or weeks < 2):
+        raise InputError(f"--weeks must be a whole number >= 2, got {weeks!r}")
     scenarios = load_scenario_set(scenarios_dir)
     ds = load_dataset(data_dir)
     run = what_if(ds, as_of, scenarios, n_paths=n_paths, seed=seed, scenario_set=Path(scenarios_dir).name,
-                  overrides=overrides)
+                  overrides=overrides, horizon_days=7 * weeks if weeks else None)
     write_run(run, output_dir, scenarios_dir,
-              meta={"data_dir": str(data_dir), "n_paths": n_paths, "seed": seed})
+              meta={"data_dir": str(data_dir), "n_paths": n_paths, "seed": seed, "weeks": int(run.comparison["weeks"].iloc[0])})
     return run.comparison
 
 

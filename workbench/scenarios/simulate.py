@@ -1,4 +1,12 @@
-"""Monte Carlo of the restock policy through the peak: SKUs × paths × days, vectorized with numpy.
+"""What-if Monte Carlo through the backtest's weekly replay: the real restock policy decides every simulated week.
+
+One engine. A scenario's future is run by :func:`workbench.backtest.replay.replay`, the loop
+``workbench backtest`` uses on history: each simulated week the policy sees the dataset before the
+week plus the simulation's own sales, stock snapshots and orders (:mod:`workbench.backtest.view`),
+and orders through the same adapter (:func:`workbench.backtest.adapters.workbench_orders`: stock
+snapshot, then ``RestockPolicy.recommend``), so peak pre-builds, air bridges, the cost-optimal
+service levels and turnover rules act in the simulation exactly as in the weekly run. Only the world
+differs from the backtest: demand and lead times are drawn, not read from history.
 
 Demand. Each day's forecast gives five quantiles (the 95% and 80% interval bounds and the point
 forecast, read as the median) at standard-normal scores Z = (−1.96, −1.28, 0, 1.28, 1.96). A path
@@ -11,73 +19,37 @@ the outer ones, floored at 0), while a path that starts high stays high: the lev
 makes peak-season stockouts cluster. This is a Gaussian copula over the forecast's quantile function
 (e.g. Nelsen, An Introduction to Copulas, 2006, §2.10) with an equicorrelated day structure.
 
-Lead times. A new order's lead time is lognormal with the policy's supplier × mode mean and std
-(:func:`workbench.policies.restock.lognormal_params`); a shipment in transit arrives at its expected
-day + N(0, arrival std). Both are drawn once per order and path.
+Lead times. Each order's lead time is the backtest's draw (:class:`workbench.backtest.world.LeadTimeSampler`:
+the dataset's own received shipments per supplier × mode × season, inverse ECDF) at a uniform per
+(path, SKU, week, mode), plus the scenario's ``extra_days`` on its modes (:class:`ShiftedLeadTimes`).
+Shipments in transit at the start arrive on their recorded date or ETA (shifted likewise).
 
-Policy. Day 0 places the policy's recommendation (main-mode and urgent quantities). Every review
-day t = R, 2R, … the policy orders the position up to
+Common random numbers. The scores z and the lead-time uniforms depend on (seed, path) only, never on
+the scenario, so two scenarios see the same demand luck (through their own quantiles) and the same
+lead-time luck: differences come from the levers and from what the policy does about them.
 
-    S_t = Σ_{s=t+1}^{t+L+R} mean demand_s + SS_i,   IP = on hand + on order,   order = S_t − IP if IP < S_t,
+The median path (z = 0: each day's median demand; uniforms 0.5: each pool's median lead time) is run
+beside the drawn ones to show the order plan: what the policy would ship, when and by which mode.
 
-rounded up to whole cases and the MOQ (Silver, Pyke & Thomas, periodic review (R, S)); SS_i is the
-policy's safety stock for L + R. Unmet demand is lost (no backorders). A stockout day is a day with
-unmet demand.
+Copies. The policy decides per SKU, so the median path and P drawn paths of n SKUs run as ONE replay
+of (P + 1)·n SKUs named ``SKU~k`` (:func:`paths_setup`, :func:`stack_world`): one policy call per
+simulated week for every path at once; :func:`summarize` splits the results back per path.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
+import pandas as pd
 
-from workbench.policies.restock import lognormal_params
+from workbench.backtest.metrics import URGENT
+from workbench.backtest.replay import Setup, replay
+from workbench.backtest.world import StartState
+from workbench.data.load import Dataset
+from workbench.leadtime import MODES
 
 Z_KNOTS = np.array([-1.959964, -1.281552, 0.0, 1.281552, 1.959964], dtype=np.float32)
-CHUNK_SKUS = 64
 RHO = 0.5
-
-
-@dataclass
-class SimInputs:
-    """Arrays aligned on SKUs (n) and days 1..H. Quantities in units, times in days, money in USD."""
-
-    demand_q: np.ndarray        # (n, H, 5) demand quantiles at Z_KNOTS, already scenario-adjusted
-    available: np.ndarray       # (n,)
-    transit_day: np.ndarray     # (n, K) expected arrival day of each open shipment (0 = none)
-    transit_sd: np.ndarray      # (n, K)
-    transit_qty: np.ndarray     # (n, K)
-    order0_main: np.ndarray     # (n,) day-0 order by the main mode
-    order0_urgent: np.ndarray   # (n,) day-0 order by the urgent mode
-    lt_main: np.ndarray         # (n,) mean lead time of the main mode (days)
-    lt_main_sd: np.ndarray      # (n,)
-    lt_urgent: np.ndarray       # (n,)
-    lt_urgent_sd: np.ndarray    # (n,)
-    safety_stock: np.ndarray    # (n,) for the L + R protection interval
-    moq: np.ndarray             # (n,)
-    case_pack: np.ndarray       # (n,)
-    unit_cost: np.ndarray       # (n,)
-    unit_price: np.ndarray      # (n,) revenue per unit sold in this scenario
-    rate_main: np.ndarray       # (n,) freight USD per unit by the main mode
-    rate_urgent: np.ndarray     # (n,)
-    review_days: int = 7
-
-
-@dataclass
-class SimResult:
-    """Per-SKU means over paths, per-path totals, daily stock quantiles and the median-path order plan."""
-
-    stockout_days: np.ndarray       # (n,) mean stockout days per SKU
-    p_stockout: np.ndarray          # (n,) share of paths with at least one stockout day
-    lost_units: np.ndarray          # (n,) mean
-    demand_units: np.ndarray        # (n,) mean
-    order_units_main: np.ndarray    # (n,) mean units ordered by the main mode (day 0 included)
-    order_units_urgent: np.ndarray  # (n,)
-    path_stockout_days: np.ndarray  # (P,) Σ over SKUs
-    path_lost_revenue: np.ndarray   # (P,)
-    path_peak_units: np.ndarray     # (P,) max over days of Σ on hand
-    path_peak_cash: np.ndarray      # (P,) max over days of Σ (on hand + on order) · unit cost
-    stock_q: np.ndarray             # (n, H, 3) on hand at the end of each day: p10, p50, p90 over paths
-    total_stock_q: np.ndarray       # (H, 3) Σ on hand over SKUs: p10, p50, p90 over paths
 
 
 def demand_at(q: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -89,139 +61,219 @@ def demand_at(q: np.ndarray, z: np.ndarray) -> np.ndarray:
     return np.maximum(ql + (qr - ql) * ((z - zl) / (zr - zl)), 0.0)
 
 
-def _round_up(qty, moq, case):
-    case = np.maximum(case, 1.0)
-    q = np.ceil(np.round(qty / case, 6)) * case
-    return np.where(qty > 0, np.maximum(q, np.ceil(moq / case) * case), 0.0)
+def demand_scores(seed: int, path: int, n: int, days: int) -> np.ndarray:
+    """The copula's scores z (n, days) of one path; they depend on (seed, path) only."""
+    rng = np.random.default_rng([seed, path, 0])
+    u = rng.standard_normal((n, 1), dtype=np.float32)
+    e = rng.standard_normal((n, days), dtype=np.float32)
+    return np.sqrt(RHO) * u + np.sqrt(1 - RHO) * e
 
 
-def _lead_draw(rng, mean, sd, size_p, deterministic):
-    if deterministic:
-        return np.broadcast_to(mean[:, None], (len(mean), size_p)).astype(np.float32)
-    mu, sig = lognormal_params(mean, sd)
-    return np.exp(mu[:, None] + sig[:, None] * rng.standard_normal((len(mean), size_p), dtype=np.float32)).astype(np.float32)
+def path_demand(q: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Daily demand (n, days) of one path: the quantiles ``q`` (n, ≥ days, 5) read at the scores ``z``."""
+    n, D = z.shape
+    return demand_at(q[:, :D, :].reshape(n * D, 5), z.reshape(n * D, 1)).reshape(n, D).astype(float)
 
 
-def simulate(inp: SimInputs, n_paths: int = 1000, seed: int = 0, deterministic: bool = False,
-             record_orders: bool = False):
-    """Run the Monte Carlo (``deterministic``: one path at the median demand and mean lead times).
-
-    SKUs are simulated in chunks of :data:`CHUNK_SKUS` (:func:`_simulate_chunk`), each with its own
-    random generator, and the per-path totals are summed over chunks. Returns a :class:`SimResult`,
-    and with ``record_orders`` also a list of orders ``(sku index, day, qty, 'main'|'urgent', arrival
-    day)`` of the first path.
-    """
-    n, H, _ = inp.demand_q.shape
-    P = 1 if deterministic else int(n_paths)
-    res = {k: np.zeros(n) for k in SKU_RESULTS}
-    totals = {"stockout_days": np.zeros(P), "lost_revenue": np.zeros(P), "onhand": np.zeros((P, H)),
-              "cash": np.zeros((P, H))}
-    stock_q = np.zeros((n, H, 3), dtype=np.float32)
-    cum_mean = np.concatenate([np.zeros((n, 1)), np.cumsum(inp.demand_q[:, :, 2], axis=1)], axis=1)
-    orders: list = []
-    for c0 in range(0, n, CHUNK_SKUS):
-        sl = slice(c0, min(n, c0 + CHUNK_SKUS))
-        # one generator per chunk: results depend on the seed only, not on the machine
-        rng = np.random.default_rng([seed, c0])
-        per_sku = _simulate_chunk(inp, sl, P, rng, deterministic, cum_mean, totals, stock_q,
-                                  orders if record_orders else None)
-        for k, v in per_sku.items():
-            res[k][sl] = v
-    result = SimResult(**res, path_stockout_days=totals["stockout_days"], path_lost_revenue=totals["lost_revenue"],
-                       path_peak_units=totals["onhand"].max(axis=1), path_peak_cash=totals["cash"].max(axis=1),
-                       stock_q=stock_q, total_stock_q=np.quantile(totals["onhand"], [0.1, 0.5, 0.9], axis=0).T)
-    return (result, orders) if record_orders else result
+def lead_uniforms(seed: int, path: int, n: int, weeks: int) -> np.ndarray:
+    """U(0, 1) per (SKU, week, mode) of one path: the lead-time draws every scenario shares."""
+    return np.random.default_rng([seed, path, 1]).random((n, weeks, len(MODES)))
 
 
-SKU_RESULTS = ("stockout_days", "p_stockout", "lost_units", "demand_units", "order_units_main", "order_units_urgent")
+class ShiftedLeadTimes:
+    """The backtest's lead-time sampler with ``extra_days`` added on ``modes`` (a scenario's delay)."""
+
+    def __init__(self, sampler, extra_days: float = 0.0, modes: tuple = MODES):
+        self.sampler, self.extra, self.modes = sampler, float(extra_days), tuple(modes)
+
+    def _shift(self, mode: str) -> float:
+        return self.extra if mode in self.modes else 0.0
+
+    def draw(self, supplier: str, mode: str, month: int, u: float) -> int:
+        return max(int(round(self.sampler.draw(supplier, mode, month, u) + self._shift(mode))), 1)
+
+    def median(self, supplier: str, mode: str, month: int) -> float:
+        return max(self.sampler.median(supplier, mode, month) + self._shift(mode), 1.0)
 
 
-def _schedule_transit(inp: SimInputs, sl: slice, P: int, rng, deterministic: bool, arr: np.ndarray) -> np.ndarray:
-    """Book the open shipments' arrivals (day drawn around the expected day) into ``arr``; returns the
-    units on order per SKU and path."""
-    c, H = sl.stop - sl.start, arr.shape[2] - 2
-    on_order = np.zeros((c, P), np.float32)
-    for k in range(inp.transit_day.shape[1]):
-        qty = inp.transit_qty[sl, k].astype(np.float32)
-        if not (qty > 0).any():
+def order_kind(reason: str) -> str:
+    """'air bridge', 'peak pre-build' or 'restock', from the adapter's reason for the order."""
+    if reason.startswith("workbench air bridge"):
+        return "air bridge"
+    return "peak pre-build" if "peak pre-build" in reason else "restock"
+
+
+@dataclass
+class SimResult:
+    """Per-SKU means over paths, per-path totals, daily stock quantiles and the median path's orders."""
+
+    stockout_days: np.ndarray       # (n,) mean stockout days per SKU
+    p_stockout: np.ndarray          # (n,) share of paths with at least one stockout day
+    lost_units: np.ndarray          # (n,) mean
+    demand_units: np.ndarray        # (n,) mean
+    order_units_main: np.ndarray    # (n,) mean units ordered by a non-urgent mode
+    order_units_urgent: np.ndarray  # (n,) mean units ordered by air / express
+    freight_usd: np.ndarray         # (n,) mean freight of the orders placed
+    bridge_units: np.ndarray        # (n,) mean units ordered as air bridges
+    prebuild_units: np.ndarray      # (n,) mean units ordered as peak pre-builds (main mode)
+    path_stockout_days: np.ndarray  # (P,) Σ over SKUs
+    path_lost_revenue: np.ndarray   # (P,)
+    path_peak_units: np.ndarray     # (P,) max over days of Σ on hand
+    path_peak_cash: np.ndarray      # (P,) max over days of Σ (on hand + on order) · unit cost
+    stock_q: np.ndarray             # (n, D, 3) on hand at the end of each day: p10, p50, p90 over paths
+    total_stock_q: np.ndarray       # (D, 3) Σ on hand over SKUs: p10, p50, p90 over paths
+    median_orders: pd.DataFrame     # the median path's orders (the replay's columns + kind)
+    freight_by_mode: pd.Series = None  # mean freight per path, by mode
+    decide_seconds: float = 0.0
+
+
+def on_order_value(setup: Setup, orders: pd.DataFrame) -> np.ndarray:
+    """Σ over SKUs of the value at cost on order at the end of each day: the pipeline at the start
+    (arriving after the day) plus the orders placed on or before the day and not yet arrived."""
+    D = len(setup.days)
+    later = np.cumsum(setup.state.arrivals[:, ::-1], axis=1)[:, ::-1]  # units arriving on day d or later
+    value = setup.unit_cost @ later[:, 1:D + 1]
+    if len(orders):
+        pos = pd.Index(setup.skus).get_indexer(orders["sku"])
+        v = orders["qty"].to_numpy(float) * setup.unit_cost[pos]
+        placed = 7 * (orders["week"].to_numpy(int) - 1)
+        arrive = np.minimum(placed + orders["lead_time_days"].to_numpy(int), D)
+        diff = np.zeros(D + 1)
+        np.add.at(diff, placed, v)
+        np.add.at(diff, arrive, -v)
+        value = value + np.cumsum(diff)[:D]
+    return value
+
+
+def _per_sku(skus: list[str], orders: pd.DataFrame, column: str, mask) -> np.ndarray:
+    return orders[mask].groupby("sku")[column].sum().reindex(skus).fillna(0.0).to_numpy(float)
+
+
+def _path_totals(setup: Setup, sold, lost, stock, orders: pd.DataFrame, price: np.ndarray) -> dict:
+    """One path's per-SKU sums and totals (what :func:`summarize` averages over paths)."""
+    urgent = orders["mode"].isin(URGENT)
+    out_days = (lost > 1e-3).sum(axis=1)
+    cash = (setup.unit_cost @ stock) + on_order_value(setup, orders)
+    every = np.ones(len(orders), bool)
+    return {
+        "stockout_days": out_days, "p_stockout": (out_days > 0).astype(float), "lost_units": lost.sum(axis=1),
+        "demand_units": sold.sum(axis=1) + lost.sum(axis=1),
+        "order_units_main": _per_sku(setup.skus, orders, "qty", ~urgent),
+        "order_units_urgent": _per_sku(setup.skus, orders, "qty", urgent),
+        "freight_usd": _per_sku(setup.skus, orders, "freight_cost", every),
+        "bridge_units": _per_sku(setup.skus, orders, "qty", orders["kind"] == "air bridge"),
+        "prebuild_units": _per_sku(setup.skus, orders, "qty", orders["kind"] == "peak pre-build"),
+        "_path": (float(out_days.sum()), float(lost.sum(axis=1) @ price), float(stock.sum(axis=0).max()),
+                  float(cash.max())),
+    }
+
+
+# --- paths as copies of the catalog ---------------------------------------------------------------
+# The policy decides per SKU, so P paths of n SKUs are one replay of P·n SKUs named "SKU~k" (k = 0 the
+# median path, 1..P the drawn ones): one policy call per week for every path at once, instead of P.
+SEP = "~"
+STACKED_TABLES = ("products", "sales", "inventory", "shipments", "returns", "events")  # what restock reads
+HISTORY_DAYS = 450  # history the copies keep before the start: the ADS blend's last-year window (424 d) and more
+
+
+def copy_name(sku, k: int) -> str:
+    return f"{sku}{SEP}{k}"
+
+
+def stack_frame(frame: pd.DataFrame, column: str, copies: int, only=None) -> pd.DataFrame:
+    """``copies`` copies of ``frame``, ``column`` renamed per copy (rows whose value is not in ``only``,
+    when given, are kept once, unrenamed: e.g. events scoped to a category or the whole catalog)."""
+    if only is not None:
+        mine = frame[column].astype(str).isin(only)
+        rest, frame = frame[~mine], frame[mine]
+    parts = [frame.assign(**{column: frame[column].astype(str) + f"{SEP}{k}"}) for k in range(copies)]
+    if only is not None:
+        parts.append(rest)
+    return pd.concat(parts, ignore_index=True)
+
+
+def stack_world(world: Dataset, skus: list[str], copies: int, start: pd.Timestamp) -> Dataset:
+    """The tables the restock policy reads, one copy per path, history cut to :data:`HISTORY_DAYS`."""
+    from workbench.backtest.view import date_column
+
+    tables = {}
+    for name in STACKED_TABLES:
+        f = world.tables.get(name)
+        if f is None:
             continue
-        noise = 0.0 if deterministic else rng.standard_normal((c, P), dtype=np.float32) * inp.transit_sd[sl, k, None]
-        day = np.clip(np.rint(inp.transit_day[sl, k, None] + noise), 1, H + 1).astype(np.int64)
-        _add_arrivals(arr, day, np.broadcast_to(qty[:, None], (c, P)))
-        on_order += qty[:, None]
-    return on_order
+        col = date_column(name)
+        if name in ("sales", "inventory", "returns") and col is not None:
+            f = f[f[col] >= start - pd.Timedelta(days=HISTORY_DAYS)]
+        if name == "events":
+            tables[name] = stack_frame(f, "scope", copies, only=set(skus))
+            continue
+        f = stack_frame(f, "sku", copies)
+        if name == "shipments":
+            f = f.assign(shipment_id=f["shipment_id"].astype(str) + SEP + f["sku"].str.rsplit(SEP, n=1).str[1])
+        tables[name] = f
+    return Dataset(world.path, tables)
 
 
-def _review_order(inp: SimInputs, sl: slice, t: int, stock, on_order, cum_mean: np.ndarray) -> np.ndarray:
-    """Periodic review on day ``t``: order up to the mean demand of (t, t + L + R] plus safety stock,
-    rounded up to MOQ and case packs."""
-    H = cum_mean.shape[1] - 1
-    L = np.maximum(inp.lt_main[sl], 1.0)
-    hi = np.minimum(np.rint(t + L + inp.review_days).astype(int), H)
-    target = cum_mean[sl][np.arange(sl.stop - sl.start), hi] - cum_mean[sl, t] + inp.safety_stock[sl]
-    raw = np.maximum(target[:, None] - (stock + on_order), 0.0)
-    return _round_up(raw, inp.moq[sl, None], inp.case_pack[sl, None]).astype(np.float32)
+def paths_setup(setup: Setup, q: np.ndarray, n_paths: int, seed: int) -> Setup:
+    """The replay of the median path and ``n_paths`` drawn ones as one catalog of copies (see above)."""
+    n, D, copies = len(setup.skus), len(setup.days), int(n_paths) + 1
+    demand = np.concatenate([path_demand(q, np.zeros((n, D), np.float32))]
+                            + [path_demand(q, demand_scores(seed, p, n, D)) for p in range(n_paths)])
+    uniforms = np.concatenate([np.full((n, setup.weeks, len(MODES)), 0.5)]
+                              + [lead_uniforms(seed, p, n, setup.weeks) for p in range(n_paths)])
+    skus = [copy_name(s, k) for k in range(copies) for s in setup.skus]
+    st = setup.state
+    state = StartState(stock=np.tile(st.stock, copies), arrivals=np.tile(st.arrivals, (copies, 1)),
+                       snapshot_date=pd.Series(np.tile(st.snapshot_date.to_numpy(), copies), index=skus),
+                       location=np.tile(st.location, copies))
+    return replace(setup, base=stack_world(setup.base, setup.skus, copies, setup.start), skus=skus, demand=demand,
+                   censored=np.zeros((n * copies, D), bool), state=state, uniforms=uniforms,
+                   unit_cost=np.tile(setup.unit_cost, copies), unit_margin=np.tile(setup.unit_margin, copies),
+                   price=np.tile(setup.price, copies), supplier=np.tile(setup.supplier, copies),
+                   channel=np.tile(setup.channel, copies),
+                   other_locations=stack_frame(setup.other_locations, "sku", copies))
 
 
-def _simulate_chunk(inp: SimInputs, sl: slice, P: int, rng, deterministic: bool, cum_mean: np.ndarray,
-                    totals: dict, stock_q: np.ndarray, orders: list | None) -> dict:
-    """Simulate the SKUs of ``sl`` day by day over ``P`` paths: arrivals, review orders, correlated
-    demand, sales and shortfalls. Adds to ``totals`` (per path), fills ``stock_q[sl]``; returns the
-    per-SKU means (:data:`SKU_RESULTS`)."""
-    _, H, _ = inp.demand_q.shape
-    c, R = sl.stop - sl.start, int(inp.review_days)
-    q = inp.demand_q[sl].astype(np.float32)
-    u = np.zeros((c, P), np.float32) if deterministic else rng.standard_normal((c, P), dtype=np.float32)
-    arr = np.zeros((c, P, H + 2), np.float32)
-    stock = np.repeat(inp.available[sl, None], P, axis=1).astype(np.float32)
-    on_order = _schedule_transit(inp, sl, P, rng, deterministic, arr)
-    acc = {k: np.zeros((c, P), np.float32) for k in ("lost_rev", "out_days", "lost", "dem", "ord_main", "ord_urg")}
-
-    def place(t, qty, mode):
-        mean, sd = (inp.lt_main, inp.lt_main_sd) if mode == "main" else (inp.lt_urgent, inp.lt_urgent_sd)
-        lt = _lead_draw(rng, mean[sl], sd[sl], P, deterministic)
-        day = np.clip(t + np.maximum(np.rint(lt), 1), 1, H + 1).astype(np.int64)
-        _add_arrivals(arr, day, qty)
-        if orders is not None:
-            for i in np.flatnonzero(qty[:, 0] > 0):
-                orders.append((sl.start + i, t, float(qty[i, 0]), mode, int(day[i, 0])))
-        return qty
-
-    on_order += place(0, np.repeat(inp.order0_main[sl, None], P, 1).astype(np.float32), "main")
-    on_order += place(0, np.repeat(inp.order0_urgent[sl, None], P, 1).astype(np.float32), "urgent")
-    acc["ord_main"] += inp.order0_main[sl, None]
-    acc["ord_urg"] += inp.order0_urgent[sl, None]
-    for t in range(1, H + 1):
-        got = arr[:, :, t]
-        stock += got
-        on_order -= got
-        if t % R == 0 and t < H:
-            qty = _review_order(inp, sl, t, stock, on_order, cum_mean)
-            if (qty > 0).any():
-                on_order += place(t, qty, "main")
-                acc["ord_main"] += qty
-        z = u if deterministic else np.sqrt(RHO) * u + np.sqrt(1 - RHO) * rng.standard_normal((c, P), dtype=np.float32)
-        d = demand_at(q[:, t - 1, :], z)
-        sold = np.minimum(stock, d)
-        short = d - sold
-        stock -= sold
-        acc["dem"] += d
-        acc["lost"] += short
-        acc["lost_rev"] += short * inp.unit_price[sl][:, None]
-        acc["out_days"] += short > 1e-3
-        totals["onhand"][:, t - 1] += stock.sum(axis=0)
-        totals["cash"][:, t - 1] += inp.unit_cost[sl] @ (stock + on_order)
-        stock_q[sl, t - 1, :] = np.quantile(stock, [0.1, 0.5, 0.9], axis=1).T
-    totals["stockout_days"] += acc["out_days"].sum(axis=0)
-    totals["lost_revenue"] += acc["lost_rev"].sum(axis=0)
-    return {"stockout_days": acc["out_days"].mean(axis=1), "p_stockout": (acc["out_days"] > 0).mean(axis=1),
-            "lost_units": acc["lost"].mean(axis=1), "demand_units": acc["dem"].mean(axis=1),
-            "order_units_main": acc["ord_main"].mean(axis=1), "order_units_urgent": acc["ord_urg"].mean(axis=1)}
+def split_orders(orders: pd.DataFrame) -> pd.DataFrame:
+    """The replay's orders of the copies: ``sku`` back to the catalog's, ``path`` (0 = median), ``kind``."""
+    parts = orders["sku"].astype(str).str.rsplit(SEP, n=1)
+    reason = orders["reason"].astype(str).str.replace(rf"{SEP}\d+\b", "", regex=True)
+    return orders.assign(sku=parts.str[0], path=parts.str[1].astype(int), reason=reason,
+                         kind=[order_kind(r) for r in reason])
 
 
-def _add_arrivals(arr: np.ndarray, day: np.ndarray, qty: np.ndarray) -> None:
-    """arr[i, p, day[i, p]] += qty[i, p]: one arrival per SKU and path, so no index repeats."""
-    c, P = day.shape
-    ii = np.repeat(np.arange(c), P)
-    pp = np.tile(np.arange(P), c)
-    arr[ii, pp, day.ravel()] += qty.ravel()
+def summarize(setup: Setup, res, n_paths: int, price: np.ndarray) -> SimResult:
+    """Per-SKU means over the drawn paths, per-path totals, stock quantiles, the median path's orders."""
+    n, D = len(setup.skus), len(setup.days)
+    sold, lost, stock = (a.reshape(n_paths + 1, n, D) for a in (res.sold, res.lost, res.stock))
+    orders = split_orders(res.orders)
+    acc: dict = {}
+    paths = []
+    for k in range(1, n_paths + 1):
+        tot = _path_totals(setup, sold[k], lost[k], stock[k], orders[orders["path"] == k], price)
+        paths.append(tot.pop("_path"))
+        for key, v in tot.items():
+            acc[key] = acc.get(key, 0.0) + v
+    p_tot = np.array(paths, dtype=float).reshape(-1, 4)
+    drawn = stock[1:].astype(np.float32)
+    return SimResult(**{k: v / n_paths for k, v in acc.items()},
+                     path_stockout_days=p_tot[:, 0], path_lost_revenue=p_tot[:, 1], path_peak_units=p_tot[:, 2],
+                     path_peak_cash=p_tot[:, 3],
+                     stock_q=np.quantile(drawn, [0.1, 0.5, 0.9], axis=0).transpose(1, 2, 0),
+                     total_stock_q=np.quantile(drawn.sum(axis=1), [0.1, 0.5, 0.9], axis=0).T,
+                     median_orders=orders[orders["path"] == 0].drop(columns="path").reset_index(drop=True),
+                     freight_by_mode=orders[orders["path"] >= 1].groupby("mode")["freight_cost"].sum() / n_paths,
+                     decide_seconds=res.decide_seconds)
+
+
+def simulate(setup: Setup, q: np.ndarray, decide_for, n_paths: int, seed: int, name: str = "scenario",
+             price: np.ndarray | None = None) -> SimResult:
+    """Replay the median path and ``n_paths`` drawn futures of one scenario (common random numbers).
+
+    ``setup``: the scenario's replay world for one catalog; ``q``: its demand quantiles (n, ≥ days, 5);
+    ``decide_for(stacked_setup)`` returns the weekly decision ``(view, day) -> orders`` for the copies;
+    ``price``: revenue per unit for lost revenue (default ``setup.price``).
+    """
+    stacked = paths_setup(setup, q, int(n_paths), seed)
+    res = replay(stacked, name, decide_for(stacked))
+    return summarize(setup, res, int(n_paths), setup.price if price is None else price)

@@ -41,7 +41,8 @@ import yaml
 from workbench.errors import InputError
 from workbench.leadtime import MODES
 
-# Monte Carlo paths per scenario: memory grows with paths x 64-SKU chunk x horizon (~0.5 GB at 10,000).
+# Monte Carlo paths per scenario: each path is a copy of the catalog the policy decides on every simulated
+# week, so time and memory grow with paths x SKUs x weeks (docs/what-if.md, benchmarks/whatif_speed.py).
 MAX_PATHS = 10_000
 SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 # Largest sensible value of each lever: a scenario beyond these is a typo, and would overflow the simulation.
