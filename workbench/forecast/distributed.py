@@ -23,6 +23,8 @@ import pandas as pd
 from workbench.errors import WorkbenchError
 from workbench.forecast.gbm import ALIAS, GlobalGBM
 
+_CLIENT = None  # the client this module started when none was running
+
 
 class DaskGlobalGBM(GlobalGBM):
     """:class:`GlobalGBM` trained and applied on the current Dask client (``dask.distributed.Client``).
@@ -36,16 +38,19 @@ class DaskGlobalGBM(GlobalGBM):
         self.npartitions = npartitions
 
     def _client(self):
+        """The running Dask client; without one, ``Client()``: it connects to ``DASK_SCHEDULER_ADDRESS``
+        when set, else starts a LocalCluster on this machine (kept for the rest of the process)."""
+        global _CLIENT
         try:
-            from dask.distributed import default_client
+            from dask.distributed import Client, default_client
         except ImportError as e:  # pragma: no cover - depends on the install
             raise WorkbenchError("engine 'dask' needs dask: pip install 'dask[dataframe,distributed]' "
                                  "'fugue[dask]'") from e
         try:
             return default_client()
-        except ValueError as e:
-            raise WorkbenchError("engine 'dask' needs a running Dask client: dask.distributed.Client(...) "
-                                 "or DASK_SCHEDULER_ADDRESS") from e
+        except ValueError:
+            _CLIENT = Client()
+            return _CLIENT
 
     def _dask_regressor(self):
         from mlforecast.distributed.models.dask.lgb import DaskLGBMForecast
