@@ -185,12 +185,10 @@ def run_chunked(n: int, chunk: int, ets_subset: int, name: str) -> tuple[dict, l
 
 
 def _chunked_report(n, chunk, n_chunks, m, ets, ets_subset, reports, timings) -> tuple[dict, list[str]]:
-    mem = ru_maxrss_mb()
     done = sum(r["series"] for r in reports)
-    cpu = m.cpu_self + m.cpu_children
-    ets_scaled = ets.wall * n / ets_subset
     ets_cpu_scaled = (ets.cpu_self + ets.cpu_children) * n / ets_subset
     complete = len(reports) == n_chunks
+    cpu = m.cpu_self + m.cpu_children
     # not finished: the remaining chunks at the measured CPU seconds per SKU of the chunks that applied the model
     rest_cpu = [r["cpu_seconds"] / r["series"] for r in reports[1:]]
     cpu_full = cpu if complete else (reports[0]["cpu_seconds"] + np.mean(rest_cpu) * (n - reports[0]["series"])
@@ -200,32 +198,55 @@ def _chunked_report(n, chunk, n_chunks, m, ets, ets_subset, reports, timings) ->
                "cpu_seconds_all_chunks" + ("" if complete else "_extrapolated"): round(cpu_full, 1),
                "per_stage_seconds": {k: round(v, 1) for k, v in timings.items()},
                "autoets_subset_series": ets_subset, "autoets": ets.summary(),
-               "autoets_seconds_scaled_to_n": round(ets_scaled, 1), "autoets_cpu_seconds_scaled_to_n": round(ets_cpu_scaled, 1),
+               "autoets_seconds_scaled_to_n": round(ets.wall * n / ets_subset, 1),
+               "autoets_cpu_seconds_scaled_to_n": round(ets_cpu_scaled, 1),
                "ratio_workbench_to_autoets_cpu": round(cpu_full / ets_cpu_scaled, 3),
-               "ru_maxrss": mem, "chunk_reports": reports}
-    first = reports[0]
-    rest = reports[1:]
-    status = "" if complete else f" (STOPPED after {len(reports)} of {n_chunks} chunks, {done:,} SKUs)"
+               "ru_maxrss": ru_maxrss_mb(), "chunk_reports": reports}
+    return summary, render_chunked(summary)
+
+
+def render_chunked(s: dict) -> list[str]:
+    """The Markdown of a chunked run from its JSON summary (also ``--render FILE.json``).
+
+    Idle-machine wall estimate: the main process (pandas, imputation, LightGBM with 1 thread) is serial
+    and the statsforecast workers share 2 cores, so wall ~= CPU_main + CPU_workers / 2, with the
+    extrapolated total split between them as measured.
+    """
+    n, chunk, reports, e = s["series"], s["chunk_skus"], s["chunk_reports"], s["autoets"]
+    cpu, complete = s["cpu_seconds"], s["complete"]
+    cpu_full = s["cpu_seconds_all_chunks" + ("" if complete else "_extrapolated")]
+    main_share = s["cpu_seconds_main"] / cpu if cpu else float("nan")
+    idle_wall = cpu_full * main_share + cpu_full * (1 - main_share) / 2
+    rest = [r["cpu_seconds"] for r in reports[1:]]
+    status = "" if complete else f" (STOPPED after {len(reports)} of {s['chunks']} chunks, {s['series_done']:,} SKUs)"
+    rss = s["ru_maxrss"]
     lines = [f"# Forecast speed: {n:,} daily SKUs x 2 years, h=28, 80/95% intervals, chunks of {chunk:,}{status}", "",
-             f"- measured over {done:,} SKUs (generate, forecast, write Parquet per chunk): {m.wall / 60:.1f} min wall, "
-             f"{cpu / 60:.1f} min CPU (user+sys, main {m.cpu_self / 60:.1f} + workers {m.cpu_children / 60:.1f}); "
-             f"CPU/wall {cpu / max(m.wall, 1e-9):.2f} on 2 cores",
-             f"- load average {m.load_start[0]:.1f} at start, {m.load_end[0]:.1f} at the last chunk (2 cores, shared machine)",
+             f"- measured over {s['series_done']:,} SKUs (generate, forecast, write Parquet per chunk): "
+             f"{s['wall_seconds'] / 60:.1f} min wall, {cpu / 60:.1f} min CPU (user+sys, main process "
+             f"{s['cpu_seconds_main'] / 60:.1f} + statsforecast workers {s['cpu_seconds_workers'] / 60:.1f}); "
+             f"CPU/wall {s['cpu_per_wall']:.2f} on 2 cores",
+             f"- load average {s['load_average_start'][0]:.1f} at start, {s['load_average_end'][0]:.1f} at the last "
+             "chunk (2 cores, shared machine)",
              f"- CPU for all {n:,} SKUs{'' if complete else ' (extrapolated from the measured chunks)'}: "
-             f"{cpu_full / 60:.1f} min; on 2 otherwise idle cores that is about {cpu_full / 120:.1f} min wall",
-             f"- peak RSS of the process tree (sampled every 0.5 s): {m.peak_tree_mb / 1024:.2f} GB; main ru_maxrss "
-             f"{mem['self_mb'] / 1024:.2f} GB, largest worker {mem['largest_child_mb'] / 1024:.2f} GB (target <= 8 GB)",
-             f"- first chunk (fits the global model once per cutoff) {first['cpu_seconds']:.0f} s CPU; the others "
-             + (f"median {np.median([r['cpu_seconds'] for r in rest]):.0f} s CPU per {chunk:,} SKUs" if rest else "none yet"),
-             f"- AutoETS (season 7, 80/95%) on {ets_subset} series in the same run: {ets.wall:.1f} s wall, "
-             f"{ets.cpu_self + ets.cpu_children:.0f} s CPU -> scaled to {n:,}: {ets_cpu_scaled / 60:.0f} min CPU; "
-             f"ratio workbench / AutoETS {cpu_full / ets_cpu_scaled:.2f} (CPU)",
+             f"{cpu_full / 60:.1f} min; on 2 otherwise idle cores about {idle_wall / 60:.1f} min wall "
+             f"(main process serial: {main_share:.0%} of the CPU)",
+             f"- peak RSS of the process tree (sampled every 0.5 s): {s['peak_rss_tree_mb'] / 1024:.2f} GB; main "
+             f"ru_maxrss {rss['self_mb'] / 1024:.2f} GB, largest worker {rss['largest_child_mb'] / 1024:.2f} GB "
+             "(target <= 8 GB)",
+             f"- first chunk (fits the global model once per cutoff) {reports[0]['cpu_seconds']:.0f} s CPU; the others "
+             + (f"median {np.median(rest):.0f} s CPU per {chunk:,} SKUs (min {min(rest):.0f}, max {max(rest):.0f})"
+                if rest else "none yet"),
+             f"- AutoETS (season 7, 80/95%) on {s['autoets_subset_series']} series in the same run: "
+             f"{e['wall_seconds']:.1f} s wall, {e['cpu_seconds']:.0f} s CPU -> scaled to {n:,}: "
+             f"{s['autoets_cpu_seconds_scaled_to_n'] / 60:.0f} min CPU; ratio workbench / AutoETS "
+             f"{s['ratio_workbench_to_autoets_cpu']:.2f} (CPU)",
              "", "| stage | seconds wall (sum over chunks) |", "| --- | --- |"]
-    lines += [f"| {k} | {v:.0f} |" for k, v in timings.items()]
-    lines += ["", "| chunk | SKUs | wall s | CPU s | load | peak tree RSS so far (MB) |", "| --- | --- | --- | --- | --- | --- |"]
+    lines += [f"| {k} | {v:.0f} |" for k, v in s["per_stage_seconds"].items()]
+    lines += ["", "| chunk | SKUs | wall s | CPU s | load | peak tree RSS so far (MB) |",
+              "| --- | --- | --- | --- | --- | --- |"]
     lines += [f"| {r['chunk']} | {r['series']} | {r['seconds']} | {r['cpu_seconds']} | {r['load_1min']} | "
               f"{r['peak_rss_tree_mb_so_far']} |" for r in reports]
-    return summary, lines
+    return lines
 
 
 def main() -> dict:
@@ -234,7 +255,15 @@ def main() -> dict:
     ap.add_argument("--skus", type=int, default=None, help="chunked run over N SKUs (flat memory)")
     ap.add_argument("--chunk", type=int, default=5000, help="SKUs per chunk with --skus")
     ap.add_argument("--ets-subset", type=int, default=1000)
+    ap.add_argument("--render", type=Path, default=None, help="re-render a chunked run's Markdown from its JSON")
     args = ap.parse_args()
+    if args.render:
+        import json
+
+        summary = json.loads(args.render.read_text())
+        summary["measured_on"] = summary.pop("machine", summary.get("measured_on"))  # write_result adds today's
+        write_result(args.render.stem, summary, "\n".join(render_chunked(summary)))
+        return summary
     if args.skus:
         name = f"forecast_speed_chunked_{args.skus}"
         summary, lines = run_chunked(args.skus, args.chunk, args.ets_subset, name)
