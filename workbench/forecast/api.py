@@ -122,7 +122,8 @@ def forecast_frame(df: pd.DataFrame, horizon: int, freq: str, levels=(80, 95), e
 
     Parameters: ``horizon`` periods ahead; ``freq`` 'D' or 'W'; ``levels`` interval levels in (0, 100);
     ``engine`` one of local/dask/spark/ray (statsforecast models; the global model runs on the Dask
-    cluster for 'dask' (:mod:`.distributed`), else in-process on a sample of rows); ``overrides`` {unique_id: {model, params, ...}} or a YAML path;
+    cluster for 'dask' (:mod:`.distributed`), else in-process on a sample of rows);
+    ``overrides`` {unique_id: {model, params, ...}} or a YAML path;
     ``events`` the dataset's events table; ``n_windows`` backtest windows (reduced automatically
     for short panels); ``selection`` 'series' (best model per series) or 'class' (best per demand class);
     ``use_global_model`` include :class:`GlobalGBM`; ``seed`` for the global model's row sample;
