@@ -205,6 +205,17 @@ def _chunked_report(n, chunk, n_chunks, m, ets, ets_subset, reports, timings) ->
     return summary, render_chunked(summary)
 
 
+def quiet_line(s: dict) -> str:
+    """Wall time of the chunks that ran while the machine was quiet (1-minute load <= 8), extrapolated."""
+    reps = s["chunk_reports"]
+    quiet = [r["seconds"] for r in reps[1:] if r["load_1min"] <= 8]
+    if not quiet:
+        return "- no chunk ran on a quiet machine (1-minute load <= 8): wall times above are not the method's"
+    total = reps[0]["cpu_seconds"] + np.median(quiet) * (s["chunks"] - 1)
+    return (f"- {len(quiet)} chunks ran with the 1-minute load <= 8: median {np.median(quiet):.0f} s wall each -> "
+            f"about {total / 60:.0f} min for all {s['chunks']} chunks (the first chunk at its CPU seconds)")
+
+
 def render_chunked(s: dict) -> list[str]:
     """The Markdown of a chunked run from its JSON summary (also ``--render FILE.json``).
 
@@ -230,6 +241,7 @@ def render_chunked(s: dict) -> list[str]:
              f"- CPU for all {n:,} SKUs{'' if complete else ' (extrapolated from the measured chunks)'}: "
              f"{cpu_full / 60:.1f} min; on 2 otherwise idle cores about {idle_wall / 60:.1f} min wall "
              f"(main process serial: {main_share:.0%} of the CPU)",
+             quiet_line(s),
              f"- peak RSS of the process tree (sampled every 0.5 s): {s['peak_rss_tree_mb'] / 1024:.2f} GB; main "
              f"ru_maxrss {rss['self_mb'] / 1024:.2f} GB, largest worker {rss['largest_child_mb'] / 1024:.2f} GB "
              "(target <= 8 GB)",
