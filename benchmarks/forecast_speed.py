@@ -1,15 +1,25 @@
 """Speed and memory: N daily SKUs x 2 years, horizon 28, 80/95% intervals, on this machine.
 
-Reference measured in the same run: AutoETS (season 7) fitted to a 1,000-series subset with
-n_jobs=-1, scaled linearly to N. Prints seconds per stage and per 1,000 series, and peak RSS.
+Reference measured in the same run: AutoETS (season 7, 80/95%) fitted to a 1,000-series subset with
+n_jobs=-1, scaled linearly to N. Reports wall seconds, CPU seconds (user + sys of this process and its
+worker processes), the load average (the machine may be shared), peak RSS of the process tree
+(sampled every 0.5 s, main process plus its workers at the same moment) and ``ru_maxrss``.
 
-    nice .venv/bin/python benchmarks/forecast_speed.py --series 2000      # results/forecast_speed_<N>.{md,json}
+    nice .venv/bin/python benchmarks/forecast_speed.py --series 10000     # one forecast_frame call
+    nice .venv/bin/python benchmarks/forecast_speed.py --skus 100000      # SKU chunks, flat memory
+
+``--skus N`` generates the panel chunk by chunk (``--chunk`` SKUs each, seeded per chunk), forecasts each
+with :func:`workbench.forecast.chunks.forecast_chunks` (the global model fitted on the first chunk and
+applied to the others) and writes each chunk's Parquet to a temporary folder as it goes. Results:
+``results/forecast_speed_<N>.{md,json}`` and ``results/forecast_speed_chunked_<N>.{md,json}``.
 """
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import resource
+import tempfile
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -17,11 +27,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-OUT = Path(__file__).resolve().parent / "results"
+from _common import write_result
+
+DAYS = 730
 
 
-def panel(n: int, days: int = 730, seed: int = 0) -> pd.DataFrame:
-    """Mixed panel: 50% smooth weekly-seasonal with a yearly peak, 50% intermittent; 3% stockout days."""
+def panel(n: int, days: int = DAYS, seed: int = 0, offset: int = 0) -> pd.DataFrame:
+    """Mixed panel: 50% smooth weekly-seasonal with a yearly peak, 50% intermittent; 3% stockout days.
+    SKU ids start at ``offset`` (chunks of one large catalog get distinct ids)."""
     rng = np.random.default_rng(seed)
     ds = pd.date_range("2024-11-23", periods=days, freq="D")
     dow = np.array([0.8, 0.9, 1.0, 1.0, 1.1, 1.4, 1.2])[ds.dayofweek]
@@ -30,69 +43,246 @@ def panel(n: int, days: int = 730, seed: int = 0) -> pd.DataFrame:
     lvl = np.where(smooth, rng.gamma(2, 8, n), rng.uniform(0.05, 0.5, n))
     lam = lvl[:, None] * np.where(smooth[:, None], dow[None, :] * peak[None, :], 1.0)
     y = rng.poisson(lam).astype(float)
-    out = pd.DataFrame({"unique_id": np.repeat([f"SKU{i:06d}" for i in range(n)], days),
+    out = pd.DataFrame({"unique_id": np.repeat([f"SKU{i:07d}" for i in range(offset, offset + n)], days),
                         "ds": np.tile(ds, n), "y": y.ravel()})
     out["in_stock"] = rng.random(len(out)) > 0.03
     out.loc[~out["in_stock"], "y"] = 0.0
     return out
 
 
-def peak_rss_mb() -> dict:
+class Meter:
+    """Wall and CPU seconds, load average and the process tree's peak RSS (sampled) over a block."""
+
+    def __init__(self, interval: float = 0.5):
+        import psutil
+
+        self.proc = psutil.Process()
+        self.interval = interval
+        self.peak_tree_mb = 0.0
+        self._stop = threading.Event()
+
+    def _tree_mb(self) -> float:
+        total = 0
+        for p in [self.proc, *self.proc.children(recursive=True)]:
+            try:
+                total += p.memory_info().rss
+            except Exception:  # a worker that just exited
+                pass
+        return total / 2**20
+
+    def _sample(self):
+        while not self._stop.wait(self.interval):
+            self.peak_tree_mb = max(self.peak_tree_mb, self._tree_mb())
+
+    def __enter__(self):
+        self.load_start = os.getloadavg()
+        self.t0, self.cpu0 = time.perf_counter(), os.times()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.partial()
+
+    def partial(self):
+        """Wall, CPU and load so far (the sampler keeps running)."""
+        t = os.times()
+        self.wall = time.perf_counter() - self.t0
+        self.cpu_self = (t.user - self.cpu0.user) + (t.system - self.cpu0.system)
+        self.cpu_children = (t.children_user - self.cpu0.children_user) + (t.children_system - self.cpu0.children_system)
+        self.load_end = os.getloadavg()
+
+    def summary(self) -> dict:
+        return {"wall_seconds": round(self.wall, 1), "cpu_seconds": round(self.cpu_self + self.cpu_children, 1),
+                "cpu_seconds_main": round(self.cpu_self, 1), "cpu_seconds_workers": round(self.cpu_children, 1),
+                "cpu_per_wall": round((self.cpu_self + self.cpu_children) / max(self.wall, 1e-9), 2),
+                "load_average_start": [round(x, 1) for x in self.load_start],
+                "load_average_end": [round(x, 1) for x in self.load_end],
+                "peak_rss_tree_mb": round(self.peak_tree_mb)}
+
+
+def ru_maxrss_mb() -> dict:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"self_mb": round(own, 1), "largest_child_mb": round(kids, 1)}
 
 
-def main() -> dict:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--series", type=int, default=1000)
-    ap.add_argument("--ets-subset", type=int, default=1000)
-    args = ap.parse_args()
+def autoets_reference(sub: pd.DataFrame) -> Meter:
     from statsforecast import StatsForecast
     from statsforecast.models import AutoETS
 
+    with Meter() as m, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        StatsForecast([AutoETS(season_length=7)], freq="D", n_jobs=-1).forecast(df=sub[["unique_id", "ds", "y"]],
+                                                                               h=28, level=[80, 95])
+    return m
+
+
+def run_single(n: int, ets_subset: int) -> tuple[dict, list[str]]:
+    """One forecast_frame call over all N series (the whole panel in memory)."""
     from workbench.forecast import forecast_frame
 
-    n = args.series
     df = panel(n)
-    t0 = time.perf_counter()
-    res = forecast_frame(df, 28, "D", [80, 95], seed=0)
-    total = time.perf_counter() - t0
-    mem_after_wb = peak_rss_mb()
-    sub_ids = df["unique_id"].unique()[: args.ets_subset]
-    sub = df[df["unique_id"].isin(sub_ids)][["unique_id", "ds", "y"]]
-    t0 = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        StatsForecast([AutoETS(season_length=7)], freq="D", n_jobs=-1).forecast(df=sub, h=28, level=[80, 95])
-    ets = time.perf_counter() - t0
-    ets_scaled = ets * n / len(sub_ids)
+    with Meter() as m:
+        res = forecast_frame(df, 28, "D", [80, 95], seed=0)
+    mem = ru_maxrss_mb()
+    ets = autoets_reference(df[df["unique_id"].isin(df["unique_id"].unique()[:ets_subset])])
+    ets_scaled = ets.wall * n / ets_subset
     per_k = {k: round(v * 1000 / n, 2) for k, v in res.timings.items()}
-    summary = {
-        "series": n, "days": 730, "horizon": 28, "levels": [80, 95],
-        "workbench_seconds": round(total, 1), "per_stage_seconds": {k: round(v, 1) for k, v in res.timings.items()},
-        "per_stage_seconds_per_1000_series": per_k,
-        "autoets_seconds_subset": round(ets, 1), "autoets_subset_series": len(sub_ids),
-        "autoets_seconds_scaled_to_n": round(ets_scaled, 1),
-        "ratio_workbench_to_autoets": round(total / ets_scaled, 3),
-        "extrapolated_10k_seconds": round(total * 10_000 / n, 1),
-        "peak_memory_after_workbench": mem_after_wb, "peak_memory_end": peak_rss_mb(),
-        "models_chosen": res.choices["model"].value_counts().to_dict(),
-    }
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"forecast_speed_{n}.json").write_text(json.dumps(summary, indent=2))
-    lines = [f"# Forecast speed: {n} daily SKUs x 2 years, h=28, 80/95% intervals", "",
-             f"- workbench end to end: {total:.1f} s ({total * 1000 / n:.1f} s per 1,000 series); "
-             f"linear extrapolation to 10,000: {total * 10_000 / n / 60:.1f} min",
-             f"- AutoETS (season 7, 80/95%) on {len(sub_ids)} series: {ets:.1f} s -> scaled to {n}: {ets_scaled:.1f} s",
-             f"- ratio workbench / AutoETS-on-everything: {total / ets_scaled:.2f} (target <= 0.33)",
-             f"- peak RSS: main process {mem_after_wb['self_mb']:.0f} MB, largest worker {mem_after_wb['largest_child_mb']:.0f} MB",
-             "- note: the global model trains on at most 200,000 sampled rows per fit (4 fits), so its cost is "
-             "nearly flat in N and a linear extrapolation from a small N overstates the 10,000-series time",
+    summary = {"series": n, "days": DAYS, "horizon": 28, "levels": [80, 95], **m.summary(),
+               "workbench_seconds": round(m.wall, 1), "per_stage_seconds": {k: round(v, 1) for k, v in res.timings.items()},
+               "per_stage_seconds_per_1000_series": per_k,
+               "autoets_subset_series": ets_subset, "autoets": ets.summary(),
+               "autoets_seconds_scaled_to_n": round(ets_scaled, 1),
+               "ratio_workbench_to_autoets": round(m.wall / ets_scaled, 3),
+               "ratio_workbench_to_autoets_cpu": round((m.cpu_self + m.cpu_children) / ((ets.cpu_self + ets.cpu_children) * n / ets_subset), 3),
+               "ru_maxrss_after_workbench": mem, "models_chosen": res.choices["model"].value_counts().to_dict()}
+    lines = [f"# Forecast speed: {n} daily SKUs x 2 years, h=28, 80/95% intervals (one call)", "",
+             f"- workbench end to end: {m.wall:.1f} s wall, {m.cpu_self + m.cpu_children:.0f} s CPU "
+             f"(load average {m.load_start[0]:.1f} at start, {m.load_end[0]:.1f} at end, 2 cores)",
+             f"- AutoETS (season 7, 80/95%) on {ets_subset} series in the same run: {ets.wall:.1f} s wall, "
+             f"{ets.cpu_self + ets.cpu_children:.0f} s CPU -> scaled to {n}: {ets_scaled:.0f} s",
+             f"- ratio workbench / AutoETS-on-everything: {summary['ratio_workbench_to_autoets']:.2f} wall, "
+             f"{summary['ratio_workbench_to_autoets_cpu']:.2f} CPU (target <= 0.33)",
+             f"- peak RSS of the process tree: {m.peak_tree_mb / 1024:.2f} GB (main ru_maxrss {mem['self_mb']:.0f} MB, "
+             f"largest worker {mem['largest_child_mb']:.0f} MB)",
              "", "| stage | seconds | seconds per 1,000 series |", "| --- | --- | --- |"]
     lines += [f"| {k} | {v:.1f} | {per_k[k]:.2f} |" for k, v in res.timings.items()]
-    (OUT / f"forecast_speed_{n}.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    return summary, lines
+
+
+def run_chunked(n: int, chunk: int, ets_subset: int, name: str) -> tuple[dict, list[str]]:
+    """N series generated, forecast and written chunk by chunk (:func:`forecast_chunks`). The AutoETS
+    reference runs first; the result files are rewritten after every chunk (``complete: false`` until
+    the last), so a run stopped early still leaves its measured chunks."""
+    from workbench.forecast.chunks import forecast_chunks
+
+    n_chunks = -(-n // chunk)
+    ets = autoets_reference(panel(ets_subset, seed=1000))
+
+    def chunks():
+        for i in range(n_chunks):
+            yield panel(min(chunk, n - i * chunk), seed=1000 + i, offset=i * chunk)
+
+    reports, timings = [], {}
+    with tempfile.TemporaryDirectory(prefix="forecast_chunks_") as tmp, Meter() as m:
+        cpu_prev = sum(os.times()[:4])
+        for r in forecast_chunks(chunks(), tmp, 28, "D", (80, 95), seed=0):
+            cpu_now = sum(os.times()[:4])
+            reports.append({"chunk": r.index, "series": r.n_series, "seconds": round(r.seconds, 1),
+                            "cpu_seconds": round(cpu_now - cpu_prev, 1), "load_1min": round(os.getloadavg()[0], 1),
+                            "peak_rss_tree_mb_so_far": round(m.peak_tree_mb)})
+            cpu_prev = cpu_now
+            for k, v in r.timings.items():
+                timings[k] = timings.get(k, 0.0) + v
+            print(f"chunk {r.index + 1}/{n_chunks}: {reports[-1]}", flush=True)
+            m.partial()
+            summary, lines = _chunked_report(n, chunk, n_chunks, m, ets, ets_subset, reports, timings)
+            write_result(name, summary, "\n".join(lines))
+    return _chunked_report(n, chunk, n_chunks, m, ets, ets_subset, reports, timings)
+
+
+def _chunked_report(n, chunk, n_chunks, m, ets, ets_subset, reports, timings) -> tuple[dict, list[str]]:
+    done = sum(r["series"] for r in reports)
+    ets_cpu_scaled = (ets.cpu_self + ets.cpu_children) * n / ets_subset
+    complete = len(reports) == n_chunks
+    cpu = m.cpu_self + m.cpu_children
+    # not finished: the remaining chunks at the measured CPU seconds per SKU of the chunks that applied the model
+    rest_cpu = [r["cpu_seconds"] / r["series"] for r in reports[1:]]
+    cpu_full = cpu if complete else (reports[0]["cpu_seconds"] + np.mean(rest_cpu) * (n - reports[0]["series"])
+                                     if rest_cpu else float("nan"))
+    summary = {"series": n, "series_done": done, "complete": complete, "chunk_skus": chunk, "chunks": n_chunks,
+               "days": DAYS, "horizon": 28, "levels": [80, 95], **m.summary(),
+               "cpu_seconds_all_chunks" + ("" if complete else "_extrapolated"): round(cpu_full, 1),
+               "per_stage_seconds": {k: round(v, 1) for k, v in timings.items()},
+               "autoets_subset_series": ets_subset, "autoets": ets.summary(),
+               "autoets_seconds_scaled_to_n": round(ets.wall * n / ets_subset, 1),
+               "autoets_cpu_seconds_scaled_to_n": round(ets_cpu_scaled, 1),
+               "ratio_workbench_to_autoets_cpu": round(cpu_full / ets_cpu_scaled, 3),
+               "ru_maxrss": ru_maxrss_mb(), "chunk_reports": reports}
+    return summary, render_chunked(summary)
+
+
+def quiet_line(s: dict) -> str:
+    """Wall time of the chunks that ran while the machine was quiet (1-minute load <= 8), extrapolated."""
+    reps = s["chunk_reports"]
+    quiet = [r["seconds"] for r in reps[1:] if r["load_1min"] <= 8]
+    if not quiet:
+        return "- no chunk ran on a quiet machine (1-minute load <= 8): wall times above are not the method's"
+    total = reps[0]["cpu_seconds"] + np.median(quiet) * (s["chunks"] - 1)
+    return (f"- {len(quiet)} chunks ran with the 1-minute load <= 8: median {np.median(quiet):.0f} s wall each -> "
+            f"about {total / 60:.0f} min for all {s['chunks']} chunks (the first chunk at its CPU seconds)")
+
+
+def render_chunked(s: dict) -> list[str]:
+    """The Markdown of a chunked run from its JSON summary (also ``--render FILE.json``).
+
+    Idle-machine wall estimate: the main process (pandas, imputation, LightGBM with 1 thread) is serial
+    and the statsforecast workers share 2 cores, so wall ~= CPU_main + CPU_workers / 2, with the
+    extrapolated total split between them as measured.
+    """
+    n, chunk, reports, e = s["series"], s["chunk_skus"], s["chunk_reports"], s["autoets"]
+    cpu, complete = s["cpu_seconds"], s["complete"]
+    cpu_full = s["cpu_seconds_all_chunks" + ("" if complete else "_extrapolated")]
+    main_share = s["cpu_seconds_main"] / cpu if cpu else float("nan")
+    idle_wall = cpu_full * main_share + cpu_full * (1 - main_share) / 2
+    rest = [r["cpu_seconds"] for r in reports[1:]]
+    status = "" if complete else f" (STOPPED after {len(reports)} of {s['chunks']} chunks, {s['series_done']:,} SKUs)"
+    rss = s["ru_maxrss"]
+    lines = [f"# Forecast speed: {n:,} daily SKUs x 2 years, h=28, 80/95% intervals, chunks of {chunk:,}{status}", "",
+             f"- measured over {s['series_done']:,} SKUs (generate, forecast, write Parquet per chunk): "
+             f"{s['wall_seconds'] / 60:.1f} min wall, {cpu / 60:.1f} min CPU (user+sys, main process "
+             f"{s['cpu_seconds_main'] / 60:.1f} + statsforecast workers {s['cpu_seconds_workers'] / 60:.1f}); "
+             f"CPU/wall {s['cpu_per_wall']:.2f} on 2 cores",
+             f"- load average {s['load_average_start'][0]:.1f} at start, {s['load_average_end'][0]:.1f} at the last "
+             "chunk (2 cores, shared machine)",
+             f"- CPU for all {n:,} SKUs{'' if complete else ' (extrapolated from the measured chunks)'}: "
+             f"{cpu_full / 60:.1f} min; on 2 otherwise idle cores about {idle_wall / 60:.1f} min wall "
+             f"(main process serial: {main_share:.0%} of the CPU)",
+             quiet_line(s),
+             f"- peak RSS of the process tree (sampled every 0.5 s): {s['peak_rss_tree_mb'] / 1024:.2f} GB; main "
+             f"ru_maxrss {rss['self_mb'] / 1024:.2f} GB, largest worker {rss['largest_child_mb'] / 1024:.2f} GB "
+             "(target <= 8 GB)",
+             f"- first chunk (fits the global model once per cutoff) {reports[0]['cpu_seconds']:.0f} s CPU; the others "
+             + (f"median {np.median(rest):.0f} s CPU per {chunk:,} SKUs (min {min(rest):.0f}, max {max(rest):.0f})"
+                if rest else "none yet"),
+             f"- AutoETS (season 7, 80/95%) on {s['autoets_subset_series']} series in the same run: "
+             f"{e['wall_seconds']:.1f} s wall, {e['cpu_seconds']:.0f} s CPU -> scaled to {n:,}: "
+             f"{s['autoets_cpu_seconds_scaled_to_n'] / 60:.0f} min CPU; ratio workbench / AutoETS "
+             f"{s['ratio_workbench_to_autoets_cpu']:.2f} (CPU)",
+             "", "| stage | seconds wall (sum over chunks) |", "| --- | --- |"]
+    lines += [f"| {k} | {v:.0f} |" for k, v in s["per_stage_seconds"].items()]
+    lines += ["", "| chunk | SKUs | wall s | CPU s | load | peak tree RSS so far (MB) |",
+              "| --- | --- | --- | --- | --- | --- |"]
+    lines += [f"| {r['chunk']} | {r['series']} | {r['seconds']} | {r['cpu_seconds']} | {r['load_1min']} | "
+              f"{r['peak_rss_tree_mb_so_far']} |" for r in reports]
+    return lines
+
+
+def main() -> dict:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--series", type=int, default=1000, help="one forecast_frame call over N series")
+    ap.add_argument("--skus", type=int, default=None, help="chunked run over N SKUs (flat memory)")
+    ap.add_argument("--chunk", type=int, default=5000, help="SKUs per chunk with --skus")
+    ap.add_argument("--ets-subset", type=int, default=1000)
+    ap.add_argument("--render", type=Path, default=None, help="re-render a chunked run's Markdown from its JSON")
+    args = ap.parse_args()
+    if args.render:
+        import json
+
+        summary = json.loads(args.render.read_text())
+        summary["measured_on"] = summary.pop("machine", summary.get("measured_on"))  # write_result adds today's
+        write_result(args.render.stem, summary, "\n".join(render_chunked(summary)))
+        return summary
+    if args.skus:
+        name = f"forecast_speed_chunked_{args.skus}"
+        summary, lines = run_chunked(args.skus, args.chunk, args.ets_subset, name)
+    else:
+        summary, lines = run_single(args.series, args.ets_subset)
+        name = f"forecast_speed_{args.series}"
+    write_result(name, summary, "\n".join(lines))
     return summary
 
 

@@ -24,7 +24,7 @@ from scipy.stats import norm
 from workbench.errors import InputError
 from workbench.forecast._panel import SEASON, YEAR, freq_alias, group_bounds, step, window_mean
 from workbench.forecast.classify import classify_demand
-from workbench.forecast.engine import ENGINES, run_models
+from workbench.forecast.engine import ENGINES, global_model_class, run_models
 from workbench.forecast.gbm import ALIAS as GBM
 from workbench.forecast.gbm import GlobalGBM
 from workbench.forecast.history import WINDOW, impute_censored
@@ -116,12 +116,14 @@ def forecast_frame(df: pd.DataFrame, horizon: int, freq: str, levels=(80, 95), e
                    n_windows: int = 3, selection: str = "class", use_global_model: bool = True,
                    seed: int = 0, n_jobs: int = -1, prime_days: dict | None = None,
                    source: str = "frame", validated: bool = False, min_obs: int = 1, margin: float = 0.0,
-                   annual_guard: bool = True, future: pd.DataFrame | None = None) -> ForecastResult:
+                   annual_guard: bool = True, future: pd.DataFrame | None = None,
+                   global_model=None) -> ForecastResult:
     """Forecast every series of ``df`` (long: ``unique_id, ds, y``, optional ``in_stock``).
 
     Parameters: ``horizon`` periods ahead; ``freq`` 'D' or 'W'; ``levels`` interval levels in (0, 100);
-    ``engine`` one of local/dask/spark/ray (statsforecast models; the global model always runs
-    in-process on a sample of rows); ``overrides`` {unique_id: {model, params, ...}} or a YAML path;
+    ``engine`` one of local/dask/spark/ray (statsforecast models; the global model runs on the Dask
+    cluster for 'dask' (:mod:`.distributed`), else in-process on a sample of rows);
+    ``overrides`` {unique_id: {model, params, ...}} or a YAML path;
     ``events`` the dataset's events table; ``n_windows`` backtest windows (reduced automatically
     for short panels); ``selection`` 'series' (best model per series) or 'class' (best per demand class);
     ``use_global_model`` include :class:`GlobalGBM`; ``seed`` for the global model's row sample;
@@ -132,6 +134,8 @@ def forecast_frame(df: pd.DataFrame, horizon: int, freq: str, levels=(80, 95), e
     ``future`` known-in-advance regressors for the forecast dates (``unique_id, ds`` and the same extra
     numeric columns as ``df``, e.g. ``promo``, ``price``): the global model uses the extra columns of
     ``df`` only when ``future`` gives their values (backtest windows use the recorded ones).
+    ``global_model``: an object with the :class:`GlobalGBM` ``forecast`` method to use instead of a new
+    one (e.g. :class:`.chunks.SharedGlobalModel`, fitted once and applied to every SKU chunk).
 
     The steps, each a function below: :func:`prepare_history` -> :func:`plan_backtest` ->
     :func:`backtest_candidates` -> :func:`select_models` -> :func:`apply_overrides` ->
@@ -147,7 +151,8 @@ def forecast_frame(df: pd.DataFrame, horizon: int, freq: str, levels=(80, 95), e
                                                clock=clock)
     plan = plan_backtest(hist, freq, horizon, n_windows)
     clock.lap("classify")
-    gbm = GlobalGBM(freq, horizon, seed=seed, events=events, prime_days=prime_days) if use_global_model else None
+    gbm = (global_model or global_model_class(engine)(freq, horizon, seed=seed, events=events, prime_days=prime_days)
+           ) if use_global_model else None
     if future is not None:
         future = future.assign(unique_id=future["unique_id"].astype(str), ds=pd.to_datetime(future["ds"]))
     exog = exog_names(hist) if future is not None else []

@@ -1,4 +1,5 @@
-"""The one module that runs statsforecast models over many series, locally or on a distributed engine.
+"""The one module that runs statsforecast models over many series, locally or on a distributed engine
+(and picks the global model's class per engine: :func:`global_model_class`).
 
 ``local`` runs statsforecast on all cores (``n_jobs=-1``). ``dask``, ``spark`` and ``ray`` hand the same
 ``StatsForecast`` call a distributed DataFrame; statsforecast's Fugue backend then fits each series
@@ -92,3 +93,16 @@ def run_models(df: pd.DataFrame, models: list, freq_alias: str, horizon: int, n_
     if cv is not None:
         cv = cv.sort_values(["unique_id", "cutoff", "ds"]).reset_index(drop=True)
     return cv, fc.sort_values(sort).reset_index(drop=True)
+
+
+def global_model_class(engine: str):
+    """The global model's class for ``engine``: mlforecast's distributed fit on the Dask cluster for
+    'dask' (:class:`.distributed.DaskGlobalGBM`); in-process :class:`.gbm.GlobalGBM` otherwise (Spark and
+    Ray distribute the statistical candidates only)."""
+    if engine == "dask":
+        from workbench.forecast.distributed import DaskGlobalGBM
+
+        return DaskGlobalGBM
+    from workbench.forecast.gbm import GlobalGBM
+
+    return GlobalGBM

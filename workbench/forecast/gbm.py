@@ -115,10 +115,14 @@ class GlobalGBM:
         """Fit on ``panel`` (``unique_id, ds, y, censored`` and the ``exog`` columns, on a regular grid)
         and forecast ``horizon`` periods. ``future``: ``unique_id, ds`` and the ``exog`` columns for the
         forecast dates (missing values read as 0). Returns ``unique_id, ds, GlobalGBM``."""
-        from mlforecast import MLForecast
-        from mlforecast.target_transforms import GlobalSklearnTransformer
-        from sklearn.preprocessing import FunctionTransformer
+        data, scale, cal, exog = self.training_frame(panel, exog, future)
+        fcst = self.fit_frame(data)
+        return self.predict_frame(fcst, data, scale, cal, future, exog)
 
+    def training_frame(self, panel: pd.DataFrame, exog=(), future: pd.DataFrame | None = None):
+        """The scaled, weighted training frame with calendar features and the regressors' timing features
+        (:func:`with_derived`, which look across the forecast origin into ``future``): (data, scale per
+        series, calendar of the history and forecast dates, the exog columns present in ``panel``)."""
         self._check()
         exog = [c for c in exog if c in panel.columns]
         data = panel[["unique_id", "ds", "y", "censored", *exog]].sort_values(["unique_id", "ds"])
@@ -129,23 +133,30 @@ class GlobalGBM:
         s = data["unique_id"].map(scale).to_numpy()
         data["y"] = data["y"] / s
         data["w"] = (~data.pop("censored").astype(bool)).astype(float)
-        X_df = self._future_dates(data)
-        if future is not None and exog:
-            X_df = X_df.merge(future[["unique_id", "ds", *[c for c in exog if c in future.columns]]],
-                              on=["unique_id", "ds"], how="left")
         for c in exog:
-            X_df[c] = X_df[c].fillna(0.0).astype(float) if c in X_df else 0.0
             data[c] = data[c].fillna(0.0).astype(float)
+        X_df = self._known_future(data, future, exog)
         if self.exog_derived and exog:
             data, X_df = with_derived(data, X_df, exog, self.freq)
         cal = self._calendar(pd.concat([data["ds"], X_df["ds"]]))
         data = data.merge(cal, on="ds", how="left")
-        X_df = X_df.merge(cal, on="ds", how="left").assign(w=1.0)
+        return data, scale, cal, exog
+
+    def mlforecast_kwargs(self, data: pd.DataFrame) -> dict:
+        """The features and target transform, shared by the local and the distributed (Dask) fit."""
+        from mlforecast.target_transforms import GlobalSklearnTransformer
+        from sklearn.preprocessing import FunctionTransformer
+
         transforms = ([GlobalSklearnTransformer(FunctionTransformer(np.log1p, np.expm1))]
                       if self.objective == "log1p" else [])
-        fcst = MLForecast(models={ALIAS: self._regressor()}, freq=freq_alias(self.freq, data["ds"]),
-                          lags=LAGS[self.freq], lag_transforms=_lag_transforms(self.freq),
-                          target_transforms=transforms)
+        return dict(freq=freq_alias(self.freq, data["ds"]), lags=LAGS[self.freq],
+                    lag_transforms=_lag_transforms(self.freq), target_transforms=transforms)
+
+    def fit_frame(self, data: pd.DataFrame):
+        """Fit mlforecast + LightGBM on a :meth:`training_frame` (a sample of its rows, see ``_sample``)."""
+        from mlforecast import MLForecast
+
+        fcst = MLForecast(models={ALIAS: self._regressor()}, **self.mlforecast_kwargs(data))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             prep = fcst.preprocess(data, static_features=[], dropna=False, weight_col="w")
@@ -153,7 +164,38 @@ class GlobalGBM:
             rows = self._sample(prep)
             # mlforecast passes the weight column as LightGBM's sample_weight
             fcst.fit_models(prep.loc[rows, ["w", *feats]], prep.loc[rows, "y"].to_numpy())
-            pred = fcst.predict(self.horizon, X_df=X_df)
+        return fcst
+
+    def future_frame(self, data: pd.DataFrame, cal: pd.DataFrame, future: pd.DataFrame | None, exog) -> pd.DataFrame:
+        """X_df of the forecast dates: known regressors from ``future`` (missing read as 0), their timing
+        features (from the history's and the future's values together) and the calendar."""
+        X_df = self._known_future(data, future, exog)
+        if self.exog_derived and exog:
+            X_df = with_derived(data[["unique_id", "ds", *exog]], X_df, exog, self.freq)[1]
+        return X_df.merge(cal, on="ds", how="left").assign(w=1.0)
+
+    def _known_future(self, data: pd.DataFrame, future: pd.DataFrame | None, exog) -> pd.DataFrame:
+        """``unique_id, ds`` of the forecast dates with the known regressors from ``future`` (missing: 0)."""
+        X_df = self._future_dates(data)
+        if future is not None and exog:
+            X_df = X_df.merge(future[["unique_id", "ds", *[c for c in exog if c in future.columns]]],
+                              on=["unique_id", "ds"], how="left")
+        for c in exog:
+            X_df[c] = X_df[c].fillna(0.0).astype(float) if c in X_df else 0.0
+        return X_df
+
+    def predict_frame(self, fcst, data: pd.DataFrame, scale: pd.Series, cal: pd.DataFrame,
+                      future: pd.DataFrame | None, exog, new: bool = False) -> pd.DataFrame:
+        """Recursive forecast of ``data``'s series with the fitted ``fcst``; ``new=True`` when ``data``
+        holds series ``fcst`` was not fitted on (mlforecast's ``new_df``: the same trees, their own lags)."""
+        X_df = self.future_frame(data, cal, future, exog)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pred = fcst.predict(self.horizon, X_df=X_df, new_df=data if new else None)
+        return self.unscale(pred, scale)
+
+    @staticmethod
+    def unscale(pred: pd.DataFrame, scale: pd.Series) -> pd.DataFrame:
         pred["unique_id"] = pred["unique_id"].astype(str)
         pred[ALIAS] = np.maximum(pred[ALIAS].to_numpy(dtype=float), 0.0) * pred["unique_id"].map(scale).to_numpy()
         return pred[["unique_id", "ds", ALIAS]]
@@ -171,7 +213,6 @@ class GlobalGBM:
         half = self.max_rows // 2
         pick = np.r_[rng.choice(rows, half, replace=False), rng.choice(recent, min(half, len(recent)), replace=False)]
         return np.unique(pick)
-
 
 
 def with_derived(data: pd.DataFrame, X_df: pd.DataFrame, exog: list[str], freq: str) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -1,0 +1,104 @@
+"""Forecast a catalog too large for one call in SKU chunks, with flat memory.
+
+:func:`forecast_chunks` takes an iterable of chunk frames (each a set of whole series: read from a
+partitioned Parquet dataset, a database cursor, or generated), runs the full method on each
+(:func:`.api.forecast_frame`: censored demand, classes, backtest, combination, per-step intervals)
+and writes each chunk's forecast and choices as Parquet before reading the next, so peak memory
+is that of one chunk whatever the catalog size.
+
+The global model is fitted once per cutoff (each backtest window and the future) on the **first**
+chunk's series and applied to every later chunk through mlforecast's ``new_df`` (the same trees,
+each series' own lags and scale): :class:`SharedGlobalModel`. Its fitting cost is then paid once
+instead of once per chunk. Make the first chunk a random sample of SKUs (:func:`sku_chunks` shuffles
+with a seed) so that the model learns from the catalog's mix, not from one category. Everything
+else (classes, candidate selection per class, combination weights, interval calibration) is
+decided within each chunk, which at a few thousand SKUs per chunk has ample series per class.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from workbench.forecast.gbm import GlobalGBM
+from workbench.io import write_frame
+
+
+class SharedGlobalModel:
+    """A :class:`GlobalGBM` fitted on the first panel it sees for each training end date and applied to
+    every later panel with the same end date (mlforecast ``predict(new_df=...)``). A panel with a new
+    end date gets its own fit, so a later chunk never uses a model trained past its own cutoff.
+    ``fits`` counts the fits, ``applied`` the panels forecast with an earlier fit."""
+
+    alias = GlobalGBM.alias
+
+    def __init__(self, model: GlobalGBM):
+        self.model = model
+        self._fitted: dict = {}
+        self.fits = 0
+        self.applied = 0
+
+    def forecast(self, panel: pd.DataFrame, future: pd.DataFrame | None = None, exog=()) -> pd.DataFrame:
+        data, scale, cal, exog = self.model.training_frame(panel, exog, future)
+        key = (pd.Timestamp(data["ds"].max()), tuple(exog))
+        if key in self._fitted:
+            self.applied += 1
+            return self.model.predict_frame(self._fitted[key], data, scale, cal, future, exog, new=True)
+        fcst = self.model.fit_frame(data)
+        self._fitted[key] = fcst
+        self.fits += 1
+        return self.model.predict_frame(fcst, data, scale, cal, future, exog)
+
+
+def sku_chunks(df: pd.DataFrame, chunk_skus: int, seed: int = 0) -> Iterator[pd.DataFrame]:
+    """Whole series of ``df`` in chunks of at most ``chunk_skus`` SKUs, SKUs in a seeded random order
+    (the first chunk then is a random sample: it trains the shared global model)."""
+    if chunk_skus < 1:
+        raise ValueError(f"chunk_skus must be >= 1, got {chunk_skus}")
+    codes, uniques = pd.factorize(df["unique_id"].astype(str))
+    perm = np.random.default_rng(seed).permutation(len(uniques))
+    chunk_of = perm[codes] // chunk_skus
+    for c in range(int(chunk_of.max()) + 1 if len(df) else 0):
+        yield df[chunk_of == c]
+
+
+@dataclass
+class ChunkReport:
+    """One chunk's numbers: series, forecast rows, seconds, the files written, stage timings."""
+
+    index: int
+    n_series: int
+    rows: int
+    seconds: float
+    forecast_path: Path
+    choices_path: Path
+    timings: dict
+
+
+def forecast_chunks(chunks: Iterable[pd.DataFrame], out_dir: Path | str, horizon: int, freq: str,
+                    levels=(80, 95), seed: int = 0, events: pd.DataFrame | None = None,
+                    use_global_model: bool = True, **kwargs) -> Iterator[ChunkReport]:
+    """Forecast each chunk (whole series, long ``unique_id, ds, y[, in_stock]``) with the full method and
+    write ``forecast_<i>.parquet`` and ``choices_<i>.parquet`` into ``out_dir`` (atomically) as it goes;
+    yields a :class:`ChunkReport` per chunk. ``kwargs`` go to :func:`.api.forecast_frame` (e.g.
+    ``n_windows``, ``engine``). Nothing of a chunk is kept after its files are written."""
+    from workbench.forecast.api import forecast_frame
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    shared = SharedGlobalModel(GlobalGBM(freq, horizon, seed=seed, events=events)) if use_global_model else None
+    for i, chunk in enumerate(chunks):
+        t0 = time.perf_counter()
+        res = forecast_frame(chunk, horizon, freq, levels, seed=seed, events=events,
+                             use_global_model=use_global_model, global_model=shared, **kwargs)
+        fc_path = write_frame(res.forecast, out / f"forecast_{i:05d}.parquet")
+        ch_path = write_frame(res.choices, out / f"choices_{i:05d}.parquet")
+        report = ChunkReport(index=i, n_series=int(res.choices["unique_id"].nunique()), rows=len(res.forecast),
+                             seconds=time.perf_counter() - t0, forecast_path=fc_path, choices_path=ch_path,
+                             timings=dict(res.timings))
+        del res
+        yield report
