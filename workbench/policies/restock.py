@@ -616,7 +616,8 @@ class RestockPolicy(Policy):
         # raise stock by the season's extra demand (events' expected uplift × days × d), at most the playbook's
         # 50–100% (peak_stock_uplift); without uplift figures (or peak_sizing="playbook") the playbook's raise
         playbook_raise = w.order_up_to * w.peak_up
-        by_events = np.minimum(playbook_raise, np.nan_to_num(w.peak_extra_days, nan=np.inf) * w.d)
+        extra = np.asarray(w.peak_extra_days, dtype=float)
+        by_events = np.minimum(playbook_raise, np.where(np.isfinite(extra), np.nan_to_num(extra) * w.d, np.inf))
         w.peak_raise = (np.where(np.isfinite(w.peak_extra_days), by_events, playbook_raise)
                         if self.peak_sizing == "events" else playbook_raise)
         peak_raw = np.where(w.prebuild, w.order_up_to + w.peak_raise - w.ip, 0.0)
