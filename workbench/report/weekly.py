@@ -283,23 +283,26 @@ class WeeklyResults:
     def view(self, name: str) -> pd.DataFrame | None:
         return view(name, self._get(name))
 
-    def restock_orders(self) -> pd.DataFrame | None:
-        r = self.restock
-        return None if r is None else view("restock", r[r["recommended_qty"] > 0].sort_values("days_of_cover"))
-
     def pricing_changes(self) -> pd.DataFrame | None:
-        p = self.pricing
-        if p is None:
-            return None
-        ch = p[p["change_pct"].abs() > 1e-9]
-        return view("pricing", ch.reindex(ch["change_pct"].abs().sort_values(ascending=False).index))
+        """Every listing whose price changes, the biggest change first (``top.pricing_changes``)."""
+        from workbench.report import top
+
+        return None if self.pricing is None else view("pricing", top.pricing_changes(self.pricing))
 
     def ads_changes(self) -> pd.DataFrame | None:
-        a = self.ads
-        if a is None:
-            return None
-        delta = (a["recommended_budget"] - a["current_budget"]).abs()
-        return view("ads", a[delta > 1e-9].assign(_d=delta).sort_values("_d", ascending=False).drop(columns="_d"))
+        """Every campaign whose budget changes, the biggest change first (``top.ads_changes``)."""
+        from workbench.report import top
+
+        return None if self.ads is None else view("ads", top.ads_changes(self.ads))
+
+    def forecast_of(self, unique_ids) -> pd.DataFrame | None:
+        """The daily forecast of a few SKUs (reads only their rows from the report folder's Parquet)."""
+        frames, folder = self.__dict__.setdefault("frames", {}), self.__dict__.get("folder")
+        ids = [str(u) for u in unique_ids]
+        if "forecast" in frames or folder is None or not (folder / FILES["forecast"]).is_file():
+            f = self._get("forecast")
+            return None if f is None else f[f["unique_id"].isin(ids)]
+        return pd.read_parquet(folder / FILES["forecast"], filters=[("unique_id", "in", ids)])
 
     def kpis(self) -> dict[str, object]:
         out: dict[str, object] = {"as of": self.as_of}
