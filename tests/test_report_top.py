@@ -105,3 +105,42 @@ def test_losers_named_in_a_sentence_are_capped():
     assert views.named(["A", "B"]) == "A, B"
     text = views.named([f"S{i}" for i in range(25)], most=10)
     assert text.startswith("S0, S1") and "S10" not in text and "and 15 more" in text
+
+
+def test_locations_with_something_to_do_and_returns_with_the_highest_rate_come_first():
+    loc = pd.DataFrame({"sku": list("abc"), "action": ["ok", "transfer 5 from X", "ok"], "days_of_cover": [1.0, 50.0, 0.5]})
+    assert top.locations(loc)["sku"].tolist() == ["b", "c", "a"]
+    ret = pd.DataFrame({"sku": ["a", "a", "b"], "rank": [1, 2, 1], "return_rate": [0.01, 0.01, 0.2]})
+    assert list(zip(top.returns(ret)["sku"], top.returns(ret)["rank"])) == [("b", 1), ("a", 1), ("a", 2)]
+
+
+def test_the_executed_notebook_keeps_figures_as_plotly_json_only(tmp_path):
+    import nbformat
+
+    from workbench.report.notebooks import PLOTLY_MIME, drop_figure_html
+
+    cell = nbformat.v4.new_code_cell("fig")
+    cell.outputs = [nbformat.v4.new_output("display_data", {PLOTLY_MIME: {"data": []}, "text/html": "<script>plotly.js"
+                                                            + "x" * 10_000 + "</script>", "text/plain": "fig"}),
+                    nbformat.v4.new_output("display_data", {"text/html": "<table>rows</table>"})]
+    path = tmp_path / "r.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), str(path))
+    before = path.stat().st_size
+    drop_figure_html(path)
+    out = nbformat.read(str(path), as_version=4).cells[0].outputs
+    assert set(out[0]["data"]) == {PLOTLY_MIME, "text/plain"} and out[1]["data"]["text/html"] == "<table>rows</table>"
+    assert path.stat().st_size < before - 9_000
+
+
+def test_machine_tables_are_rounded_to_a_thousandth_and_compressed(tmp_path):
+    from workbench.report.weekly import write_machine_table
+
+    rng = np.random.default_rng(1)
+    fc = pd.DataFrame({"unique_id": np.repeat([f"SKU-{i:04d}" for i in range(200)], 120),
+                       "ds": np.tile(pd.date_range("2026-11-23", periods=120), 200),
+                       "yhat": rng.gamma(2, 10, 24_000), "yhat_lo_80": rng.gamma(2, 5, 24_000)})
+    write_machine_table(fc, tmp_path / "f.parquet")
+    fc.to_parquet(tmp_path / "plain.parquet", index=False)
+    back = pd.read_parquet(tmp_path / "f.parquet")
+    assert (back["yhat"] - fc["yhat"]).abs().max() <= 0.0005 + 1e-12 and back["ds"].equals(fc["ds"])
+    assert (tmp_path / "f.parquet").stat().st_size < 0.7 * (tmp_path / "plain.parquet").stat().st_size

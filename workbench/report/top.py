@@ -80,6 +80,21 @@ def classes(df: pd.DataFrame) -> pd.DataFrame:
     return _sorted(df, {"_m": -_num(df, "mase", float("-inf"))})
 
 
+def locations(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows with something to do (an order share or a transfer: action other than "ok") first, then the
+    least cover."""
+    keys = {"_ok": df["action"].astype(str).eq("ok") if "action" in df.columns else 0,
+            "_cover": _num(df, "days_of_cover", float("inf"))}
+    return _sorted(df, keys)
+
+
+def returns(df: pd.DataFrame) -> pd.DataFrame:
+    """The SKUs with the highest return rate first, each SKU's reasons together in their rank."""
+    keys = {"_rate": -_num(df, "return_rate"), "_sku": df["sku"].astype(str) if "sku" in df.columns else 0,
+            "_rank": _num(df, "rank")}
+    return _sorted(df, keys)
+
+
 def lost_demand(df: pd.DataFrame) -> pd.DataFrame:
     """The most demand lost to stockouts first."""
     return _sorted(df, {"_l": -_num(df, "lost_units")})
@@ -100,6 +115,8 @@ RANKS = {
     "purchase_orders": (purchase_orders, "earliest order-by date first"),
     "classes": (classes, "largest backtest error first"),
     "lost_demand": (lost_demand, "most lost units first"),
+    "locations": (locations, "transfers and order shares first, then the least cover"),
+    "returns": (returns, "highest return rate first"),
 }
 
 
