@@ -131,6 +131,6 @@ def biggest_misses(results, n: int = 3) -> None:
     if history is None or forecast is None:
         note("No demand history or forecast.")
         return
-    table(worst, n, "Largest backtest errors")
+    table(worst, n, "Largest backtest errors", file="forecast_classes.csv", order="largest error first")
     for uid in worst["unique_id"]:
         figure(figures.history_and_forecast(history, forecast, uid))
