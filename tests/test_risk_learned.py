@@ -28,6 +28,30 @@ def test_labels_look_ahead_horizon_days_and_censor_the_tail():
     assert lab["labelled"].tolist() == [True] * 7 + [False] * 3
 
 
+def _labels_by_loop(e, horizon_days):
+    """The definition, one SKU x channel at a time: 1 when the first event strictly after d is within the horizon."""
+    label = np.zeros(len(e), dtype=int)
+    for _, idx in e.groupby(["sku", "channel"], sort=False).indices.items():
+        d = e["date"].to_numpy("datetime64[ns]")[idx]
+        ev = np.sort(d[e["hijack_event"].to_numpy()[idx]])
+        for j, day in zip(idx, d):
+            after = ev[ev > day]
+            label[j] = int(len(after) > 0 and after[0] - day <= np.timedelta64(horizon_days, "D"))
+    return label
+
+
+def test_vectorised_labels_match_the_definition_for_many_skus_and_channels():
+    products = random_products(60, seed=5)
+    offers, _ = simulate_offers(products, "2025-01-01", 120, seed=5, daily_base=0.02)
+    other = offers.assign(channel="walmart_us", buybox_winner=np.roll(offers["buybox_winner"].to_numpy(), 7))
+    dup = offers.sample(50, random_state=1)  # a repeated snapshot day must not count as "after" itself
+    e = hijack_events(pd.concat([offers, other, dup], ignore_index=True))
+    assert e["hijack_event"].sum() > 20 and e["channel"].nunique() > 1
+    for h in (1, 7, 14):
+        lab = label_within(e, h, "2025-05-01")
+        assert lab["label"].tolist() == _labels_by_loop(e, h).tolist()
+
+
 @pytest.fixture(scope="module")
 def simulated_rows():
     products = random_products(40, seed=3)

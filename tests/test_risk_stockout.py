@@ -34,3 +34,34 @@ def test_stock_and_covers_come_from_the_snapshot_and_the_probability_from_restoc
     z = s.loc["Z"]
     assert (z["cover_days"], z["sellable_cover_days"], z["stockout_risk"]) == (0.0, 0.0, 0.0)
     assert "no expected demand" in z["stockout_reason"]
+
+
+def _rolling_by_frame(sales, skus, dates, window_days):
+    """The definition with pandas: a SKU x day frame of units, zero-filled, rolling mean, looked up."""
+    import numpy as np
+
+    daily = sales.groupby(["sku", "date"])["units"].sum().unstack("sku")
+    days = pd.date_range(daily.index.min(), daily.index.max(), freq="D")
+    rolling = daily.reindex(days).fillna(0.0).rolling(window_days, min_periods=1).mean()
+    di, si = days.get_indexer(dates), rolling.columns.get_indexer(skus)
+    ok = (di >= 0) & (si >= 0)
+    out = np.zeros(len(skus))
+    out[ok] = rolling.to_numpy()[di[ok], si[ok]]
+    return out
+
+
+def test_rolling_daily_mean_equals_the_frame_definition_without_building_the_frame():
+    import numpy as np
+
+    from workbench.risk.stockout import rolling_daily_mean
+
+    rng = np.random.default_rng(4)
+    days = pd.date_range("2026-01-01", periods=90)
+    sales = pd.DataFrame({"sku": rng.choice([f"S{i}" for i in range(30)], 1500), "date": rng.choice(days, 1500),
+                          "units": rng.integers(0, 9, 1500).astype(float)})
+    look = pd.DataFrame({"sku": rng.choice([f"S{i}" for i in range(32)], 400),  # S30, S31 never sold
+                         "date": rng.choice(pd.date_range("2025-12-20", periods=120), 400)})  # some off the grid
+    for w in (1, 7, 28):
+        got = rolling_daily_mean(sales, look["sku"], look["date"], w)
+        assert np.array_equal(got, _rolling_by_frame(sales, look["sku"], look["date"], w))
+    assert rolling_daily_mean(sales.iloc[:0], look["sku"], look["date"], 28).tolist() == [0.0] * len(look)

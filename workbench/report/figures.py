@@ -1,4 +1,7 @@
-"""Plotly figures for the report notebooks. Each takes a result frame and returns a figure."""
+"""Plotly figures for the report notebooks. Each takes a result frame and returns a figure.
+
+A figure never embeds every SKU of the catalog: it draws the top ``top_n`` rows that need action (its
+title says how many of how many) or an aggregate, so the report does not grow with the catalog."""
 from __future__ import annotations
 
 import pandas as pd
@@ -51,16 +54,21 @@ def model_vs_rule(restock: pd.DataFrame, top_n: int = 30) -> go.Figure | None:
     return _layout(fig, "Order quantity: model vs rule of thumb")
 
 
-def pricing_changes(pricing: pd.DataFrame) -> go.Figure | None:
-    """Only the listings whose price changes (a chart of unchanged listings hides the changes)."""
-    d = pricing[pricing["change_pct"].abs() > 1e-9].sort_values("change_pct")
-    if not len(d):
+def pricing_changes(pricing: pd.DataFrame, top_n: int = 40) -> go.Figure | None:
+    """Only the listings whose price changes (a chart of unchanged listings hides the changes), the
+    ``top_n`` biggest changes."""
+    from workbench.report import top
+
+    changed = top.pricing_changes(pricing)
+    if not len(changed):
         return None
+    d = changed.head(top_n).sort_values("change_pct")
     fig = px.bar(d, x=d["sku"] + " · " + d["channel"], y="change_pct", color="phase", color_discrete_map=PHASE_COLORS,
                  hover_data={"current_price": True, "recommended_price": True, "rule": True, "reason": True},
                  labels={"x": "listing", "change_pct": "price change"})
     fig.update_yaxes(ticksuffix="%")
-    return _layout(fig, "Recommended price change by listing and stockout phase")
+    shown = f"the {len(d)} biggest of {len(changed):,} price changes" if len(changed) > len(d) else "every listing"
+    return _layout(fig, f"Recommended price change by stockout phase, {shown}")
 
 
 def ads_budgets(ads: pd.DataFrame, top_n: int = 30) -> go.Figure | None:
@@ -77,14 +85,20 @@ def ads_budgets(ads: pd.DataFrame, top_n: int = 30) -> go.Figure | None:
     return _layout(fig, f"Daily ad budgets: the {len(d)} biggest changes")
 
 
-def hijack_map(risk: pd.DataFrame) -> go.Figure:
+def hijack_map(risk: pd.DataFrame, top_n: int = 150) -> go.Figure:
+    """Hijack score vs stockout risk for the ``top_n`` SKUs most exposed on either (each SKU's worse rank)."""
     d = risk.assign(stockout=pd.to_numeric(risk["stockout_risk"], errors="coerce").fillna(0))
+    exposed = pd.concat([d["hijack_score"].rank(ascending=False, method="first"),
+                         d["stockout"].rank(ascending=False, method="first")], axis=1).min(axis=1)
+    n = len(d)
+    d = d[exposed <= top_n]
     fig = px.scatter(d, x="hijack_score", y="stockout", color="hijack_level", color_discrete_map=LEVEL_COLORS,
                      hover_name="sku", hover_data={"reason": True}, range_x=[0, 100],
                      labels={"hijack_score": "hijack score (0–100)", "stockout": "stockout risk"})
     fig.add_vline(x=30, line_dash="dot")
     fig.add_vline(x=60, line_dash="dot")
-    return _layout(fig, "Hijack score vs stockout risk (out of stock invites hijackers)")
+    which = f", the {len(d)} most exposed of {n:,} SKUs" if n > len(d) else ""
+    return _layout(fig, f"Hijack score vs stockout risk (out of stock invites hijackers){which}")
 
 
 def accuracy_by_model(accuracy: pd.DataFrame) -> go.Figure:

@@ -1,7 +1,8 @@
 """Helpers the report notebooks call, so the notebooks stay thin: setup, tables, figures, notes.
 
-Tables hold every row, with paging, filtering and sorting (``workbench.report.tables``, DataTables
-embedded once); figures are plotly with the library embedded once, so reports work offline.
+Tables show the rows that need action first, at most ``max_rows`` of them (``workbench.report.top``),
+with paging, filtering and sorting (``workbench.report.tables``, DataTables embedded once) and a sentence
+naming the file of the report folder that holds every row; figures are plotly with the library embedded once, so reports work offline.
 """
 from __future__ import annotations
 
@@ -21,15 +22,17 @@ table.wb-sortable td{padding:3px 8px;border-bottom:1px solid #e5e5e5;vertical-al
 
 
 _plotly_embedded = False
+_max_rows: int | None = None  # None: workbench.report.top.MAX_ROWS
 
 
-def setup() -> None:
+def setup(max_rows: int | None = None) -> None:
     """Start a report notebook: plotly.js is embedded with the first figure shown and the DataTables
-    library once here (offline, no CDN)."""
+    library once here (offline, no CDN). ``max_rows``: rows embedded per table (default ``top.MAX_ROWS``)."""
     from workbench.report import tables
 
-    global _plotly_embedded
+    global _plotly_embedded, _max_rows
     _plotly_embedded = False
+    _max_rows = max_rows
     pd.set_option("display.max_colwidth", 200)
     tables.setup()
     _display_html(_STYLE + tables.STYLE)
@@ -68,15 +71,38 @@ def kpis(items: dict[str, object]) -> None:
     _display_html(_STYLE + f"<div>{cells}</div>")
 
 
-def table(df: pd.DataFrame | None, page_length: int = 25, caption: str = "", missing: str = "No data.") -> None:
-    """An interactive table with every row of ``df`` (``page_length`` rows a page), or ``missing``."""
+def table(df: pd.DataFrame | None, page_length: int = 25, caption: str = "", missing: str = "No data.",
+          file: str | None = None, order: str = "") -> None:
+    """An interactive table of the first rows of ``df`` (``page_length`` a page), or ``missing``.
+
+    At most ``max_rows`` (see :func:`setup`) rows are embedded; a sentence says how many of how many,
+    in which ``order``, and names the report-folder ``file`` that holds every row.
+    """
     from workbench.report import tables
 
     if df is None or len(df) == 0:
         note(missing)
         return
-    head = f"<p><b>{html.escape(caption)}</b> ({len(df):,} rows)</p>" if caption else ""
-    _display_html(head + tables.table_html(df, page_length))
+    head = f"<p><b>{html.escape(caption)}</b></p>" if caption else ""
+    _display_html(head + tables.capped_html(df, page_length, file, order, limit()))
+
+
+def limit() -> int:
+    """Rows embedded per table in this notebook."""
+    from workbench.report import top
+
+    return top.MAX_ROWS if _max_rows is None else int(_max_rows)
+
+
+def result_table(results, name: str, page_length: int = 25, caption: str = "", missing: str = "No data.") -> None:
+    """The table of result ``name`` (a file of the report folder, e.g. ``restock``): the rows that need
+    action first (``workbench.report.top``), the report's columns, the file named and linked."""
+    from workbench.report import top
+    from workbench.report.weekly import FILES, view
+
+    base = name.removesuffix("_changes")
+    frame = top.ranked(name, results.extra(base))
+    table(view(base, frame), page_length, caption, missing, FILES.get(base), top.order_words(name))
 
 
 def show(make_figure, frame: pd.DataFrame | None, missing: str, **kwargs) -> None:
@@ -95,15 +121,16 @@ def biggest_misses(results, n: int = 3) -> None:
     """Charts for the ``n`` series whose chosen model had the largest backtest MASE."""
     from workbench.report import figures
 
-    classes, forecast = results.classes, results.forecast
-    if classes is None or forecast is None or "mase" not in classes.columns:
+    classes = results.classes
+    if classes is None or "mase" not in classes.columns:
         note("No backtest results.")
         return
     worst = classes.dropna(subset=["mase"]).sort_values("mase", ascending=False).head(n)
     history = results.history_of(worst["unique_id"])  # a few SKUs' rows, not the whole store
-    if history is None:
-        note("No demand history.")
+    forecast = results.forecast_of(worst["unique_id"])
+    if history is None or forecast is None:
+        note("No demand history or forecast.")
         return
-    table(worst, n, "Largest backtest errors")
+    table(worst, n, "Largest backtest errors", file="forecast_classes.csv", order="largest error first")
     for uid in worst["unique_id"]:
         figure(figures.history_and_forecast(history, forecast, uid))

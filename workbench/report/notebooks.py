@@ -1,4 +1,5 @@
-"""Run a notebook with papermill and export it to HTML without code (plotly embedded, offline)."""
+"""Run a notebook with papermill and export it to HTML without code (plotly embedded, offline); then
+slim the executed notebook (its figures' HTML copies are only for the export)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,3 +30,24 @@ def export_html(notebook: Path, target: Path) -> Path:
                             extra_template_basedirs=[str(TEMPLATES)], template_name="offline")
     body, _ = exporter.from_filename(str(notebook))
     return write_text(target, body)
+
+
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+
+
+def drop_figure_html(notebook: Path) -> Path:
+    """Rewrite an executed notebook without the HTML copy of each plotly figure, atomically.
+
+    :func:`workbench.report.nb.figure` displays a figure twice: as plotly's JSON (JupyterLab draws that)
+    and as HTML for the exported page, the first copy carrying plotly.js (about 5 MB). Once the page
+    is exported, the notebook needs only the JSON: the report folder holds plotly.js once per page.
+    """
+    import nbformat
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if PLOTLY_MIME in data:
+                data.pop("text/html", None)
+    return write_text(notebook, nbformat.writes(nb))

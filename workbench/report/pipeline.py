@@ -188,7 +188,7 @@ def _build(data_dir: Path, as_of: str, staging: Path, step: _Step, notebooks_dir
            notebooks: tuple[str, ...], cell_timeout_seconds: int) -> list[Path]:
     """Every file of the report, written into ``staging``."""
     from workbench.data import load_dataset
-    from workbench.report.notebooks import export_html, run_notebook
+    from workbench.report.notebooks import drop_figure_html, export_html, run_notebook
     from workbench.report.weekly import compute_weekly
 
     shutil.rmtree(staging, ignore_errors=True)
@@ -210,7 +210,8 @@ def _build(data_dir: Path, as_of: str, staging: Path, step: _Step, notebooks_dir
                                 {"data_dir": str(data_dir), "as_of": as_of, "results_dir": str(staging)},
                                 cell_timeout_seconds)
         step(f"export {name} to HTML")
-        files += [executed, export_html(executed, staging / name.replace(".ipynb", ".html"))]
+        page = export_html(executed, staging / name.replace(".ipynb", ".html"))
+        files += [drop_figure_html(executed), page]
     return files
 
 

@@ -1,5 +1,6 @@
-"""Report tables with every row embedded: paging, filtering and sorting over all rows (itables/DataTables,
-embedded offline once per report). Numbers stay numbers for sorting and are formatted for display in
+"""Report tables: paging, filtering and sorting over the rows embedded (itables/DataTables, embedded
+offline once per report). :func:`capped_html` embeds at most ``workbench.report.top.MAX_ROWS`` rows, with
+a sentence naming the file that holds every row, so a report does not grow with the catalog. Numbers stay numbers for sorting and are formatted for display in
 the browser: whole units without decimals, money with two, rates as percentages; dates are ISO text,
 so they sort as dates. Key columns come first; the reason is last, folded into an expandable line.
 """
@@ -84,8 +85,20 @@ def prepare(df: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
     return d.rename(columns=PLAIN_NAMES), column_defs
 
 
+def capped_html(df: pd.DataFrame, page_length: int = 25, file: str | None = None, order: str = "",
+                limit: int | None = None) -> str:
+    """The first ``limit`` rows of ``df`` (already in the order to show) as one interactive table, under a
+    sentence saying how many of how many rows are shown and which file holds them all."""
+    from workbench.report import top
+
+    limit = top.MAX_ROWS if limit is None else int(limit)
+    return (f"<p class='wb-shown'>{top.shown_sentence(len(df), limit, file, order)}</p>"
+            + table_html(df.head(limit), page_length))
+
+
 def table_html(df: pd.DataFrame, page_length: int = 25, caption: str = "") -> str:
-    """One interactive table, every row embedded; the DataTables library comes from :func:`setup`."""
+    """One interactive table with every row of ``df`` embedded; the DataTables library comes from
+    :func:`setup`. Report sections call :func:`capped_html`."""
     import itables
 
     d, column_defs = prepare(df)

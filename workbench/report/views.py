@@ -1,19 +1,29 @@
 """The Monday sections of the weekly report notebook: actions, order sheet, money, what changed;
-and the forecast-quality page's tables. Each takes the loaded results and displays HTML."""
+and the forecast-quality page's tables. Each takes the loaded results and displays HTML.
+
+Every table shows at most ``nb.limit()`` rows, what needs action first, under a sentence naming the
+file of the report folder that holds every row (``tables.capped_html``): the page does not grow with
+the catalog."""
 from __future__ import annotations
 
 import html
 
 import pandas as pd
 
-from workbench.report import nb, tables
+from workbench.report import nb, tables, top
 from workbench.report.actions import subject_counts
 from workbench.report.changes import summary as change_summary
 from workbench.report.changes import week_accuracy
+from workbench.report.monday import FILES as MONDAY_FILES
 
 
 def _section(sid: str, title: str, intro: str, body: str) -> None:
     nb._display_html(f"<section id='{sid}'><h2>{html.escape(title)}</h2><p>{html.escape(intro)}</p>{body}</section>")
+
+
+def _capped(frame: pd.DataFrame, page_length: int, name: str, order: str = "") -> str:
+    """``frame``'s first rows as a table, the file of result ``name`` named (``tables.capped_html``)."""
+    return tables.capped_html(frame, page_length, MONDAY_FILES.get(name), order, nb.limit())
 
 
 def actions(r) -> None:
@@ -25,7 +35,8 @@ def actions(r) -> None:
     counts = subject_counts(acts, po)
     intro = (f"{counts}. Most urgent first (now, then today, then this week), then by the money at stake; "
              "open a reason for the numbers behind it.")
-    _section("actions", f"Actions: {len(acts)} this week", intro, tables.table_html(acts, 15))
+    _section("actions", f"Actions: {len(acts):,} this week", intro,
+             _capped(acts, 15, "actions", "most urgent first, then the money at stake"))
 
 
 def orders(r) -> None:
@@ -38,21 +49,22 @@ def orders(r) -> None:
              f"estimated freight {t['freight']:,.2f}); the same lines are in purchase_orders.csv, grouped by supplier "
              "and ship mode. Units add up to the restock table's recommended quantities.")
     _section("orders", "Order sheet: draft purchase orders", intro,
-             "<p><b>Cash per supplier and mode</b></p>" + tables.table_html(totals, 25)
-             + "<p><b>Every line</b></p>" + tables.table_html(po, 25))
+             "<p><b>Cash per supplier and mode</b></p>" + _capped(totals, 25, "po_totals")
+             + "<p><b>Order lines</b></p>" + _capped(top.purchase_orders(po), 25, "purchase_orders",
+                                                      top.order_words("purchase_orders")))
 
 
 def money(r) -> None:
     m = r.extra("money")
     if m is None or not len(m):
         return
-    body = tables.table_html(m, 10)
+    body = _capped(m, 10, "money")
     for name, title in (("revenue_at_risk", "Revenue at risk in the next 4 weeks, by SKU"),
                         ("revenue_lost", "Revenue lost to stockouts last week, by SKU"),
                         ("overstock", "Overstock and its holding cost, by SKU")):
         frame = r.extra(name)
         if frame is not None and len(frame):
-            body += f"<p><b>{html.escape(title)}</b></p>" + tables.table_html(frame, 10)
+            body += f"<p><b>{html.escape(title)}</b></p>" + _capped(frame, 10, name, "most money first")
     _section("money", "Money this week", "Each figure says how it was computed.", body)
 
 
@@ -62,11 +74,11 @@ def changes(r) -> None:
     if body_rows is None:
         _section("changes", "What changed since last week", intro, "")
         return
-    body = tables.table_html(body_rows, 15)
+    body = _capped(body_rows, 15, "changes")
     acc = week_accuracy(fva)
     if acc is not None:
-        body += (f"<p><b>Last week's forecast vs units sold</b>: accuracy {acc:.0%} (1 − WAPE over {len(fva)} SKUs; "
-                 "stockout days sell less than demand)</p>" + tables.table_html(fva, 10))
+        body += (f"<p><b>Last week's forecast vs units sold</b>: accuracy {acc:.0%} (1 − WAPE over {len(fva):,} SKUs; "
+                 "stockout days sell less than demand)</p>" + _capped(fva, 10, "forecast_vs_actual", "largest misses first"))
     _section("changes", "What changed since last week", intro, body)
 
 
@@ -91,18 +103,26 @@ def accuracy_by_class(per_sku: pd.DataFrame | None) -> None:
         return
     rows = []
     for cls, g in per_sku.groupby("demand_class"):
-        losers = g.loc[g["worse_than_naive"], "unique_id"].tolist()
+        losers = g.loc[g["worse_than_naive"], "unique_id"].tolist()  # per_sku: the worst losers first
         rows.append({"demand_class": cls, "skus": len(g), "chosen_mase": g["chosen_mase"].mean(),
                      "seasonal_naive_mase": g["seasonal_naive_mase"].mean(), "skus_worse_than_naive": len(losers),
                      "reason": (f"chosen models mean MASE {g['chosen_mase'].mean():.2f} vs seasonal naive "
                                 f"{g['seasonal_naive_mase'].mean():.2f} on {len(g)} SKUs; worse than naive: "
-                                + (", ".join(losers) if losers else "none"))})
+                                + named(losers))})
     out = pd.DataFrame(rows)
     worse = out[out["chosen_mase"] > out["seasonal_naive_mase"]]
     if len(worse):
         nb.note("Worse than seasonal naive on average: " + "; ".join(
             f"{w.demand_class} (MASE {w.chosen_mase:.2f} vs {w.seasonal_naive_mase:.2f})" for w in worse.itertuples()))
     nb._display_html(tables.table_html(out, 10))
+
+
+def named(ids: list, most: int = 10) -> str:
+    """``ids`` in a sentence: the first ``most`` named, the rest counted ("A, B and 12 more")."""
+    if not ids:
+        return "none"
+    shown = ", ".join(str(i) for i in ids[:most])
+    return shown + (f" and {len(ids) - most:,} more (the table below, worst first)" if len(ids) > most else "")
 
 
 def misses_last_week(r, n: int = 3) -> None:
@@ -118,7 +138,10 @@ def misses_last_week(r, n: int = 3) -> None:
     acc = 1 - fva["error_units"].abs().sum() / max(fva["actual_units"].sum(), 1e-9)
     nb._display_html(f"<p>Accuracy last week: <b>{acc:.0%}</b> (1 − WAPE: 1 − Σ|forecast − sold| / Σ sold over "
                      f"{len(fva)} SKUs). Stockout days sell less than demand; their rows say so.</p>")
-    nb.table(fva, 10, "Forecast vs sold last week, per SKU (largest misses first)")
-    if r.history is not None and r.forecast is not None:
-        for uid in fva["sku"].head(n):
-            nb.figure(figures.history_and_forecast(r.history, r.forecast, uid, last_days=120))
+    nb.table(fva, 10, "Forecast vs sold last week, per SKU", file=MONDAY_FILES["forecast_vs_actual"],
+             order="largest misses first")
+    worst = fva["sku"].head(n).astype(str).tolist()
+    history, forecast = r.history_of(worst), r.forecast_of(worst)  # a few SKUs' rows, not the whole store
+    if history is not None and forecast is not None:
+        for uid in worst:
+            nb.figure(figures.history_and_forecast(history, forecast, uid, last_days=120))

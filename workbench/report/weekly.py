@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.io import read_frame, write_frame
+from workbench.io import atomic_path, read_frame, write_frame
 from workbench.report.monday import FILES as MONDAY_FILES
 from workbench.report.monday import write_monday
 
@@ -94,7 +94,8 @@ def compute_weekly(ds, as_of: str, out_dir: Path, overrides=None, result=None,
 
     def put(name: str, frame: pd.DataFrame | None) -> None:
         if frame is not None:
-            written.append(write_frame(frame, out_dir / FILES[name]))
+            path = out_dir / FILES[name]
+            written.append(write_machine_table(frame, path) if name in LAZY else write_frame(frame, path))
 
     res = result if result is not None else run_pipeline(
         ds, pd.Timestamp(as_of), overrides=overrides if overrides is not None else default_overrides())
@@ -118,6 +119,21 @@ def compute_weekly(ds, as_of: str, out_dir: Path, overrides=None, result=None,
     # the presentation layer's hook: reads the CSVs above back; the large frames are handed over in memory
     written += write_monday(ds, as_of, out_dir, history=fc.history, forecast=fc.forecast)
     return written
+
+
+#: Decimals kept of the large machine tables' numbers (units per day, MASE): 0.001 is far below any
+#: decision, and rounded numbers compress to about half the size.
+MACHINE_DECIMALS = 3
+
+
+def write_machine_table(frame: pd.DataFrame, path: Path) -> Path:
+    """A large machine table (forecast, backtest) as Parquet, atomically: floats rounded to
+    :data:`MACHINE_DECIMALS` decimals, zstd-compressed (about half the size of the default)."""
+    floats = frame.select_dtypes("float").columns
+    out = frame.assign(**{c: frame[c].round(MACHINE_DECIMALS) for c in floats})
+    with atomic_path(path) as tmp:
+        out.to_parquet(tmp, index=False, compression="zstd")
+    return Path(path)
 
 
 def coverage_table(res) -> pd.DataFrame:
@@ -283,23 +299,26 @@ class WeeklyResults:
     def view(self, name: str) -> pd.DataFrame | None:
         return view(name, self._get(name))
 
-    def restock_orders(self) -> pd.DataFrame | None:
-        r = self.restock
-        return None if r is None else view("restock", r[r["recommended_qty"] > 0].sort_values("days_of_cover"))
-
     def pricing_changes(self) -> pd.DataFrame | None:
-        p = self.pricing
-        if p is None:
-            return None
-        ch = p[p["change_pct"].abs() > 1e-9]
-        return view("pricing", ch.reindex(ch["change_pct"].abs().sort_values(ascending=False).index))
+        """Every listing whose price changes, the biggest change first (``top.pricing_changes``)."""
+        from workbench.report import top
+
+        return None if self.pricing is None else view("pricing", top.pricing_changes(self.pricing))
 
     def ads_changes(self) -> pd.DataFrame | None:
-        a = self.ads
-        if a is None:
-            return None
-        delta = (a["recommended_budget"] - a["current_budget"]).abs()
-        return view("ads", a[delta > 1e-9].assign(_d=delta).sort_values("_d", ascending=False).drop(columns="_d"))
+        """Every campaign whose budget changes, the biggest change first (``top.ads_changes``)."""
+        from workbench.report import top
+
+        return None if self.ads is None else view("ads", top.ads_changes(self.ads))
+
+    def forecast_of(self, unique_ids) -> pd.DataFrame | None:
+        """The daily forecast of a few SKUs (reads only their rows from the report folder's Parquet)."""
+        frames, folder = self.__dict__.setdefault("frames", {}), self.__dict__.get("folder")
+        ids = [str(u) for u in unique_ids]
+        if "forecast" in frames or folder is None or not (folder / FILES["forecast"]).is_file():
+            f = self._get("forecast")
+            return None if f is None else f[f["unique_id"].isin(ids)]
+        return pd.read_parquet(folder / FILES["forecast"], filters=[("unique_id", "in", ids)])
 
     def kpis(self) -> dict[str, object]:
         out: dict[str, object] = {"as of": self.as_of}

@@ -168,7 +168,7 @@ class HijackScorer(Policy):
         """Share in [0, 1] of each dimension's weight, NaN where the input is unknown."""
         _, tr, bands, band_risk, _, _ = self._resolved()
         f = features
-        type_share = f["product_type"].map(lambda t: tr.get(t, np.nan)).astype(float)
+        type_share = f["product_type"].map(tr).astype(float)  # unknown types: NaN
         margin = f["margin"].astype(float).to_numpy()
         idx = np.searchsorted(np.asarray(bands), margin, side="right")
         margin_share = np.where(np.isnan(margin), np.nan, np.asarray(band_risk)[np.clip(idx, 0, len(bands))])

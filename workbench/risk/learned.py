@@ -56,21 +56,27 @@ def hijack_events(offers: pd.DataFrame, require_new_seller: bool = True) -> pd.D
 
 
 def label_within(events: pd.DataFrame, horizon_days: int, last_day) -> pd.DataFrame:
-    """Add ``label`` (1 when an event follows within (d, d + horizon]) and ``labelled`` (window fully visible)."""
+    """Add ``label`` (1 when an event follows within (d, d + horizon]) and ``labelled`` (window fully visible).
+
+    ``events`` is :func:`hijack_events`' output (sorted by sku, channel, date). For every row the first
+    event of its SKU x channel strictly after its date is found by one ``searchsorted`` over all events,
+    keyed by (SKU x channel, seconds): no loop over the SKU x channel pairs.
+    """
     last_day = pd.Timestamp(last_day)
     e = events
-    label = np.zeros(len(e), dtype=int)
+    group = e.groupby(["sku", "channel"], sort=False).ngroup().to_numpy()  # -1: a missing key, never labelled
     dates = e["date"].to_numpy("datetime64[ns]")
-    horizon = np.timedelta64(int(horizon_days), "D")
-    for _, idx in e.groupby(["sku", "channel"], sort=False).indices.items():
-        d = dates[idx]
-        ev_dates = d[e["hijack_event"].to_numpy()[idx]]
-        if len(ev_dates) == 0:
-            continue
-        pos = np.searchsorted(ev_dates, d, side="right")  # first event strictly after d
-        has = pos < len(ev_dates)
-        nxt = np.where(has, ev_dates[np.minimum(pos, len(ev_dates) - 1)], np.datetime64("NaT"))
-        label[idx] = (has & (nxt - d <= horizon)).astype(int)
+    seconds = (dates - dates.min()).astype("timedelta64[s]").astype(np.int64) if len(e) else np.zeros(0, np.int64)
+    key = group.astype(np.int64) * (int(seconds.max(initial=0)) + 1) + seconds  # sorted within each group
+    is_event = e["hijack_event"].to_numpy(bool) & (group >= 0)
+    order = np.argsort(key[is_event], kind="stable")
+    ev_key, ev_group, ev_date = key[is_event][order], group[is_event][order], dates[is_event][order]
+    label = np.zeros(len(e), dtype=int)
+    if len(ev_key):
+        pos = np.searchsorted(ev_key, key, side="right")  # the first event strictly after the row's date
+        nxt = np.minimum(pos, len(ev_key) - 1)
+        has = (pos < len(ev_key)) & (ev_group[nxt] == group) & (group >= 0)
+        label = (has & (ev_date[nxt] - dates <= np.timedelta64(int(horizon_days), "D"))).astype(int)
     out = e.copy()
     out["label"] = label
     out["labelled"] = (out["date"] + pd.Timedelta(days=int(horizon_days))) <= last_day

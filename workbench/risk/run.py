@@ -39,8 +39,11 @@ OUTPUT_SUFFIXES = (".csv", ".parquet")
 
 def risk_table(snapshot, restock: pd.DataFrame, scorer: HijackScorer | None = None,
                model: HijackModel | None = None, alerts: pd.DataFrame | None = None,
-               test_fraction: float = 0.3) -> tuple[pd.DataFrame, pd.DataFrame]:
+               test_fraction: float = 0.3, compare: bool = True) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """(risk table with RISK_COLUMNS, rule-vs-model holdout metrics) from the run's snapshot and restock output.
+
+    ``compare=False`` skips the holdout comparison (a second model fit and its test predictions, about
+    a third of the risk step): the metrics are then None; the risk table is the same.
 
     ``cover_days`` and ``sellable_cover_days`` are the snapshot's; ``stockout_risk`` is the restock
     engine's probability. Sellable cover drives hijack exposure (inbound stock does not protect the
@@ -66,7 +69,7 @@ def risk_table(snapshot, restock: pd.DataFrame, scorer: HijackScorer | None = No
     else:
         rows = training_rows(ds["products"], offers_seen, as_of, model.horizon_days, sales=ds["sales"],
                              inventory=ds["inventory"])
-        metrics = holdout_compare(rows, model=model, scorer=scorer, test_fraction=test_fraction)
+        metrics = holdout_compare(rows, model=model, scorer=scorer, test_fraction=test_fraction) if compare else None
     learned = model.recommend(snapshot, rows=rows)
     if rows is not None and learned["reason"].str.startswith("learned model not trained").any():
         notes.append(learned["reason"].iloc[0])
@@ -99,8 +102,9 @@ def _side_path(output: Path, name: str) -> Path:
     return output.with_name(f"{output.stem}_{name}.csv")
 
 
-def _compute(snapshot, restock: pd.DataFrame) -> tuple[dict, list[str]]:
-    """Every risk frame for the run: ({name: frame}, notes about missing inputs)."""
+def _compute(snapshot, restock: pd.DataFrame, include_model: bool = True) -> tuple[dict, list[str]]:
+    """Every risk frame for the run: ({name: frame}, notes about missing inputs); the rule-vs-model
+    holdout metrics (``model``) only with ``include_model``."""
     ds = snapshot.ds
     offers = ds.get("offers")
     notes: list[str] = []
@@ -108,7 +112,7 @@ def _compute(snapshot, restock: pd.DataFrame) -> tuple[dict, list[str]]:
     alerts = OffersAlerts().recommend(snapshot)
     if offers is None:
         notes.append("offers table absent")
-    risk, metrics = risk_table(snapshot, restock, alerts=alerts if offers is not None else None)
+    risk, metrics = risk_table(snapshot, restock, alerts=alerts if offers is not None else None, compare=include_model)
 
     health = AccountHealthPolicy().recommend(snapshot)
     if ds.get("account_health") is None:
@@ -130,7 +134,9 @@ def _compute(snapshot, restock: pd.DataFrame) -> tuple[dict, list[str]]:
         risk["data_notes"] = "; ".join([first] * bool(first) + [n for n in notes if not first.startswith(n)]) \
             or "all optional risk tables present"
     frames = {"risk": risk, "account_health": health, "alerts": alerts, "feed": feed, "returns": returns,
-              "new_products": newp, "model": metrics}
+              "new_products": newp}
+    if include_model:
+        frames["model"] = metrics
     return frames, notes
 
 
@@ -140,10 +146,7 @@ def risk_outputs(snapshot, restock: pd.DataFrame, include_model: bool = False) -
     Keys: risk, account_health, alerts, feed, returns, new_products (+ model when ``include_model``).
     ``restock``: this run's restock output; its ``stockout_probability`` becomes ``stockout_risk``.
     """
-    frames, _ = _compute(snapshot, restock)
-    if not include_model:
-        frames.pop("model")
-    return frames
+    return _compute(snapshot, restock, include_model)[0]
 
 
 def check_output_path(output_path) -> Path:

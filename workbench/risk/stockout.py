@@ -46,22 +46,42 @@ def onhand_cover_history(rows: pd.DataFrame, sales: pd.DataFrame, inventory: pd.
     """
     inv = inventory.assign(avail=(inventory["on_hand"] - inventory["reserved"]).clip(lower=0))
     inv = inv.groupby(["sku", "as_of"], as_index=False)["avail"].sum().sort_values("as_of")
-    daily = sales.groupby(["sku", "date"])["units"].sum().unstack("sku")
-    days = pd.date_range(daily.index.min(), daily.index.max(), freq="D")
-    rolling = daily.reindex(days).fillna(0.0).rolling(window_days, min_periods=1).mean()
     key = rows[["sku", date_col]].reset_index().rename(columns={date_col: "date"})
     key["date"] = pd.to_datetime(key["date"])
     key = key.sort_values("date")
     m = pd.merge_asof(key, inv.rename(columns={"as_of": "date"}), on="date", by="sku", direction="backward")
-    # look the rolling mean up by position instead of stacking the whole SKU x day matrix
-    di = days.get_indexer(m["date"])
-    si = rolling.columns.get_indexer(m["sku"])
-    ok = (di >= 0) & (si >= 0)
-    vals = np.zeros(len(m))
-    vals[ok] = rolling.to_numpy()[di[ok], si[ok]]
-    m["ads"] = vals
+    m["ads"] = rolling_daily_mean(sales, m["sku"], m["date"], window_days)
     avail, rate = m["avail"].astype(float), m["ads"].astype(float).fillna(0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         cover = np.where(avail <= 0, 0.0, np.where(rate > 0, avail / rate, 999.0))
     cover = np.where(avail.isna(), np.nan, np.minimum(cover, 999.0))
     return pd.Series(cover, index=m["index"].to_numpy()).reindex(rows.index)
+
+
+def rolling_daily_mean(sales: pd.DataFrame, skus: pd.Series, dates: pd.Series, window_days: int) -> np.ndarray:
+    """Mean daily units sold by each (sku, date) over the ``window_days`` days ending that date.
+
+    Days without sales count as 0 on the grid from the first to the last sales day (a window that
+    starts before the grid averages the days it has); a SKU without sales or a date off the grid gets 0.
+    Cumulative sums over a SKU x day array of integer codes: no SKU x day frame is stacked or unstacked.
+    """
+    sku_code, names = pd.factorize(sales["sku"], sort=True)
+    day = sales["date"].to_numpy("datetime64[ns]")
+    valid = (sku_code >= 0) & ~np.isnat(day)
+    start = day[valid].min() if valid.any() else np.datetime64("NaT")
+    offset = (day - start) / np.timedelta64(1, "D")
+    on_grid = valid & np.isfinite(offset) & (offset == np.floor(offset))
+    n_days = int(offset[on_grid].max()) + 1 if on_grid.any() else 0
+    units = sales["units"].to_numpy(float)
+    flat = sku_code[on_grid].astype(np.int64) * n_days + offset[on_grid].astype(np.int64)
+    daily = np.bincount(flat, weights=np.nan_to_num(units[on_grid]), minlength=len(names) * n_days)
+    cum = np.zeros((len(names), n_days + 1))
+    np.cumsum(daily.reshape(len(names), n_days), axis=1, out=cum[:, 1:])
+    si = pd.Index(names).get_indexer(skus)
+    di = (dates.to_numpy("datetime64[ns]") - start) / np.timedelta64(1, "D")
+    ok = (si >= 0) & np.isfinite(di) & (di == np.floor(di)) & (di >= 0) & (di < n_days)
+    out = np.zeros(len(skus))
+    end = di[ok].astype(np.int64) + 1
+    first = np.maximum(end - int(window_days), 0)
+    out[ok] = (cum[si[ok], end] - cum[si[ok], first]) / (end - first)
+    return out
