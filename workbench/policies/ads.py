@@ -532,7 +532,7 @@ class AdBudgetPolicy(Policy):
                       ["date", "sku", "channel", "campaign", "ad_type", "spend", "ad_sales"]]
         if win.empty:
             return pd.DataFrame(columns=["campaign", "a_sales_usd", "b_spend_usd", "fit"])
-        ok = snapshot.sales_in_stock()[["date", "sku", "channel", "in_stock"]].rename(columns={"in_stock": "_ok"})
+        ok = snapshot.sales_in_stock(["date", "sku", "channel"])[["date", "sku", "channel", "in_stock"]].rename(columns={"in_stock": "_ok"})
         win = win.merge(ok, on=["date", "sku", "channel"], how="left")
         win = win.loc[win["_ok"].fillna(True).astype(bool)]
         return fit_response_curves(win)

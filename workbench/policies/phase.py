@@ -92,8 +92,8 @@ def stock_columns(snapshot, restock: pd.DataFrame | None = None, default_mode: s
 def _runs(df: pd.DataFrame) -> pd.DataFrame:
     """Runs of consecutive equal ``_ok`` values per sku × channel: start, end, ok, days."""
     d = df.sort_values(["sku", "channel", "date"])
-    key = d["sku"].astype(str) + "\x00" + d["channel"].astype(str)
-    new = (d["_ok"] != d["_ok"].shift()) | (key != key.shift())
+    key = d.groupby(["sku", "channel"], sort=False, observed=True).ngroup().to_numpy()  # ints, not 8 M joined strings
+    new = (d["_ok"] != d["_ok"].shift()) | (key != np.r_[-1, key[:-1]])
     run_id = new.cumsum()
     return d.groupby(run_id).agg(sku=("sku", "first"), channel=("channel", "first"), ok=("_ok", "first"),
                                  start=("date", "min"), end=("date", "max")).assign(
@@ -156,7 +156,7 @@ class StockoutPhase(Policy):
         self._validate_all()
         ds, as_of = snapshot.ds, snapshot.as_of
         cover = stock_columns(snapshot, restock, self.default_mode)
-        sales = snapshot.sales_in_stock().rename(columns={"in_stock": "_ok"})  # the one in-stock rule, per channel
+        sales = snapshot.sales_in_stock(["sku", "channel", "date", "units", "sessions"]).rename(columns={"in_stock": "_ok"})  # the one in-stock rule, per channel
         pairs = sales[["sku", "channel"]].drop_duplicates()
         out = pairs.merge(cover, on="sku", how="left")
         last = sales.sort_values("date").groupby(["sku", "channel"]).agg(
@@ -175,8 +175,9 @@ class StockoutPhase(Policy):
 
         # pre-stockout and since-restock sales rates (in-stock days only)
         cols = ["sku", "channel", "date", "units"] + (["sessions"] if "sessions" in sales.columns else [])
-        ok = sales.loc[sales["_ok"], cols].merge(
-            out[["sku", "channel", "stockout_start", "restock_date"]], on=["sku", "channel"])
+        # only SKU × channels with a stockout episode have either rate (NaT bounds select no day)
+        episodes = out.loc[out["stockout_start"].notna(), ["sku", "channel", "stockout_start", "restock_date"]]
+        ok = sales.loc[sales["_ok"], cols].merge(episodes, on=["sku", "channel"])
         pre = ok.loc[(ok["date"] < ok["stockout_start"])
                      & (ok["date"] >= ok["stockout_start"] - pd.Timedelta(days=self.pre_window_days))]
         post = ok.loc[(ok["date"] >= ok["restock_date"]) & (ok["date"] > as_of - pd.Timedelta(days=7))]

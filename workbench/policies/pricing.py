@@ -227,7 +227,7 @@ class PricingPolicy(Policy):
         ds, as_of = snapshot.ds, snapshot.as_of
         products = ds["products"]
         ph = phases if phases is not None else self.phase.recommend(snapshot)
-        sales = snapshot.sales_in_stock()  # in_stock resolved once, by the one rule (workbench.stock)
+        sales = snapshot.sales_in_stock(["sku", "channel", "date", "units", "revenue", "price", "sessions"])  # in_stock resolved once, by the one rule (workbench.stock)
         est = elasticity if elasticity is not None else ElasticityEstimator().fit(sales, products, as_of)
         df = ph.merge(current_prices(ds["sales"], products, as_of), on=["sku", "channel"], how="left")
         df["reference_price"] = reference_prices(ds["sales"], df).fillna(df["current_price"])
