@@ -76,11 +76,14 @@ def current_prices(sales: pd.DataFrame, products: pd.DataFrame, as_of) -> pd.Dat
     price in ``products``.
     """
     as_of = as_timestamp(as_of)
-    s = sales.loc[sales["date"] <= as_of]
+    s = sales.loc[sales["date"] <= as_of, [c for c in ("sku", "channel", "date", "revenue", "units", "price")
+                                           if c in sales.columns]]
     unit = s["revenue"] / s["units"].where(s["units"] > 0)
     p = s["price"].fillna(unit) if "price" in s.columns else unit
-    s = s[["sku", "channel", "date"]].assign(_p=p).dropna(subset=["_p"]).sort_values("date")
-    last = s.groupby(["sku", "channel"])["_p"].last().rename("current_price").reset_index()
+    s = s[["sku", "channel", "date"]].assign(_p=p).dropna(subset=["_p"])
+    # the price of each pair's latest day (one row per SKU × channel × day): no sort of ~8 M rows
+    latest = s.groupby(["sku", "channel"], sort=False, observed=True)["date"].idxmax()
+    last = s.loc[latest.to_numpy(), ["sku", "channel", "_p"]].rename(columns={"_p": "current_price"})
     pairs = sales[["sku", "channel"]].drop_duplicates()
     out = pairs.merge(last, on=["sku", "channel"], how="left").merge(
         products[["sku", "price"]], on="sku", how="left")
