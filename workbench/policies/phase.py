@@ -156,15 +156,20 @@ class StockoutPhase(Policy):
         self._validate_all()
         ds, as_of = snapshot.ds, snapshot.as_of
         cover = stock_columns(snapshot, restock, self.default_mode)
-        sales = snapshot.sales_in_stock(["sku", "channel", "date", "units", "sessions"]).rename(columns={"in_stock": "_ok"})  # the one in-stock rule, per channel
+        # the one in-stock rule, per channel; a fresh frame of the columns read here (renamed in place, no copy)
+        sales = snapshot.sales_in_stock(["sku", "channel", "date", "units", "sessions"])
+        sales.columns = ["_ok" if c == "in_stock" else c for c in sales.columns]
+        sales.index = pd.RangeIndex(len(sales))  # labels = positions (the table's own index may repeat)
         pairs = sales[["sku", "channel"]].drop_duplicates()
         out = pairs.merge(cover, on="sku", how="left")
-        last = sales.sort_values("date").groupby(["sku", "channel"]).agg(
-            last_sale_date=("date", "last"), last_in_stock=("_ok", "last")).reset_index()
+        # each pair's latest sales day (one row per SKU × channel × day): no sort of ~8 M rows
+        latest = sales.groupby(["sku", "channel"], sort=False, observed=True)["date"].idxmax().to_numpy()
+        last = sales.loc[latest, ["sku", "channel", "date", "_ok"]].rename(
+            columns={"date": "last_sale_date", "_ok": "last_in_stock"})
         out = out.merge(last, on=["sku", "channel"], how="left")
 
         # latest stockout episode per sku × channel
-        runs = _runs(sales)
+        runs = _runs(sales[["sku", "channel", "date", "_ok"]])
         oos = runs.loc[~runs["ok"] & (runs["days"] >= self.min_stockout_days)]
         oos = oos.sort_values("end").groupby(["sku", "channel"]).last().reset_index()
         oos = oos.rename(columns={"start": "stockout_start", "end": "stockout_end", "days": "stockout_days"})

@@ -81,6 +81,7 @@ def current_prices(sales: pd.DataFrame, products: pd.DataFrame, as_of) -> pd.Dat
     unit = s["revenue"] / s["units"].where(s["units"] > 0)
     p = s["price"].fillna(unit) if "price" in s.columns else unit
     s = s[["sku", "channel", "date"]].assign(_p=p).dropna(subset=["_p"])
+    s.index = pd.RangeIndex(len(s))  # a fresh frame; labels = positions (the table's own index may repeat)
     # the price of each pair's latest day (one row per SKU × channel × day): no sort of ~8 M rows
     latest = s.groupby(["sku", "channel"], sort=False, observed=True)["date"].idxmax()
     last = s.loc[latest.to_numpy(), ["sku", "channel", "_p"]].rename(columns={"_p": "current_price"})
