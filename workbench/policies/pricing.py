@@ -127,24 +127,30 @@ def conversion_since_price_change(sales: pd.DataFrame, as_of, before_days: int =
     s = sales.loc[(sales["date"] <= as_of) & sales["price"].notna(), use].sort_values(["sku", "channel", "date"])
     if s.empty:
         return pd.DataFrame(columns=cols)
-    key = [s["sku"], s["channel"]]
-    last_price = s.groupby(key, observed=True)["price"].transform("last")
+    key = s.groupby(["sku", "channel"], sort=False, observed=True).ngroup().to_numpy()  # hashed once, ~8 M rows
+    last_price = s["price"].groupby(key).transform("last")
     changed = (s["price"] - last_price).abs() > 0.005
-    last_other = s["date"].where(changed).groupby(key, observed=True).transform("max")
-    s = s.assign(price_since=(last_other + pd.Timedelta(days=1)).fillna(
-        s.groupby(key, observed=True)["date"].transform("min")))
+    last_other = s["date"].where(changed).groupby(key).transform("max")
+    s["price_since"] = (last_other + pd.Timedelta(days=1)).fillna(s["date"].groupby(key).transform("min"))
     ok = s["in_stock"].fillna(True).astype(bool) if "in_stock" in s.columns else True
-    after = s.loc[ok & (s["date"] >= s["price_since"])]
-    before = s.loc[ok & (s["date"] < s["price_since"])
-                   & (s["date"] >= s["price_since"] - pd.Timedelta(days=before_days))]
+    after = ok & (s["date"] >= s["price_since"])
+    before = ok & (s["date"] < s["price_since"]) & (s["date"] >= s["price_since"] - pd.Timedelta(days=before_days))
+    s["_k"] = key
+    # the (sku, channel) of each pair code (s is sorted by pair: codes run 0, 1, ... in label order)
+    pair = pd.MultiIndex.from_frame(s[["sku", "channel"]].iloc[np.flatnonzero(np.r_[True, key[1:] != key[:-1]])])
 
-    def rate(d):
-        g = d.groupby(["sku", "channel"], observed=True)[["units", "sessions"]].sum().astype("float64")
+    def by_pair(x):
+        x.index = pair[x.index.to_numpy()]
+        return x
+
+    def rate(rows):
+        g = s.loc[rows, ["_k", "units", "sessions"]].groupby("_k")[["units", "sessions"]].sum().astype("float64")
+        g = by_pair(g)
         # plain floats: `sessions` is a nullable column, and pd.NA cannot be tested like NaN later on
         return g["units"] / g["sessions"].where(g["sessions"] > 0)
 
-    since = s.groupby(["sku", "channel"], observed=True)["price_since"].first()
-    prev = s.loc[s["date"] < s["price_since"]].groupby(["sku", "channel"], observed=True)["price"].last()
+    since = by_pair(s.groupby("_k")["price_since"].first())
+    prev = by_pair(s.loc[s["date"] < s["price_since"], ["_k", "price"]].groupby("_k")["price"].last())
     out = pd.concat([since, prev.rename("price_before"), rate(after).rename("conv_after"),
                      rate(before).rename("conv_before")], axis=1)
     return out.reset_index()[cols]
