@@ -90,14 +90,21 @@ def stock_columns(snapshot, restock: pd.DataFrame | None = None, default_mode: s
 
 
 def _runs(df: pd.DataFrame) -> pd.DataFrame:
-    """Runs of consecutive equal ``_ok`` values per sku × channel: start, end, ok, days."""
-    d = df.sort_values(["sku", "channel", "date"])
-    key = d.groupby(["sku", "channel"], sort=False, observed=True).ngroup().to_numpy()  # ints, not 8 M joined strings
-    new = (d["_ok"] != d["_ok"].shift()) | (key != np.r_[-1, key[:-1]])
-    run_id = new.cumsum()
-    return d.groupby(run_id).agg(sku=("sku", "first"), channel=("channel", "first"), ok=("_ok", "first"),
-                                 start=("date", "min"), end=("date", "max")).assign(
-        days=lambda r: (r["end"] - r["start"]).dt.days + 1)
+    """Runs of consecutive equal ``_ok`` values per sku × channel: start, end, ok, days.
+
+    One row per run, the days of each pair in date order; computed on integer codes and positions (no
+    sorted copy of the ~8 M sales rows at 10,000 SKUs)."""
+    key = df.groupby(["sku", "channel"], sort=True, observed=True).ngroup().to_numpy()
+    dates = df["date"].to_numpy(dtype="datetime64[ns]")
+    order = np.lexsort((dates.view("int64"), key))
+    key, ok = key[order], df["_ok"].to_numpy(dtype=bool)[order]
+    new = np.r_[True, (ok[1:] != ok[:-1]) | (key[1:] != key[:-1])] if len(order) else np.zeros(0, bool)
+    first = np.flatnonzero(new)
+    last = np.r_[first[1:] - 1, len(order) - 1] if len(first) else first
+    runs = pd.DataFrame({"sku": df["sku"].to_numpy()[order[first]], "channel": df["channel"].to_numpy()[order[first]],
+                         "ok": ok[first], "start": dates[order[first]], "end": dates[order[last]]},
+                        index=pd.RangeIndex(1, len(first) + 1))
+    return runs.assign(days=lambda r: (r["end"] - r["start"]).dt.days + 1)
 
 
 @dataclass(repr=False)
@@ -169,7 +176,7 @@ class StockoutPhase(Policy):
         out = out.merge(last, on=["sku", "channel"], how="left")
 
         # latest stockout episode per sku × channel
-        runs = _runs(sales[["sku", "channel", "date", "_ok"]])
+        runs = _runs(sales)
         oos = runs.loc[~runs["ok"] & (runs["days"] >= self.min_stockout_days)]
         oos = oos.sort_values("end").groupby(["sku", "channel"]).last().reset_index()
         oos = oos.rename(columns={"start": "stockout_start", "end": "stockout_end", "days": "stockout_days"})
