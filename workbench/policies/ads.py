@@ -546,7 +546,9 @@ class AdBudgetPolicy(Policy):
                       ["date", "sku", "channel", "campaign", "ad_type", "spend", "ad_sales"]]
         if win.empty:
             return pd.DataFrame(columns=["campaign", "a_sales_usd", "b_spend_usd", "fit"])
-        ok = snapshot.sales_in_stock(["date", "sku", "channel"])[["date", "sku", "channel", "in_stock"]].rename(columns={"in_stock": "_ok"})
+        ok = snapshot.sales_in_stock(["date", "sku", "channel"])
+        ok = ok.loc[(ok["date"] > start) & ok["sku"].isin(win["sku"].unique()),  # only rows that can match
+                    ["date", "sku", "channel", "in_stock"]].rename(columns={"in_stock": "_ok"})
         win = win.merge(ok, on=["date", "sku", "channel"], how="left")
         win = win.loc[win["_ok"].fillna(True).astype(bool)]
         return fit_response_curves(win)
