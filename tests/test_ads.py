@@ -132,3 +132,26 @@ def test_last_weeks_cut_is_not_cut_again(tmp_path):
     g = _sku(AdBudgetPolicy().recommend(build_snapshot(load_dataset(folder), AS_OF)), "GAP-10D")
     assert g["recommended_budget"].sum() == pytest.approx(55.25, abs=0.02)  # still 35 % below 85, not 35 % below 55
     assert "28-day high" in g["reason"].iloc[0]
+
+
+def test_campaigns_fitted_together_get_the_curves_they_get_alone():
+    """fit_response_curves fits every campaign of one length in one batch: each campaign's A and B are
+    exactly those of fitting it on its own (same grid, same sums)."""
+    rng = np.random.default_rng(7)
+    rows = []
+    for i, (n, ad_type) in enumerate([(40, "SP"), (40, "SP"), (25, "SB"), (10, "SP"), (40, "SD")]):
+        spend = rng.uniform(2, 30, n)
+        rows.append(pd.DataFrame({"campaign": f"C{i}", "ad_type": ad_type, "spend": spend,
+                                  "ad_sales": 80 * (1 - np.exp(-spend / 12)) * rng.normal(1, 0.2, n)}))
+    daily = pd.concat(rows).sample(frac=1.0, random_state=1)  # days of campaigns interleaved
+    together = fit_response_curves(daily).set_index("campaign")
+    assert together.loc["C3", "fit"] == "too few days with spend" and np.isnan(together.loc["C3", "a_sales_usd"])
+    for camp, g in daily.groupby("campaign"):
+        # alone, the ad type's pooled prior is a different one: compare the unpooled parts, and the whole
+        # fit where the campaign is the only one of its type
+        alone = fit_response_curves(g).set_index("campaign").loc[camp]
+        assert alone["n_days"] == together.loc[camp, "n_days"]
+        assert alone["mean_spend"] == together.loc[camp, "mean_spend"]
+        if camp in ("C2", "C4"):  # the only SB / SD campaign: the same prior either way
+            assert alone["a_sales_usd"] == together.loc[camp, "a_sales_usd"]
+            assert alone["b_spend_usd"] == together.loc[camp, "b_spend_usd"]

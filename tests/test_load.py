@@ -54,3 +54,17 @@ def test_structural_problems_stop_the_load_with_every_problem_listed(tiny_datase
     text = str(e.value)
     assert "sales.csv:1:units: required column is missing" in text
     assert "inventory.csv:-:-: required table inventory is missing" in text
+
+
+def test_large_tables_keep_whole_numbers_in_32_bits_with_the_same_values(tiny_dataset, monkeypatch):
+    """At 10,000 SKUs the sales, ads and offers tables hold millions of rows: their whole-number columns are
+    stored in 32 bits when the values fit (the values do not change); products are never compacted."""
+    import workbench.data.load as load
+
+    wide = load_dataset(tiny_dataset)
+    monkeypatch.setattr(load, "COMPACT_MIN_ROWS", 0)
+    small = load_dataset(tiny_dataset)
+    assert small["sales"]["units"].dtype == "int32" and wide["sales"]["units"].dtype == "int64"
+    assert (small["sales"]["units"].to_numpy() == wide["sales"]["units"].to_numpy()).all()
+    assert small["products"]["moq"].dtype == "int64"
+    assert small["sales"]["units"].sum() == wide["sales"]["units"].sum()

@@ -391,14 +391,25 @@ class StockSnapshot:
     def column(self, name: str) -> np.ndarray:
         return self.skus[name].to_numpy()
 
-    def sales_in_stock(self) -> pd.DataFrame:
+    def sales_in_stock(self, columns=None) -> pd.DataFrame:
         """The sales rows on or before as-of, ``in_stock`` resolved per row (SKU × channel × day) by
-        :func:`in_stock_flags`: the in-stock days phase, pricing and ads read (computed once per run)."""
+        :func:`in_stock_flags`: the in-stock days phase, pricing and ads read (computed once per run).
+
+        ``columns``: the sales columns wanted (those the table has; ``in_stock`` is always there). At
+        10,000 SKUs × 2 years the sales table has ~8 M rows: a caller that reads four columns should not
+        copy ten."""
         sales = self.ds["sales"]
         if "in_stock_rows" not in self._cache:
-            self._cache["in_stock_rows"] = in_stock_flags(sales, self.ds["inventory"])
+            self._cache["in_stock_rows"] = in_stock_flags(sales, self.ds["inventory"]).to_numpy(dtype=bool)
+        keep = [c for c in sales.columns if c != "in_stock" and (columns is None or c in columns)]
         seen = (sales["date"] <= self.as_of).to_numpy()
-        return sales.loc[seen].assign(in_stock=self._cache["in_stock_rows"].loc[seen].to_numpy())
+        flags = self._cache["in_stock_rows"]
+        # one copy of the rows and columns asked for (a shallow copy on top: a fresh frame, no chained-assignment flag)
+        out = (sales[keep] if seen.all() else sales.loc[seen, keep]).copy(deep=False)
+        out["in_stock"] = flags if seen.all() else flags[seen]
+        if columns is None and "in_stock" in sales.columns:  # the table's column order, as before
+            out = out[list(sales.columns)]
+        return out
 
     def demand(self, horizon_days: int):
         """(mean, std, has_forecast, model_used): daily demand for days as_of+1 … as_of+horizon, (n, H).

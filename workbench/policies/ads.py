@@ -85,41 +85,55 @@ def fit_response_curves(daily: pd.DataFrame, grid_size: int = 60, prior_sd_log: 
     Returns campaign, ad_type, n_days, a_sales_usd, b_spend_usd, mean_spend, fit ("own" / "too few days").
     B is searched on a log grid from 0.05× to 20× the campaign's median spend; the score is
     SSE/σ² + (log B − μ)²/prior_sd_log² where μ is the ad type's median unpenalized log(B / median spend).
+    Campaigns with the same number of days are fitted together (one array per batch, not one per campaign:
+    ~15,000 campaigns at 10,000 SKUs); each campaign's numbers are those of fitting it alone.
     """
-    rows = []
-    groups = list(daily.groupby("campaign", sort=True))
+    cols = ["campaign", "ad_type", "n_days", "mean_spend", "mean_ad_sales", "a_sales_usd", "b_spend_usd", "fit"]
+    if daily.empty:
+        return pd.DataFrame(columns=cols)
+    codes, names = pd.factorize(daily["campaign"], sort=True)
+    order = np.argsort(codes, kind="stable")  # each campaign's days together, in table order
+    spend = daily["spend"].to_numpy(float)[order]
+    sales = daily["ad_sales"].to_numpy(float)[order]
+    starts = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    n_days = np.diff(starts)
+    types = daily["ad_type"].to_numpy(dtype=object)[order][starts[:-1]]
+    mean_spend = np.array([spend[a:b].mean() for a, b in zip(starts[:-1], starts[1:])])
+    mean_sales = np.array([sales[a:b].mean() for a, b in zip(starts[:-1], starts[1:])])
+    med = np.array([float(np.median(spend[a:b][spend[a:b] > 0])) if (spend[a:b] > 0).any() else 0.0
+                    for a, b in zip(starts[:-1], starts[1:])])
     ratios = np.exp(np.linspace(np.log(0.05), np.log(20.0), grid_size))
-    first = {}
-    for camp, g in groups:
-        s, y = g["spend"].to_numpy(float), g["ad_sales"].to_numpy(float)
-        med = float(np.median(s[s > 0])) if (s > 0).any() else 0.0
-        if len(g) < min_days or med <= 0:
-            continue
-        b = ratios * med
-        f = 1.0 - np.exp(-s[None, :] / b[:, None])  # (grid, n)
-        ff = (f * f).sum(axis=1)
-        a = np.where(ff > 0, (f @ y) / np.where(ff > 0, ff, 1), 0.0)
-        sse = ((y[None, :] - a[:, None] * f) ** 2).sum(axis=1)
-        first[camp] = (med, b, a, sse, len(g))
-    types = {camp: g["ad_type"].iloc[0] for camp, g in groups}
+    fitted = (n_days >= min_days) & (med > 0)
+    grid_b = ratios[None, :] * med[:, None]  # (campaigns, grid)
+    grid_a = np.zeros((len(names), grid_size))
+    grid_sse = np.zeros((len(names), grid_size))
+    for n in np.unique(n_days[fitted]):
+        idx = np.flatnonzero(fitted & (n_days == n))
+        for chunk in np.array_split(idx, -(-len(idx) // 256)):  # (256, grid, days) floats at a time
+            rows = starts[chunk][:, None] + np.arange(n)
+            s, y, b = spend[rows], sales[rows], grid_b[chunk]
+            f = 1.0 - np.exp(-s[:, None, :] / b[:, :, None])  # (k, grid, n)
+            ff = (f * f).sum(axis=2)
+            fy = np.matmul(f, y[:, :, None])[:, :, 0]
+            a = np.where(ff > 0, fy / np.where(ff > 0, ff, 1), 0.0)
+            grid_a[chunk] = a
+            grid_sse[chunk] = ((y[:, None, :] - a[:, :, None] * f) ** 2).sum(axis=2)
     # pooled prior per ad type: median best log-ratio of the unpenalized fits
-    best_log = pd.Series({c: np.log(v[1][np.argmin(v[3])] / v[0]) for c, v in first.items()}, dtype=float)
-    mu = best_log.groupby(pd.Series(types).reindex(best_log.index)).median() if len(best_log) else pd.Series(
-        dtype=float)
-    for camp, g in groups:
-        base = dict(campaign=camp, ad_type=types[camp], n_days=len(g), mean_spend=float(g["spend"].mean()),
-                    mean_ad_sales=float(g["ad_sales"].mean()))
-        if camp not in first:
-            rows.append(dict(base, a_sales_usd=np.nan, b_spend_usd=np.nan, fit="too few days with spend"))
-            continue
-        med, b, a, sse, n = first[camp]
-        sigma2 = max(sse.min() / max(n - 2, 1), 1e-9)
-        m = mu.get(types[camp], 0.0)
-        score = sse / sigma2 + (np.log(b / med) - m) ** 2 / prior_sd_log ** 2
+    fit_idx = np.flatnonzero(fitted)
+    best_log = pd.Series(np.log(grid_b[fit_idx, np.argmin(grid_sse[fit_idx], axis=1)] / med[fit_idx]),
+                         index=names[fit_idx], dtype=float)
+    mu = (best_log.groupby(pd.Series(types[fit_idx], index=best_log.index)).median() if len(best_log)
+          else pd.Series(dtype=float))
+    a_out, b_out = np.full(len(names), np.nan), np.full(len(names), np.nan)
+    for i in fit_idx:
+        sse = grid_sse[i]
+        sigma2 = max(sse.min() / max(n_days[i] - 2, 1), 1e-9)
+        score = sse / sigma2 + (np.log(grid_b[i] / med[i]) - mu.get(types[i], 0.0)) ** 2 / prior_sd_log ** 2
         k = int(np.argmin(score))
-        rows.append(dict(base, a_sales_usd=float(a[k]), b_spend_usd=float(b[k]), fit="own"))
-    return pd.DataFrame(rows, columns=["campaign", "ad_type", "n_days", "mean_spend", "mean_ad_sales",
-                                       "a_sales_usd", "b_spend_usd", "fit"])
+        a_out[i], b_out[i] = float(grid_a[i, k]), float(grid_b[i, k])
+    return pd.DataFrame({"campaign": names.to_numpy(dtype=object), "ad_type": types, "n_days": n_days,
+                         "mean_spend": mean_spend, "mean_ad_sales": mean_sales, "a_sales_usd": a_out,
+                         "b_spend_usd": b_out, "fit": np.where(fitted, "own", "too few days with spend")})[cols]
 
 
 def _spend_at(lam, a, b, lo, hi):
@@ -532,7 +546,9 @@ class AdBudgetPolicy(Policy):
                       ["date", "sku", "channel", "campaign", "ad_type", "spend", "ad_sales"]]
         if win.empty:
             return pd.DataFrame(columns=["campaign", "a_sales_usd", "b_spend_usd", "fit"])
-        ok = snapshot.sales_in_stock()[["date", "sku", "channel", "in_stock"]].rename(columns={"in_stock": "_ok"})
+        ok = snapshot.sales_in_stock(["date", "sku", "channel"])
+        ok = ok.loc[(ok["date"] > start) & ok["sku"].isin(win["sku"].unique()),  # only rows that can match
+                    ["date", "sku", "channel", "in_stock"]].rename(columns={"in_stock": "_ok"})
         win = win.merge(ok, on=["date", "sku", "channel"], how="left")
         win = win.loc[win["_ok"].fillna(True).astype(bool)]
         return fit_response_curves(win)

@@ -76,11 +76,15 @@ def current_prices(sales: pd.DataFrame, products: pd.DataFrame, as_of) -> pd.Dat
     price in ``products``.
     """
     as_of = as_timestamp(as_of)
-    s = sales.loc[sales["date"] <= as_of]
+    s = sales.loc[sales["date"] <= as_of, [c for c in ("sku", "channel", "date", "revenue", "units", "price")
+                                           if c in sales.columns]]
     unit = s["revenue"] / s["units"].where(s["units"] > 0)
     p = s["price"].fillna(unit) if "price" in s.columns else unit
-    s = s[["sku", "channel", "date"]].assign(_p=p).dropna(subset=["_p"]).sort_values("date")
-    last = s.groupby(["sku", "channel"])["_p"].last().rename("current_price").reset_index()
+    s = s[["sku", "channel", "date"]].assign(_p=p).dropna(subset=["_p"])
+    s.index = pd.RangeIndex(len(s))  # a fresh frame; labels = positions (the table's own index may repeat)
+    # the price of each pair's latest day (one row per SKU × channel × day): no sort of ~8 M rows
+    latest = s.groupby(["sku", "channel"], sort=False, observed=True)["date"].idxmax()
+    last = s.loc[latest.to_numpy(), ["sku", "channel", "_p"]].rename(columns={"_p": "current_price"})
     pairs = sales[["sku", "channel"]].drop_duplicates()
     out = pairs.merge(last, on=["sku", "channel"], how="left").merge(
         products[["sku", "price"]], on="sku", how="left")
@@ -123,24 +127,30 @@ def conversion_since_price_change(sales: pd.DataFrame, as_of, before_days: int =
     s = sales.loc[(sales["date"] <= as_of) & sales["price"].notna(), use].sort_values(["sku", "channel", "date"])
     if s.empty:
         return pd.DataFrame(columns=cols)
-    key = [s["sku"], s["channel"]]
-    last_price = s.groupby(key, observed=True)["price"].transform("last")
+    key = s.groupby(["sku", "channel"], sort=False, observed=True).ngroup().to_numpy()  # hashed once, ~8 M rows
+    last_price = s["price"].groupby(key).transform("last")
     changed = (s["price"] - last_price).abs() > 0.005
-    last_other = s["date"].where(changed).groupby(key, observed=True).transform("max")
-    s = s.assign(price_since=(last_other + pd.Timedelta(days=1)).fillna(
-        s.groupby(key, observed=True)["date"].transform("min")))
+    last_other = s["date"].where(changed).groupby(key).transform("max")
+    s["price_since"] = (last_other + pd.Timedelta(days=1)).fillna(s["date"].groupby(key).transform("min"))
     ok = s["in_stock"].fillna(True).astype(bool) if "in_stock" in s.columns else True
-    after = s.loc[ok & (s["date"] >= s["price_since"])]
-    before = s.loc[ok & (s["date"] < s["price_since"])
-                   & (s["date"] >= s["price_since"] - pd.Timedelta(days=before_days))]
+    after = ok & (s["date"] >= s["price_since"])
+    before = ok & (s["date"] < s["price_since"]) & (s["date"] >= s["price_since"] - pd.Timedelta(days=before_days))
+    s["_k"] = key
+    # the (sku, channel) of each pair code (s is sorted by pair: codes run 0, 1, ... in label order)
+    pair = pd.MultiIndex.from_frame(s[["sku", "channel"]].iloc[np.flatnonzero(np.r_[True, key[1:] != key[:-1]])])
 
-    def rate(d):
-        g = d.groupby(["sku", "channel"], observed=True)[["units", "sessions"]].sum().astype("float64")
+    def by_pair(x):
+        x.index = pair[x.index.to_numpy()]
+        return x
+
+    def rate(rows):
+        g = s.loc[rows, ["_k", "units", "sessions"]].groupby("_k")[["units", "sessions"]].sum().astype("float64")
+        g = by_pair(g)
         # plain floats: `sessions` is a nullable column, and pd.NA cannot be tested like NaN later on
         return g["units"] / g["sessions"].where(g["sessions"] > 0)
 
-    since = s.groupby(["sku", "channel"], observed=True)["price_since"].first()
-    prev = s.loc[s["date"] < s["price_since"]].groupby(["sku", "channel"], observed=True)["price"].last()
+    since = by_pair(s.groupby("_k")["price_since"].first())
+    prev = by_pair(s.loc[s["date"] < s["price_since"], ["_k", "price"]].groupby("_k")["price"].last())
     out = pd.concat([since, prev.rename("price_before"), rate(after).rename("conv_after"),
                      rate(before).rename("conv_before")], axis=1)
     return out.reset_index()[cols]
@@ -227,7 +237,7 @@ class PricingPolicy(Policy):
         ds, as_of = snapshot.ds, snapshot.as_of
         products = ds["products"]
         ph = phases if phases is not None else self.phase.recommend(snapshot)
-        sales = snapshot.sales_in_stock()  # in_stock resolved once, by the one rule (workbench.stock)
+        sales = snapshot.sales_in_stock(["sku", "channel", "date", "units", "revenue", "price", "sessions"])  # in_stock resolved once, by the one rule (workbench.stock)
         est = elasticity if elasticity is not None else ElasticityEstimator().fit(sales, products, as_of)
         df = ph.merge(current_prices(ds["sales"], products, as_of), on=["sku", "channel"], how="left")
         df["reference_price"] = reference_prices(ds["sales"], df).fillna(df["current_price"])
