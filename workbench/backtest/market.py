@@ -6,13 +6,13 @@ the seller. Here demand does react, by the generator's own ground truth
 judged by the profit they make:
 
 - **price**: expected demand ``λ(t, p) = λ(t, p0) · (p / p0)^β`` with the SKU's TRUE elasticity β
-  (``sku_params.elasticity``) and list price p0 — the generator's ``_expected_demand`` at p0;
+  (``sku_params.elasticity``) and list price p0 — the generator's ``expected_demand`` at p0;
 - **ads**: each campaign's TRUE response ``a · (1 − e^(−s/b))`` (USD a day, ``ad_params``) × (1 +
   event uplift), in units at p0, moved by price with the same β. The generator attributes ad orders
   inside the demand it draws, so total demand at a campaign's reference spend (its base budget ×
   the mean utilisation 0.775) is the generator's λ: ``organic = λ(t, p0) − Σ ad units at reference
   spend`` (≥ 0), and total ``= (organic + Σ ad units at today's spend) · (p / p0)^β``;
-- **draws**: the generator's ``_latent_demand`` (intermittent, erratic and lumpy classes alike) on
+- **draws**: the generator's ``latent_demand`` (intermittent, erratic and lumpy classes alike) on
   that λ, seeded by (seed, week), the same for every arm (common random numbers);
 - **stockouts cost rank**: as the generator's day loop — while in stock demand is thinned by
   ``e^(−0.5·shift)`` (× 0.7 while a hijacker shares the listing); ``shift`` grows 0.2 a day out of
@@ -129,8 +129,8 @@ def _list_price_demand(cfg: gen.GeneratorConfig) -> tuple[pd.DataFrame, np.ndarr
     days = first + np.arange(T).astype("timedelta64[D]")
     prime = {int(d[:4]): np.datetime64(d, "D") for d in cfg.prime_day}
     uplift = cal.demand_uplift(days, cal.events_frame(first, end + np.timedelta64(365, "D"), prime))
-    sp = gen._sku_params(cfg, T)
-    lam = gen._expected_demand(sp, days, uplift, np.broadcast_to(sp["price"].to_numpy(), (T, len(sp))))
+    sp = gen.sku_params(cfg, T)
+    lam = gen.expected_demand(sp, days, uplift, np.broadcast_to(sp["price"].to_numpy(), (T, len(sp))))
     return sp, uplift, lam
 
 
@@ -285,7 +285,7 @@ def play_week(m: Market, s: ArmState, w: int, price: np.ndarray, budget: np.ndar
     t = np.arange(7 * w, 7 * w + 7)
     s.price, s.budget = np.asarray(price, float), np.asarray(budget, float)
     lam = m.expected_demand(s.price, s.budget, t)  # (n, 7)
-    latent = gen._latent_demand(m.sp, lam.T, seed=m.seed * 1000 + w)  # (7, n), same draws for every arm
+    latent = gen.latent_demand(m.sp, lam.T, seed=m.seed * 1000 + w)  # (7, n), same draws for every arm
     rng = np.random.default_rng([m.seed, 424242, w])
     ci = m.camp["i"].to_numpy()
     sp_campaign = (m.camp["ad_type"] == "SP").to_numpy()
