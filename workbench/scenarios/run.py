@@ -20,9 +20,19 @@ A price change is the list price the policy sees (its cost-optimal service level
 the revenue of every unit. "Air for top N" makes air the usual mode of those SKUs.
 
 Each scenario is then replayed (:mod:`.simulate`): ``n_paths`` drawn futures and the median one, the
-restock policy deciding every simulated week through the backtest's adapter with the scenario's
-forecast (extended flat past the forecast horizon so late weeks can still plan a lead time ahead) and
-lead-time table.
+pipeline's restock, stockout-phase, pricing and ads steps deciding every simulated week
+(:func:`workbench.backtest.adapters.workbench_week`) with the scenario's forecast (extended flat past
+the forecast horizon so late weeks can still plan a lead time ahead) and lead-time table. The factor
+above is what the restock policy plans with; the simulated world applies the demand multiplier to the
+quantiles and the price and budget of each week through :func:`lever_market` (the closed-loop market's
+rules, :mod:`workbench.backtest.levers`, with the fitted elasticities and curves), the scenario's price
+and budget levers multiplying what the policies set. ``weekly_levers=False`` holds price and budget at
+the levers for the whole horizon (demand = quantiles × the whole factor).
+
+Known limitation ("air for top N" can lose more than sea): a SKU whose usual mode becomes air has no
+faster mode left for an air bridge, and the restock policy nets every unit in transit against its
+order-up-to level, also units that land after the run-out (a late sea shipment); so it waits for that
+shipment instead of flying stock in (docs/what-if.md).
 """
 from __future__ import annotations
 
