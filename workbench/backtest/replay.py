@@ -19,7 +19,12 @@ Accounting (per SKU, summed over the replay):
   that arrive within the replay (an order still on its way at the end serves later demand);
 - total cost = lost margin + freight + carrying cost.
 
-Demand does not react to the policy (lost sales are lost; a stockout does not cost rank here).
+Demand does not react to the policy (lost sales are lost; a stockout does not cost rank here),
+unless the setup carries a :class:`~workbench.backtest.levers.LeverMarket` and the policy returns a
+:class:`~workbench.backtest.levers.WeekDecision` with prices and budgets (the what-if engine): then the
+week is played by :func:`workbench.backtest.levers.play_week` (price by elasticity, ad spend by the
+response curves, stockouts cost rank) and the result carries its revenue and ad ledger. ``workbench
+backtest`` runs without one, so its numbers are unchanged.
 """
 from __future__ import annotations
 
