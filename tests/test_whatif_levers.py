@@ -85,3 +85,16 @@ def test_the_comparison_row_carries_units_money_and_the_rules_that_decided(dry):
     assert s["units_sold"] > 0 and s["lost_units"] > 0 and s["stockout_days"] > 0
     assert s["ad_spend_usd"] > 0 and s["revenue_usd"] > s["profit_usd"]
     assert "stockout_pause_sb_sd" in s["ads_rules"] and "stockout_hold" in s["price_rules"]
+
+
+def test_path_copies_get_their_sku_s_elasticity(dry):
+    from workbench.backtest.adapters import CopiesElasticity
+
+    base, _ = dry
+    est = base._cache["elasticity_est"]
+    pairs = pd.DataFrame({"sku": ["SKU-0021", "SKU-0021~0", "SKU-0021~7"], "channel": "amazon_us"})
+    products = pd.concat([base.products.assign(sku=lambda p: p["sku"].astype(str) + s) for s in ("", "~0", "~7")])
+    got = CopiesElasticity(est).lookup(pairs, products)
+    assert list(got["sku"]) == list(pairs["sku"])
+    assert got["elasticity"].nunique() == 1
+    assert got["elasticity"].iloc[0] == pytest.approx(est.lookup(pairs.iloc[:1], base.products)["elasticity"].iloc[0])
