@@ -165,11 +165,13 @@ def short(base):
 
 @pytest.fixture(scope="module")
 def runs(short):
-    """Four scenarios replayed once (1 drawn path and the median one, 3 weeks), shared by the engine tests."""
+    """Four scenarios replayed once (1 drawn path and the median one, 3 weeks), shared by the engine tests.
+    Prices and budgets fixed (``weekly_levers=False``): these tests are about the restock side; the weekly
+    pricing and ads decisions have their own tests (tests/test_whatif_levers.py)."""
     scs = [Scenario("baseline"), Scenario("surge", title="Q4 +60%", demand_multiplier=1.6),
            Scenario("late", extra_lead_days=15, lead_modes=("sea",)),
            Scenario("crunch", demand_multiplier=2.5, extra_lead_days=30, lead_modes=("sea",))]
-    return {sc.name: run_scenario(short, sc, n_paths=1, seed=1) for sc in scs}
+    return {sc.name: run_scenario(short, sc, n_paths=1, seed=1, weekly_levers=False) for sc in scs}
 
 
 def test_a_demand_surge_raises_stockouts_and_what_the_policy_orders(runs):
@@ -203,7 +205,7 @@ def test_in_the_summer_the_replay_shows_the_peak_pre_build(base):
     the replay must show those orders as the weekly run would place them."""
     as_of = pd.Timestamp("2026-08-16")
     summer = prepare(base.ds, as_of, forecast=quick_forecast(base.ds, as_of), horizon_days=14)
-    r = run_scenario(summer, Scenario("baseline"), n_paths=1, seed=0)
+    r = run_scenario(summer, Scenario("baseline"), n_paths=1, seed=0, weekly_levers=False)
     pre = r.order_plan[r.order_plan["kind"] == "peak pre-build"]
     assert len(pre) and r.summary["prebuild_units"] > 0
     assert pre["reason"].str.contains("peak pre-build").all() and (pre["mode"] != "air").all()
@@ -254,7 +256,8 @@ def test_air_for_the_top_skus_makes_air_their_usual_mode(base):
 
 
 def test_results_are_deterministic_for_a_seed(short, runs):
-    again, other = (run_scenario(short, Scenario("baseline"), n_paths=1, seed=s).skus for s in (1, 2))
+    again, other = (run_scenario(short, Scenario("baseline"), n_paths=1, seed=s, weekly_levers=False).skus
+                    for s in (1, 2))
     pd.testing.assert_frame_equal(again, runs["baseline"].skus)
     assert not again["demand_units"].equals(other["demand_units"])
 

@@ -73,6 +73,11 @@ def workbench_orders(view, day: pd.Timestamp, forecast: pd.DataFrame, params: di
 
     out = restock_on_view(view, day - pd.Timedelta(days=1), forecast, RestockPolicy(**(params or {})), errors,
                           lead_times)
+    return orders_from_restock(out)
+
+
+def orders_from_restock(out: pd.DataFrame) -> pd.DataFrame:
+    """The orders of a restock table: ``air_qty`` by the urgent mode (the air bridge), the rest by the main mode."""
     rows = []
     for r in out[out["recommended_qty"] > 0].itertuples(index=False):
         mode = str(r.ship_mode)
@@ -84,6 +89,62 @@ def workbench_orders(view, day: pd.Timestamp, forecast: pd.DataFrame, params: di
         if rest > 0:
             rows.append(dict(sku=str(r.sku), qty=rest, mode=main or urgent, reason=f"workbench: {r.reason}"))
     return _orders(rows)
+
+
+class CopiesElasticity:
+    """An elasticity estimator fitted on the catalog, answering for its path copies ``SKU~k`` (the what-if
+    replays paths as copies; fitting the copies again would give the same numbers at (paths + 1)× the cost)."""
+
+    def __init__(self, estimator, sep: str = "~"):
+        self.estimator, self.sep = estimator, sep
+
+    def _plain(self, sku: pd.Series) -> pd.Series:
+        return sku.astype(str).str.rsplit(self.sep, n=1).str[0]
+
+    def lookup(self, pairs: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
+        prod = products.assign(sku=self._plain(products["sku"])).drop_duplicates("sku")
+        out = self.estimator.lookup(pairs[["sku", "channel"]].assign(sku=self._plain(pairs["sku"])), prod)
+        return out.assign(sku=pairs["sku"].astype(str).to_numpy())
+
+
+def workbench_week(view, day: pd.Timestamp, forecast: pd.DataFrame, market, channel: np.ndarray, last_budget: np.ndarray,
+                   params: dict | None = None, lead_times: pd.DataFrame | None = None, pipeline=None,
+                   elasticity=None):
+    """The workbench's whole Monday on the view: stock snapshot, restock, stockout phases, pricing, ad budgets
+    (the pipeline's steps, :meth:`workbench.pipeline.Pipeline.run`), as a
+    :class:`workbench.backtest.levers.WeekDecision` for the replay's :class:`~workbench.backtest.levers.LeverMarket`.
+
+    Per SKU the price is the pricing policy's ``recommended_price`` on ``channel`` (the SKU's replayed
+    channel), its current price when the policy has no row; per campaign of ``market`` the ads policy's
+    ``recommended_budget``, ``last_budget`` when it has none (a campaign it no longer lists keeps its budget).
+    """
+    from workbench.backtest.levers import WeekDecision
+    from workbench.pipeline import Pipeline
+    from workbench.policies.restock import RestockPolicy
+    from workbench.stock import build_snapshot
+
+    p = pipeline or Pipeline()
+    as_of = day - pd.Timedelta(days=1)
+    snap = build_snapshot(view, as_of, forecast=forecast, lead_times=lead_times)
+    restock = RestockPolicy(**(params or {})).recommend(snap)
+    phases = p.pricing.phase.recommend(snap, restock=restock)  # an air bridge is a replenishment
+    pricing = p.pricing.recommend(snap, phases=phases, elasticity=elasticity)
+    skus = pd.Index(market.skus)
+    key = pd.MultiIndex.from_arrays([skus, pd.Index(channel)])
+    pr = pricing.assign(sku=pricing["sku"].astype(str), channel=pricing["channel"].astype(str)).set_index(["sku", "channel"])
+    pr = pr[~pr.index.duplicated()]
+    price = pr["recommended_price"].reindex(key).to_numpy(float)
+    current = pr["current_price"].reindex(key).to_numpy(float)
+    price = np.where(np.isfinite(price), price, np.where(np.isfinite(current), current, market.ref_price))
+    rule = pr["rule"].reindex(key).fillna("no pricing row: price held").to_numpy(dtype=object)
+    camp = market.campaigns["campaign"].astype(str)
+    budget, ads_rule = np.asarray(last_budget, float).copy(), np.full(len(camp), "no ads row: budget kept", dtype=object)
+    if view.get("ads") is not None and len(camp):
+        ads = p.ads.recommend(snap, phases=phases).drop_duplicates("campaign").set_index("campaign")
+        rec = ads["recommended_budget"].reindex(camp).to_numpy(float)
+        budget = np.where(np.isfinite(rec), rec, budget)
+        ads_rule = ads["rule"].reindex(camp).fillna("no ads row: budget kept").to_numpy(dtype=object)
+    return WeekDecision(orders_from_restock(restock), price, budget, rule, ads_rule)
 
 
 def empty_forecast() -> pd.DataFrame:

@@ -6,13 +6,13 @@ the seller. Here demand does react, by the generator's own ground truth
 judged by the profit they make:
 
 - **price**: expected demand ``λ(t, p) = λ(t, p0) · (p / p0)^β`` with the SKU's TRUE elasticity β
-  (``sku_params.elasticity``) and list price p0 — the generator's ``_expected_demand`` at p0;
+  (``sku_params.elasticity``) and list price p0 — the generator's ``expected_demand`` at p0;
 - **ads**: each campaign's TRUE response ``a · (1 − e^(−s/b))`` (USD a day, ``ad_params``) × (1 +
   event uplift), in units at p0, moved by price with the same β. The generator attributes ad orders
   inside the demand it draws, so total demand at a campaign's reference spend (its base budget ×
   the mean utilisation 0.775) is the generator's λ: ``organic = λ(t, p0) − Σ ad units at reference
   spend`` (≥ 0), and total ``= (organic + Σ ad units at today's spend) · (p / p0)^β``;
-- **draws**: the generator's ``_latent_demand`` (intermittent, erratic and lumpy classes alike) on
+- **draws**: the generator's ``latent_demand`` (intermittent, erratic and lumpy classes alike) on
   that λ, seeded by (seed, week), the same for every arm (common random numbers);
 - **stockouts cost rank**: as the generator's day loop — while in stock demand is thinned by
   ``e^(−0.5·shift)`` (× 0.7 while a hijacker shares the listing); ``shift`` grows 0.2 a day out of
@@ -41,13 +41,13 @@ import numpy as np
 import pandas as pd
 
 from workbench.backtest import world as W
+from workbench.backtest.levers import SP_OOS_SPEND, price_factor, rank_penalty, rank_step
 from workbench.backtest.view import ReplayRecords, build_view, restrict
 from workbench.data import gen_calendar as cal
 from workbench.data import generate as gen
 from workbench.leadtime import MODES
 
 UTILISATION = (0.55, 1.0)  # share of a daily budget spent (the generator's U(0.55, 1.0))
-SP_OOS_SPEND = 0.02  # share of budget a Sponsored Products campaign spends while out of stock
 STOPPED_AT_START = ("keyword_ranks", "supplier_feed", "returns", "account_health")
 # The market has no Buy Box and no competitor response, so no arm sees offers: a snapshot frozen at the
 # start showed some listings' Buy Box "lost" for the whole replay (a first run priced SKU-0001 of seed 303
@@ -103,7 +103,7 @@ class Market:
         spend = budget[:, None] * self.util[:, t]
         ads = np.zeros((self.n, len(t)))
         np.add.at(ads, self.camp["i"].to_numpy(), self.ad_units(spend, t))
-        factor = (price / self.sp["price"].to_numpy()) ** self.sp["elasticity"].to_numpy()
+        factor = price_factor(price, self.sp["price"].to_numpy(), self.sp["elasticity"].to_numpy())
         return (self.organic[:, t] + ads) * factor[:, None]
 
 
@@ -116,7 +116,7 @@ def _rank_state(sp: pd.DataFrame, sales: pd.DataFrame, skus: list, start: pd.Tim
     decay = np.exp(-1 / sp["recovery_tau"].to_numpy())
     shift = np.zeros(len(skus))
     for k in range(len(units)):
-        shift = np.where(~ok[k], np.minimum(shift + gen.SHIFT_PER_OOS_DAY, gen.SHIFT_MAX), shift * decay)
+        shift = rank_step(shift, ~ok[k], decay)
     ewma = units[-21:].mean(axis=0) if len(units) else np.zeros(len(skus))
     return shift, ewma
 
@@ -129,8 +129,8 @@ def _list_price_demand(cfg: gen.GeneratorConfig) -> tuple[pd.DataFrame, np.ndarr
     days = first + np.arange(T).astype("timedelta64[D]")
     prime = {int(d[:4]): np.datetime64(d, "D") for d in cfg.prime_day}
     uplift = cal.demand_uplift(days, cal.events_frame(first, end + np.timedelta64(365, "D"), prime))
-    sp = gen._sku_params(cfg, T)
-    lam = gen._expected_demand(sp, days, uplift, np.broadcast_to(sp["price"].to_numpy(), (T, len(sp))))
+    sp = gen.sku_params(cfg, T)
+    lam = gen.expected_demand(sp, days, uplift, np.broadcast_to(sp["price"].to_numpy(), (T, len(sp))))
     return sp, uplift, lam
 
 
@@ -285,7 +285,7 @@ def play_week(m: Market, s: ArmState, w: int, price: np.ndarray, budget: np.ndar
     t = np.arange(7 * w, 7 * w + 7)
     s.price, s.budget = np.asarray(price, float), np.asarray(budget, float)
     lam = m.expected_demand(s.price, s.budget, t)  # (n, 7)
-    latent = gen._latent_demand(m.sp, lam.T, seed=m.seed * 1000 + w)  # (7, n), same draws for every arm
+    latent = gen.latent_demand(m.sp, lam.T, seed=m.seed * 1000 + w)  # (7, n), same draws for every arm
     rng = np.random.default_rng([m.seed, 424242, w])
     ci = m.camp["i"].to_numpy()
     sp_campaign = (m.camp["ad_type"] == "SP").to_numpy()
@@ -296,12 +296,12 @@ def play_week(m: Market, s: ArmState, w: int, price: np.ndarray, budget: np.ndar
     for k, d in enumerate(t):
         s.stock += s.arrivals[:, d]
         instock = s.stock > 0
-        pen = np.exp(-gen.GAMMA_RANK_DEMAND * s.shift) * np.where(s.hijack > 0, gen.HIJACK_SALES_FACTOR, 1.0)
+        pen = rank_penalty(s.shift) * np.where(s.hijack > 0, gen.HIJACK_SALES_FACTOR, 1.0)
         dem = np.where(instock, rng.binomial(latent[k], pen), latent[k])
         sold = np.where(instock, np.minimum(dem, s.stock), 0)
         s.stock = s.stock - sold
         oos = ~instock
-        s.shift = np.where(oos, np.minimum(s.shift + gen.SHIFT_PER_OOS_DAY, gen.SHIFT_MAX), s.shift * decay)
+        s.shift = rank_step(s.shift, oos, decay)
         s.ewma = np.where(instock, (1 - 1 / 21) * s.ewma + np.maximum(sold, dem * (sold < dem)) / 21, s.ewma)
         low = (s.stock < 7 * s.ewma) | oos
         enter = (s.hijack == 0) & (rng.random(n) < m.sp["hijack_p"].to_numpy() * (1 + 3 * low))

@@ -46,14 +46,19 @@ class ReplayRecords:
         self.sales: list[pd.DataFrame] = []
         self.snaps: list[pd.DataFrame] = []
         self.orders: list[dict] = []
+        self.ads: list[pd.DataFrame] = []  # the replay's own ads rows, when budgets are decided weekly
+        self.with_price = False  # sales rows carry the week's price (when prices are decided weekly)
 
     def add_week(self, days: pd.DatetimeIndex, sold: np.ndarray, lost: np.ndarray, stock_end: np.ndarray) -> None:
         n, k = sold.shape
-        self.sales.append(pd.DataFrame({
+        rows = pd.DataFrame({
             "date": np.tile(days.to_numpy(), n), "sku": np.repeat(self.skus, k), "channel": np.repeat(self.channel, k),
             "units": np.floor(sold + 1e-9).astype("int64").ravel(),
             "revenue": (np.floor(sold + 1e-9) * self.price[:, None]).ravel(),
-            "in_stock": (lost <= 1e-9).ravel()}))
+            "in_stock": (lost <= 1e-9).ravel()})
+        if self.with_price:
+            rows["price"] = np.repeat(self.price, k)
+        self.sales.append(rows)
         self.snapshot(days[-1], stock_end)
 
     def snapshot(self, day: pd.Timestamp, stock: np.ndarray) -> None:
@@ -114,6 +119,8 @@ def build_view(base: Dataset, start: pd.Timestamp, day: pd.Timestamp, records: R
     orders = pd.DataFrame(records.orders) if records.orders else None
     ships = pd.concat([tables["shipments"], orders], ignore_index=True) if orders is not None else tables["shipments"]
     tables["shipments"] = _shipments_as_seen(ships, day)
+    if records.ads:
+        tables["ads"] = _concat(tables.get("ads", pd.DataFrame()), records.ads, day, "date")
     return Dataset(base.path, tables)
 
 

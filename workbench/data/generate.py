@@ -287,7 +287,9 @@ def _key_items(base: np.ndarray, price: np.ndarray) -> np.ndarray:
     return key
 
 
-def _sku_params(cfg: GeneratorConfig, T: int) -> pd.DataFrame:
+def sku_params(cfg: GeneratorConfig, T: int) -> pd.DataFrame:
+    """The generator's ground truth per SKU (one row each: demand level and shape, elasticity, prices,
+    costs, supply, rank recovery), drawn from the seed alone; public for the closed-loop market."""
     # the steps draw from one stream in this order; reordering them changes every dataset
     rng = _rng(cfg.seed, "products")
     n = cfg.n_skus
@@ -356,7 +358,7 @@ def _price_matrix(sp: pd.DataFrame, T: int, seed: int) -> np.ndarray:
     return np.maximum(np.floor(base * m) + 0.99, 0.99)
 
 
-def _expected_demand(sp: pd.DataFrame, days: np.ndarray, uplift: np.ndarray, price: np.ndarray) -> np.ndarray:
+def expected_demand(sp: pd.DataFrame, days: np.ndarray, uplift: np.ndarray, price: np.ndarray) -> np.ndarray:
     """(T, N) expected demand λ = base·trend·weekly·yearly·event·(price/base_price)^elasticity·launch ramp."""
     T = len(days)
     t = np.arange(T)[:, None]
@@ -375,7 +377,7 @@ def _expected_demand(sp: pd.DataFrame, days: np.ndarray, uplift: np.ndarray, pri
     return lam.astype(np.float64)
 
 
-def _latent_demand(sp: pd.DataFrame, lam: np.ndarray, seed: int) -> np.ndarray:
+def latent_demand(sp: pd.DataFrame, lam: np.ndarray, seed: int) -> np.ndarray:
     """(T, N) demand draws before the post-stockout rank penalty."""
     rng = _rng(seed, "demand")
     T, n = lam.shape
@@ -824,13 +826,13 @@ def generate_dataset(cfg: GeneratorConfig) -> tuple[dict[str, pd.DataFrame], dic
     events = cal.events_frame(start, end + np.timedelta64(365, "D"), prime)
     uplift = cal.demand_uplift(days, events)
 
-    sp = _sku_params(cfg, T)
+    sp = sku_params(cfg, T)
     n = len(sp)
     skus = np.array([f"SKU-{i + 1:04d}" if n < 10_000 else f"SKU-{i + 1:05d}" for i in range(n)], dtype=object)
     titles, brands, keywords = _titles_and_brands(sp, cfg.seed)
     price = _price_matrix(sp, T, cfg.seed)
-    lam = _expected_demand(sp, days, uplift, price)
-    lat = _latent_demand(sp, lam, cfg.seed)
+    lam = expected_demand(sp, days, uplift, price)
+    lat = latent_demand(sp, lam, cfg.seed)
     lt = _supplier_tables(sp)
     sim = _simulate(sp, lat, lam, T, days_ext, lt, cfg.seed)
     del lat

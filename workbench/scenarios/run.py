@@ -20,14 +20,24 @@ A price change is the list price the policy sees (its cost-optimal service level
 the revenue of every unit. "Air for top N" makes air the usual mode of those SKUs.
 
 Each scenario is then replayed (:mod:`.simulate`): ``n_paths`` drawn futures and the median one, the
-restock policy deciding every simulated week through the backtest's adapter with the scenario's
-forecast (extended flat past the forecast horizon so late weeks can still plan a lead time ahead) and
-lead-time table.
+pipeline's restock, stockout-phase, pricing and ads steps deciding every simulated week
+(:func:`workbench.backtest.adapters.workbench_week`) with the scenario's forecast (extended flat past
+the forecast horizon so late weeks can still plan a lead time ahead) and lead-time table. The factor
+above is what the restock policy plans with; the simulated world applies the demand multiplier to the
+quantiles and the price and budget of each week through :func:`lever_market` (the closed-loop market's
+rules, :mod:`workbench.backtest.levers`, with the fitted elasticities and curves), the scenario's price
+and budget levers multiplying what the policies set. ``weekly_levers=False`` holds price and budget at
+the levers for the whole horizon (demand = quantiles × the whole factor).
+
+Known limitation ("air for top N" can lose more than sea): a SKU whose usual mode becomes air has no
+faster mode left for an air bridge, and the restock policy nets every unit in transit against its
+order-up-to level, also units that land after the run-out (a late sea shipment); so it waits for that
+shipment instead of flying stock in (docs/what-if.md).
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -60,10 +70,11 @@ DECISION_PATHS = 200
 # week, so the cost grows with paths × SKUs × weeks (benchmarks/whatif_speed.py).
 DEFAULT_PATHS = 20
 COMPARISON_COLUMNS = [
-    "scenario", "title", "levers", "stockout_days", "stockout_days_p90", "skus_short", "lost_units",
-    "lost_revenue_usd", "service_level", "demand_units", "peak_inventory_units", "cash_tied_up_usd",
+    "scenario", "title", "levers", "stockout_days", "stockout_days_p90", "skus_short", "units_sold", "lost_units",
+    "lost_revenue_usd", "service_level", "demand_units", "revenue_usd", "ad_spend_usd", "ad_sales_usd", "profit_usd", "peak_inventory_units", "cash_tied_up_usd",
     "order_units", "order_units_air", "air_bridge_units", "prebuild_units", "freight_usd", "freight_by_mode",
-    "extra_ad_spend_usd", "extra_ad_sales_usd", "recommended_qty_today", "weeks", "n_paths", "seed", "reason",
+    "extra_ad_spend_usd", "extra_ad_sales_usd", "recommended_qty_today", "price_rules", "ads_rules", "weeks",
+    "n_paths", "seed", "reason",
 ]
 
 
@@ -106,6 +117,7 @@ class ScenarioResult:
     skus: pd.DataFrame         # one row per SKU
     order_plan: pd.DataFrame   # what to ship when, by which mode (median path)
     stock_fan: pd.DataFrame    # sku ('ALL' = total), ds, p10, p50, p90 of on-hand units
+    levers: pd.DataFrame | None = None  # median path: week, sku, price, price_rule, ad_budget, ads_rule
 
 
 @dataclass
@@ -171,6 +183,7 @@ def _elasticity(base: WhatIfBase) -> np.ndarray:
     if "elasticity" not in base._cache:
         from workbench.policies.elasticity import ElasticityEstimator
         est = ElasticityEstimator().fit(base.ds["sales"], base.products, base.as_of)
+        base._cache["elasticity_est"] = est
         pairs = base.ds["sales"][["sku", "channel"]].drop_duplicates()
         e = est.lookup(pairs, base.products).groupby("sku")["elasticity"].mean()
         base._cache["elasticity"] = e.reindex(base.skus).fillna(est.prior_elasticity).to_numpy(float)
@@ -307,44 +320,108 @@ def first_view(setup: Setup) -> Dataset:
     return build_view(setup.base, setup.start, setup.start, records)
 
 
-def scenario_decider(forecast: pd.DataFrame, lead_times: pd.DataFrame, params: dict):
-    """``decide_for(stacked_setup)``: the backtest's workbench adapter, planning with the scenario's
-    forecast (one copy per path) and lead-time table."""
+def lever_market(base: WhatIfBase, sc: Scenario):
+    """The demand response to weekly prices and budgets (:class:`workbench.backtest.levers.LeverMarket`) with
+    the fitted numbers the policies decide with: each SKU's elasticity, each campaign's spend → sales curve,
+    today's price and spend (what the baseline forecast is at), the scenario's price and budget levers."""
+    from workbench.backtest.levers import RECOVERY_TAU_DAYS, LeverMarket
+    from workbench.policies.pricing import current_prices
+
+    skus, prod = base.skus, base.products.assign(sku=base.products["sku"].astype(str))
+    cur = current_prices(base.ds["sales"], base.products, base.as_of).assign(sku=lambda c: c["sku"].astype(str))
+    ref_price = cur.groupby("sku")["current_price"].mean().reindex(skus).fillna(
+        prod.set_index("sku")["price"].astype(float)).to_numpy(float)
+    _elasticity(base)
+    curves = _ad_curves(base)
+    cols = ["campaign", "sku", "i", "ad_type", "targeting", "bid", "channel", "a", "b", "util", "ref_spend"]
+    camp = pd.DataFrame(columns=cols)
+    budget = np.zeros(0)
+    if len(curves):
+        ads = base.ds["ads"]
+        last = ads[ads["date"] <= base.as_of].sort_values("date").drop_duplicates("campaign", keep="last")
+        last = last.assign(campaign=last["campaign"].astype(str)).set_index("campaign")
+        c = curves.assign(campaign=curves["campaign"].astype(str), sku=curves["sku"].astype(str))
+        c = c[c["campaign"].isin(last.index)].reset_index(drop=True)
+        lc = last.reindex(c["campaign"])
+        budget = lc["daily_budget"].to_numpy(float)
+        camp = pd.DataFrame({
+            "campaign": c["campaign"], "sku": c["sku"], "i": skus.get_indexer(c["sku"]),
+            "ad_type": lc["ad_type"].astype(str).to_numpy(),
+            "targeting": (lc["targeting"].astype(str) if "targeting" in lc else pd.Series("auto", index=lc.index)).to_numpy(),
+            "bid": (lc["bid"].astype(float) if "bid" in lc else pd.Series(1.0, index=lc.index)).to_numpy(),
+            "channel": lc["channel"].astype(str).to_numpy(), "a": c["a_sales_usd"].to_numpy(float),
+            "b": c["b_spend_usd"].to_numpy(float),
+            "util": np.clip(c["spend"].to_numpy(float) / np.maximum(budget, 1e-9), 0.05, 1.0),
+            "ref_spend": c["spend"].to_numpy(float)})
+        keep = (camp["i"] >= 0).to_numpy() & np.isfinite(budget)
+        camp, budget = camp[keep].reset_index(drop=True), budget[keep]
+    return LeverMarket(skus=list(skus), ref_price=ref_price, elasticity=_elasticity(base),
+                       base_units=base.quantiles[:, :28, 2].mean(axis=1), decay=np.full(len(skus), np.exp(-1 / RECOVERY_TAU_DAYS)),
+                       campaigns=camp, start_budget=budget, price_lever=1.0 + sc.price_change,
+                       budget_lever=1.0 + sc.ad_budget_change)
+
+
+def scenario_decider(forecast: pd.DataFrame, lead_times: pd.DataFrame, params: dict, elasticity=None):
+    """``decide_for(stacked_setup)``: the workbench's Monday on the copies, planning with the scenario's forecast
+    (one copy per path) and lead-time table. With a lever market (``stacked.market``) the pipeline's restock,
+    stockout-phase, pricing and ads steps all decide (:func:`workbench.backtest.adapters.workbench_week`);
+    without one only the restock adapter does (prices and budgets fixed)."""
     def decide_for(stacked: Setup):
+        from workbench.pipeline import Pipeline
+
         fc = stack_frame(forecast, "unique_id", len(stacked.skus) // max(forecast["unique_id"].nunique(), 1))
-        return lambda view, day: adapters.workbench_orders(view, day, fc, params, lead_times=lead_times)
+        if stacked.market is None:
+            return lambda view, day: adapters.workbench_orders(view, day, fc, params, lead_times=lead_times)
+        pipe, state = Pipeline(), {"budget": stacked.market.start_budget.copy()}
+        est = adapters.CopiesElasticity(elasticity) if elasticity is not None else None
+
+        def decide(view, day):
+            dec = adapters.workbench_week(view, day, fc, stacked.market, stacked.channel, state["budget"], params,
+                                          lead_times, pipe, est)
+            state["budget"] = dec.budget
+            return dec
+        return decide
     return decide_for
 
 
-def run_scenario(base: WhatIfBase, sc: Scenario, n_paths: int = DEFAULT_PATHS, seed: int = 0) -> ScenarioResult:
-    """Replay the scenario week by week with the restock policy deciding, over ``n_paths`` paths.
+def run_scenario(base: WhatIfBase, sc: Scenario, n_paths: int = DEFAULT_PATHS, seed: int = 0,
+                 weekly_levers: bool = True) -> ScenarioResult:
+    """Replay the scenario week by week with the policies deciding, over ``n_paths`` paths.
+
+    ``weekly_levers``: pricing and ads decide every simulated week too, demand answering through the
+    lever market (:func:`lever_market`); False: prices and budgets fixed for the horizon at the scenario's
+    levers (the engine before weekly levers; kept for comparison).
 
     Steps: :func:`plan_under` (demand, lead times, the scenario's world and the first week's
     recommendation) → :func:`simulate` (the paths and the median path) → the tables
     (:func:`sku_table`, :func:`order_plan_table`, :func:`stock_fan_table`, :func:`scenario_summary`).
     """
-    plan = plan_under(base, sc)
-    sim = simulate(plan["setup"], plan["q"], plan["decide_for"], n_paths, seed, name=sc.name)
+    plan = plan_under(base, sc, weekly_levers)
+    sim = simulate(plan["setup"], plan["q_world"], plan["decide_for"], n_paths, seed, name=sc.name)
     return ScenarioResult(scenario=sc, summary=scenario_summary(base, sc, plan, sim, n_paths, seed),
                           skus=sku_table(base, plan, sim), order_plan=order_plan_table(sim),
-                          stock_fan=stock_fan_table(base, sim))
+                          stock_fan=stock_fan_table(base, sim), levers=sim.median_levers)
 
 
-def plan_under(base: WhatIfBase, sc: Scenario) -> dict:
+def plan_under(base: WhatIfBase, sc: Scenario, weekly_levers: bool = True) -> dict:
     """The scenario's demand quantiles ``q`` (with ``factor``, ``ad_factor``, ``extra_spend``,
     ``extra_sales``), lead-time table ``lt``, policy forecast ``fc``, replay ``setup`` and ``decide_for``,
     and the first week's recommendation ``rec`` (one row per SKU, the restock table)."""
     factor, ad_factor, extra_spend, extra_sales = demand_factor(base, sc)
     q = base.quantiles * factor[:, :, None]
     lt = _lead_time_table(base, sc)
-    fc = _forecast_frame(base, q)
+    fc = _forecast_frame(base, q)  # the policy plans with the levers' expected effect
     setup = scenario_setup(base, sc, scenario_world(base, sc))
+    q_world = q
+    if weekly_levers:  # the world applies price and budget every week; its quantiles carry the multiplier only
+        setup.market = lever_market(base, sc)
+        q_world = base.quantiles * demand_factor(base, replace(sc, price_change=0.0, ad_budget_change=0.0))[0][:, :, None]
     rec = adapters.restock_on_view(first_view(setup), base.as_of, fc, base.policy, lead_times=lt)
     rec = rec.assign(sku=rec["sku"].astype(str)).set_index("sku").reindex(base.skus).reset_index()
     params = base.policy.get_params(deep=False)
     params["n_paths"] = min(int(params["n_paths"]), int(base.decision_paths))
-    decide_for = scenario_decider(fc, lt, params)
-    return {"q": q, "factor": factor, "ad_factor": ad_factor, "extra_spend": extra_spend, "extra_sales": extra_sales,
+    decide_for = scenario_decider(fc, lt, params, base._cache.get("elasticity_est") if weekly_levers else None)
+    return {"q": q, "q_world": q_world, "factor": factor, "ad_factor": ad_factor, "extra_spend": extra_spend, "extra_sales": extra_sales,
             "lt": lt, "fc": fc, "setup": setup, "decide_for": decide_for, "rec": rec}
 
 
@@ -365,7 +442,8 @@ def sku_table(base: WhatIfBase, plan: dict, sim: SimResult) -> pd.DataFrame:
         "fill_rate": np.where(sim.demand_units > 0, 1 - sim.lost_units / np.maximum(sim.demand_units, 1e-9), 1.0).round(4),
         "order_units_main": sim.order_units_main.round(1), "order_units_air": sim.order_units_urgent.round(1),
         "air_bridge_units": sim.bridge_units.round(1), "prebuild_units": sim.prebuild_units.round(1),
-        "freight_usd": sim.freight_usd.round(2),
+        "freight_usd": sim.freight_usd.round(2), "units_sold": sim.sold_units.round(1),
+        "revenue_usd": sim.revenue.round(2), "ad_spend_usd": sim.ad_spend.round(2),
     })
     out["reason"] = [
         (f"{r.sku}: P(stockout) {r.p_stockout:.0%}, {r.stockout_days:.1f} stockout days, {r.lost_units:.0f} units "
@@ -405,7 +483,7 @@ def scenario_summary(base: WhatIfBase, sc: Scenario, plan: dict, sim: SimResult,
     D = 7 * base.weeks
     by_mode = sim.freight_by_mode
     demand, lost = float(sim.demand_units.sum()), float(sim.lost_units.sum())
-    return {
+    return {**_money(base, plan["setup"], sim, D), **_rule_counts(sim.median_levers),
         "scenario": sc.name, "title": sc.label, "levers": sc.describe(),
         "stockout_days": round(float(sim.path_stockout_days.mean()), 1),
         "stockout_days_p90": round(float(np.quantile(sim.path_stockout_days, 0.9)), 1),
@@ -428,6 +506,29 @@ def scenario_summary(base: WhatIfBase, sc: Scenario, plan: dict, sim: SimResult,
     }
 
 
+def _money(base: WhatIfBase, setup: Setup, sim: SimResult, D: int) -> dict:
+    """Units sold, revenue, ad spend and sales, and profit = revenue − cost of goods − fees − ad spend −
+    freight − carrying (carrying rate × mean inventory value × days / 365), means over the drawn paths."""
+    fee = base.products["fee_rate"].astype(float).fillna(0.0).to_numpy() if "fee_rate" in base.products else 0.0
+    rev, spend = float(sim.revenue.sum()), float(sim.ad_spend.sum())
+    cogs, fees = float(sim.sold_units @ setup.unit_cost), float((sim.revenue * fee).sum())
+    carrying = setup.carrying_rate * float(sim.avg_stock @ setup.unit_cost) * D / 365
+    return {"units_sold": round(float(sim.sold_units.sum()), 1), "revenue_usd": round(rev, 2),
+            "ad_spend_usd": round(spend, 2), "ad_sales_usd": round(float(sim.ad_sales.sum()), 2),
+            "profit_usd": round(rev - cogs - fees - spend - float(sim.freight_usd.sum()) - carrying, 2)}
+
+
+def _rule_counts(levers: pd.DataFrame | None) -> dict:
+    """How often each pricing / ads rule decided a SKU-week on the median path ('fixed' without weekly levers)."""
+    if levers is None or levers.empty:
+        return {"price_rules": "fixed for the horizon", "ads_rules": "fixed for the horizon"}
+    def count(col):
+        parts = levers[col].astype(str).str.split("; ").explode()
+        parts = parts[parts != ""].value_counts()
+        return "; ".join(f"{k} {v}" for k, v in parts.items()) or "none"
+    return {"price_rules": count("price_rule"), "ads_rules": count("ads_rule")}
+
+
 def _reason(s: dict, base: dict | None, D: int) -> str:
     vs = ""
     if base is not None and base["scenario"] != s["scenario"]:
@@ -439,7 +540,10 @@ def _reason(s: dict, base: dict | None, D: int) -> str:
             f"{s['service_level']:.1%}, peak cash tied up ${s['cash_tied_up_usd']:,.0f}, freight "
             f"${s['freight_usd']:,.0f}; the restock policy, deciding every week, ordered {s['order_units']:,.0f} "
             f"units ({s['order_units_air']:,.0f} by air, {s['air_bridge_units']:,.0f} as air bridges, "
-            f"{s['prebuild_units']:,.0f} as peak pre-builds); mean of {s['n_paths']} paths, seed {s['seed']}.{ads}")
+            f"{s['prebuild_units']:,.0f} as peak pre-builds); {s['units_sold']:,.0f} units sold for "
+            f"${s['revenue_usd']:,.0f}, ad spend ${s['ad_spend_usd']:,.0f}, profit ${s['profit_usd']:,.0f}; pricing rules "
+            f"(SKU-weeks, median path): {s['price_rules']}; ads rules: {s['ads_rules']}; mean of {s['n_paths']} paths, "
+            f"seed {s['seed']}.{ads}")
 
 
 def compare(results: list[ScenarioResult], horizon_days: int) -> pd.DataFrame:
@@ -472,6 +576,8 @@ def write_run(run: WhatIfRun, output_dir, scenarios_dir=None, meta: dict | None 
         write_frame(r.skus, out / name / "skus.csv")
         write_frame(r.order_plan, out / name / "order_plan.csv")
         write_frame(r.stock_fan, out / name / "stock_fan.csv")
+        if r.levers is not None:
+            write_frame(r.levers, out / name / "levers.csv")
     if scenarios_dir is not None:
         for p in sorted([*Path(scenarios_dir).glob("*.yaml"), *Path(scenarios_dir).glob("*.yml")]):
             write_text(out / "scenarios" / p.name, p.read_text(encoding="utf-8"))

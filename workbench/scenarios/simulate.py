@@ -125,6 +125,12 @@ class SimResult:
     median_orders: pd.DataFrame     # the median path's orders (the replay's columns + kind)
     freight_by_mode: pd.Series = None  # mean freight per path, by mode
     decide_seconds: float = 0.0
+    sold_units: np.ndarray = None   # (n,) mean units sold
+    avg_stock: np.ndarray = None    # (n,) mean over days of on-hand units
+    revenue: np.ndarray = None      # (n,) mean revenue at the charged prices (weekly prices; else the list price)
+    ad_spend: np.ndarray = None     # (n,) mean ad spend (weekly budgets; zeros without a lever market)
+    ad_sales: np.ndarray = None     # (n,) mean ad-attributed sales
+    median_levers: pd.DataFrame = None  # the median path's weekly prices and budgets with their rules
 
 
 def on_order_value(setup: Setup, orders: pd.DataFrame) -> np.ndarray:
@@ -149,9 +155,11 @@ def _per_sku(skus: list[str], orders: pd.DataFrame, column: str, mask) -> np.nda
     return orders[mask].groupby("sku")[column].sum().reindex(skus).fillna(0.0).to_numpy(float)
 
 
-def _path_totals(setup: Setup, sold, lost, stock, orders: pd.DataFrame, price: np.ndarray) -> dict:
-    """One path's per-SKU sums and totals (what :func:`summarize` averages over paths)."""
+def _path_totals(setup: Setup, sold, lost, stock, orders: pd.DataFrame, price: np.ndarray, levers=None) -> dict:
+    """One path's per-SKU sums and totals (what :func:`summarize` averages over paths); ``levers``: the path's
+    (revenue, ad spend, ad sales) per SKU and day when prices and budgets were decided weekly."""
     urgent = orders["mode"].isin(URGENT)
+    revenue, spend, ad_sales = levers if levers is not None else (sold * price[:, None], 0 * sold, 0 * sold)
     out_days = (lost > 1e-3).sum(axis=1)
     cash = (setup.unit_cost @ stock) + on_order_value(setup, orders)
     every = np.ones(len(orders), bool)
@@ -163,6 +171,8 @@ def _path_totals(setup: Setup, sold, lost, stock, orders: pd.DataFrame, price: n
         "freight_usd": _per_sku(setup.skus, orders, "freight_cost", every),
         "bridge_units": _per_sku(setup.skus, orders, "qty", orders["kind"] == "air bridge"),
         "prebuild_units": _per_sku(setup.skus, orders, "qty", orders["kind"] == "peak pre-build"),
+        "sold_units": sold.sum(axis=1), "avg_stock": stock.mean(axis=1), "revenue": revenue.sum(axis=1),
+        "ad_spend": spend.sum(axis=1), "ad_sales": ad_sales.sum(axis=1),
         "_path": (float(out_days.sum()), float(lost.sum(axis=1) @ price), float(stock.sum(axis=0).max()),
                   float(cash.max())),
     }
@@ -172,7 +182,7 @@ def _path_totals(setup: Setup, sold, lost, stock, orders: pd.DataFrame, price: n
 # The policy decides per SKU, so P paths of n SKUs are one replay of P·n SKUs named "SKU~k" (k = 0 the
 # median path, 1..P the drawn ones): one policy call per week for every path at once, instead of P.
 SEP = "~"
-STACKED_TABLES = ("products", "sales", "inventory", "shipments", "returns", "events")  # what restock reads
+STACKED_TABLES = ("products", "sales", "inventory", "shipments", "returns", "events", "ads")  # what the policies read
 HISTORY_DAYS = 450  # history the copies keep before the start: the ADS blend's last-year window (424 d) and more
 
 
@@ -202,7 +212,7 @@ def stack_world(world: Dataset, skus: list[str], copies: int, start: pd.Timestam
         if f is None:
             continue
         col = date_column(name)
-        if name in ("sales", "inventory", "returns") and col is not None:
+        if name in ("sales", "inventory", "returns", "ads") and col is not None:
             f = f[f[col] >= start - pd.Timedelta(days=HISTORY_DAYS)]
         if name == "events":
             tables[name] = stack_frame(f, "scope", copies, only=set(skus))
@@ -210,6 +220,8 @@ def stack_world(world: Dataset, skus: list[str], copies: int, start: pd.Timestam
         f = stack_frame(f, "sku", copies)
         if name == "shipments":
             f = f.assign(shipment_id=f["shipment_id"].astype(str) + SEP + f["sku"].str.rsplit(SEP, n=1).str[1])
+        if name == "ads":
+            f = f.assign(campaign=f["campaign"].astype(str) + SEP + f["sku"].str.rsplit(SEP, n=1).str[1])
         tables[name] = f
     return Dataset(world.path, tables)
 
@@ -231,7 +243,20 @@ def paths_setup(setup: Setup, q: np.ndarray, n_paths: int, seed: int) -> Setup:
                    unit_cost=np.tile(setup.unit_cost, copies), unit_margin=np.tile(setup.unit_margin, copies),
                    price=np.tile(setup.price, copies), supplier=np.tile(setup.supplier, copies),
                    channel=np.tile(setup.channel, copies),
-                   other_locations=stack_frame(setup.other_locations, "sku", copies))
+                   other_locations=stack_frame(setup.other_locations, "sku", copies),
+                   market=stack_market(setup.market, skus, copies) if setup.market is not None else None)
+
+
+def stack_market(m, skus: list[str], copies: int):
+    """The lever market of one catalog, one copy per path (campaigns ``campaign~k`` on ``SKU~k``)."""
+    n = len(m.skus)
+    camp = stack_frame(m.campaigns, "sku", copies)
+    k = np.repeat(np.arange(copies), len(m.campaigns))
+    camp = camp.assign(campaign=camp["campaign"].astype(str) + SEP + k.astype(str), i=camp["i"].to_numpy() + k * n)
+    tile = lambda a: np.tile(a, copies)  # noqa: E731
+    return replace(m, skus=skus, ref_price=tile(m.ref_price), elasticity=tile(m.elasticity),
+                   base_units=tile(m.base_units), decay=tile(m.decay), campaigns=camp,
+                   start_budget=tile(m.start_budget))
 
 
 def split_orders(orders: pd.DataFrame) -> pd.DataFrame:
@@ -247,10 +272,13 @@ def summarize(setup: Setup, res, n_paths: int, price: np.ndarray) -> SimResult:
     n, D = len(setup.skus), len(setup.days)
     sold, lost, stock = (a.reshape(n_paths + 1, n, D) for a in (res.sold, res.lost, res.stock))
     orders = split_orders(res.orders)
+    led = res.levers
+    lev = None if led is None else [a.reshape(n_paths + 1, n, D) for a in (led.revenue, led.ad_spend, led.ad_sales)]
     acc: dict = {}
     paths = []
     for k in range(1, n_paths + 1):
-        tot = _path_totals(setup, sold[k], lost[k], stock[k], orders[orders["path"] == k], price)
+        tot = _path_totals(setup, sold[k], lost[k], stock[k], orders[orders["path"] == k], price,
+                           None if lev is None else tuple(a[k] for a in lev))
         paths.append(tot.pop("_path"))
         for key, v in tot.items():
             acc[key] = acc.get(key, 0.0) + v
@@ -263,7 +291,15 @@ def summarize(setup: Setup, res, n_paths: int, price: np.ndarray) -> SimResult:
                      total_stock_q=np.quantile(drawn.sum(axis=1), [0.1, 0.5, 0.9], axis=0).T,
                      median_orders=orders[orders["path"] == 0].drop(columns="path").reset_index(drop=True),
                      freight_by_mode=orders[orders["path"] >= 1].groupby("mode")["freight_cost"].sum() / n_paths,
-                     decide_seconds=res.decide_seconds)
+                     decide_seconds=res.decide_seconds, median_levers=median_levers(led, n))
+
+
+def median_levers(ledger, n: int) -> pd.DataFrame | None:
+    """The median path's (copy 0) weekly prices, budgets and their rules, SKU names back to the catalog's."""
+    if ledger is None or not ledger.rules:
+        return None
+    t = pd.concat([r.iloc[:n] for r in ledger.rules], ignore_index=True)
+    return t.assign(sku=t["sku"].astype(str).str.rsplit(SEP, n=1).str[0])
 
 
 def simulate(setup: Setup, q: np.ndarray, decide_for, n_paths: int, seed: int, name: str = "scenario",
