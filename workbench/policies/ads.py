@@ -321,7 +321,7 @@ class AdBudgetPolicy(Policy):
         offers = latest_offers(ds.get("offers"), as_of)
         lost = offers.assign(buybox_lost=offers["buybox_winner"].astype(str) == "other")
         camp = camp.merge(lost[["sku", "channel", "buybox_lost", "buybox_price"]], on=["sku", "channel"], how="left")
-        camp["buybox_lost"] = camp["buybox_lost"].fillna(False).astype(bool)
+        camp["buybox_lost"] = camp["buybox_lost"].eq(True)  # no offer row: not lost (no object fillna downcast)
         peaks = upcoming_peaks(ds.get("events"), ds["products"], as_of, self.peak_lookahead_days)
         camp = camp.merge(peaks, on="sku", how="left")
         camp["peak_event"] = camp["peak_event"].fillna("")
