@@ -37,6 +37,10 @@ STEPS = ("restock", "pricing", "ads", "risk")
 # forecast stage peaked at 4.3 GB on 10,000 SKUs x 2 years, over the 4 GB target (issue 12, item 8;
 # benchmarks/results/weekly_speed_10000.md); smaller chunks hold less at once.
 FORECAST_CHUNK_SKUS = 1250
+# statsforecast worker processes for the candidate models: one, in this process. The candidates cost well
+# under a millisecond per series; a process pool (forking a process that holds the whole dataset, pickling
+# each chunk to it) cost 2-3x their CPU and more wall time on 2 cores (measured on 1,250 SKUs x 2 years).
+FORECAST_JOBS = 1
 
 
 @dataclass
@@ -163,7 +167,7 @@ class Pipeline:
         history, future = promotion_regressors(history, ds.get("promotions"), self.horizon_days)
         return forecast_frame(history, horizon=self.horizon_days, freq="D", levels=list(self.levels),
                               events=ds.get("events"), overrides=overrides, future=future, seed=self.seed,
-                              global_model=global_model)
+                              global_model=global_model, n_jobs=FORECAST_JOBS)
 
     def run(self, ds, as_of, *, overrides=None, forecast=None, steps=STEPS,
             include_model: bool = False) -> PipelineResult:

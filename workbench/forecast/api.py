@@ -442,7 +442,8 @@ def chosen_forecast(sel: Selection, plan: BacktestPlan, levels: list[int]) -> pd
             q_prev = qL
             fc_sel[f"yhat_lo_{L}"] = np.maximum(fc_sel["yhat"] - qL * sc, 0.0)
             fc_sel[f"yhat_hi_{L}"] = fc_sel["yhat"] + qL * sc
-    fc_sel["model"] = fc_sel["model"].str.replace("override:", "", regex=False)
+    shown = pd.Series(cols, index=cols).str.replace("override:", "", regex=False)  # per model, not per row
+    fc_sel["model"] = fc_sel["model"].map(shown)
     return fc_sel[["unique_id", "ds", "model", "yhat"] + [f"yhat_{s}_{L}" for L in levels for s in ("lo", "hi")]]
 
 

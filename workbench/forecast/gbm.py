@@ -156,8 +156,7 @@ class GlobalGBM:
         if self.exog_derived and exog:
             data, X_df = with_derived(data, X_df, exog, self.freq)
         cal = self._calendar(pd.concat([data["ds"], X_df["ds"]]))
-        data = data.merge(cal, on="ds", how="left")
-        X_df = X_df.merge(cal, on="ds", how="left").assign(w=1.0)
+        data, X_df = _with_calendar(data, cal), _with_calendar(X_df, cal).assign(w=1.0)
         return GBMFrame(data=data, scale=scale, X_df=X_df, exog=exog)
 
     def mlforecast_kwargs(self, data: pd.DataFrame) -> dict:
@@ -221,6 +220,14 @@ class GlobalGBM:
         half = self.max_rows // 2
         pick = np.r_[rng.choice(rows, half, replace=False), rng.choice(recent, min(half, len(recent)), replace=False)]
         return np.unique(pick)
+
+
+def _with_calendar(frame: pd.DataFrame, cal: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the calendar's columns for its dates (every date is in ``cal``, sorted by ``ds``): a
+    left merge on ``ds`` done by position."""
+    pos = np.searchsorted(cal["ds"].to_numpy(), frame["ds"].to_numpy())
+    feats = cal.drop(columns="ds").take(pos).reset_index(drop=True)
+    return pd.concat([frame.reset_index(drop=True), feats], axis=1)
 
 
 def with_derived(data: pd.DataFrame, X_df: pd.DataFrame, exog: list[str], freq: str) -> tuple[pd.DataFrame, pd.DataFrame]:
