@@ -38,6 +38,10 @@ ALIAS = "GlobalGBM"
 OBJECTIVES = ("log1p", "tweedie")
 SCALE_WINDOW = {"D": 182, "W": 26}
 LAGS = {"D": [7, 14, 21, 28, 364], "W": [1, 2, 3, 4, 52]}
+# Periods of each series' history the recursive forecast reads: the longest lag (364 days / 52 weeks) plus
+# the widest lagged window (28-day mean and std at lag 28: 56 days; 13-week mean at lag 1). A model applied
+# to new series (mlforecast ``new_df``) is handed only this tail: the same forecast, less to preprocess.
+PREDICT_HISTORY = {"D": 364 + 56, "W": 52 + 13}
 
 
 def _lag_transforms(freq: str) -> dict:
@@ -198,7 +202,8 @@ class GlobalGBM:
         series ``fcst`` was not fitted on (mlforecast's ``new_df``: the same trees, their own lags)."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            pred = fcst.predict(self.horizon, X_df=frame.X_df, new_df=frame.data if new else None)
+            new_df = frame.data.groupby("unique_id", sort=False).tail(PREDICT_HISTORY[self.freq]) if new else None
+            pred = fcst.predict(self.horizon, X_df=frame.X_df, new_df=new_df)
         return self.unscale(pred, frame.scale)
 
     @staticmethod
