@@ -321,6 +321,24 @@ def render_stage(n: int) -> str:
                      f"{r['load_average_start'][0]} / {r['load_average_end'][0]} | {r['mase_chosen_mean']} | "
                      f"{r['mase_seasonal_naive_mean']} | {r['mase_global_gbm_mean']} | "
                      f"{'yes' if r['lead_time_errors'] else 'NO'} | {r['machine']['when']} |")
+    weekly = RESULTS / f"weekly_speed_{n}.json"
+    if weekly.exists():  # the figure before this change: the forecast stage of the last weekly benchmark
+        w = json.loads(weekly.read_text())
+        row = next((r for r in w["rows"] if r.get("skus") == n), None)
+        st = (row or {}).get("pipeline_stages", {}).get("forecast")
+        if st:
+            lines += ["", f"Before (the forecast stage inside `benchmarks/weekly_speed.py`, {w['machine']['when']}, "
+                      f"quiet machine, load {st['load_avg']}): {st['seconds']} s wall, {st['cpu_seconds']} s CPU, "
+                      f"process peak RSS {st['peak_rss_mb']:,} MB (cumulative: the loaded dataset's); no lead-time "
+                      "errors past one chunk (the chunks' candidate predictions were dropped with them)."]
+    sample = RESULTS / f"forecast_stage_sample_{n}.json"
+    if sample.exists():
+        smp = json.loads(sample.read_text())
+        lines += ["", smp["title"], "", "| code | CPU s | wall s | load avg | MASE chosen | MASE seasonal naive | "
+                  "MASE GlobalGBM | lead-time errors |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        lines += [f"| {r['code']} | {r['cpu_seconds']} | {r['wall_seconds']} | {r['load']} | {r['mase_chosen_mean']} | "
+                  f"{r['mase_seasonal_naive_mean']} | {r['mase_global_gbm_mean']} | {r['lead_time_errors']} |"
+                  for r in smp["runs"]]
     return "\n".join(lines)
 
 
