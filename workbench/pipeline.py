@@ -221,9 +221,12 @@ def combine_forecasts(parts: list):
     frames = {}
     for name in ("forecast", "backtest", "classification", "lost_units", "choices", "history", "errors"):
         got = [getattr(p, name) for p in parts if getattr(p, name) is not None]
-        frames[name] = _by_sku(pd.concat(got, ignore_index=True)) if got else None
         for p in parts:  # one table at a time exists twice, not every table
             setattr(p, name, None)
+        whole = pd.concat(got, ignore_index=True) if got else None
+        del got  # the chunks' copies go before the sorted copy is made
+        frames[name] = _by_sku(whole) if whole is not None else None
+        del whole
     ensembles: dict = {}
     timings: dict = {}
     for p in parts:
