@@ -314,10 +314,12 @@ def render_stage(n: int) -> str:
              "sampled every 0.5 s (the loaded dataset included). Accuracy = the forecast's own rolling-origin "
              "backtest: mean MASE over backtested SKUs of each one's chosen model, of seasonal naive, and of the "
              "global model's rows.", "",
-             "| run | wall s | CPU s | peak RSS MB | load avg start/end | MASE chosen | MASE seasonal naive | "
-             "MASE GlobalGBM | lead-time errors | measured |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| run | wall s | CPU s | peak RSS MB (sampled / ru_maxrss) | load avg start/end | MASE chosen | "
+             "MASE seasonal naive | MASE GlobalGBM | lead-time errors | measured |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in runs:
-        lines.append(f"| {r['label']} | {r['wall_seconds']} | {r['cpu_seconds']} | {r['peak_rss_tree_mb']:,} | "
+        lines.append(f"| {r['label']} | {r['wall_seconds']} | {r['cpu_seconds']} | {r['peak_rss_tree_mb']:,} / "
+                     f"{r['ru_maxrss_after_stage']['self_mb']:,.0f} | "
                      f"{r['load_average_start'][0]} / {r['load_average_end'][0]} | {r['mase_chosen_mean']} | "
                      f"{r['mase_seasonal_naive_mean']} | {r['mase_global_gbm_mean']} | "
                      f"{'yes' if r['lead_time_errors'] else 'NO'} | {r['machine']['when']} |")
