@@ -7,6 +7,15 @@ worker processes), the load average (the machine may be shared), peak RSS of the
 
     nice .venv/bin/python benchmarks/forecast_speed.py --series 10000     # one forecast_frame call
     nice .venv/bin/python benchmarks/forecast_speed.py --skus 100000      # SKU chunks, flat memory
+    nice .venv/bin/python benchmarks/forecast_speed.py --stage benchmarks/.cache/weekly-10000 --label after
+
+``--stage DIR`` measures the weekly run's forecast stage (:meth:`workbench.pipeline.Pipeline.forecast`, demand
+history included) on a saved dataset: wall, CPU (this process and its workers), the stage's peak RSS of the
+process tree (the loaded dataset included), the load average, and the forecast's own backtest accuracy (mean
+MASE of the chosen models, of seasonal naive and of the global model) and whether lead-time errors came out.
+``--label`` names the run (``results/forecast_stage_<N>_<label>.json``); ``results/forecast_stage_<N>.md``
+tabulates every label measured. Run it with ``PYTHONPATH=<an older checkout>`` to measure the code before a
+change on the same machine and day.
 
 ``--skus N`` generates the panel chunk by chunk (``--chunk`` SKUs each, seeded per chunk), forecasts each
 with :func:`workbench.forecast.chunks.forecast_chunks` (the global model fitted on the first chunk and
@@ -261,6 +270,80 @@ def render_chunked(s: dict) -> list[str]:
     return lines
 
 
+def run_stage(data: Path, as_of: str, label: str) -> dict:
+    """The weekly run's forecast stage on a saved dataset (see the module docstring)."""
+    import logging
+
+    import workbench
+    from workbench.data import load_dataset
+    from workbench.forecast.errors import lead_time_errors
+    from workbench.pipeline import Pipeline
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    t0 = time.perf_counter()
+    ds = load_dataset(data)
+    load_s, rss_load = time.perf_counter() - t0, ru_maxrss_mb()["self_mb"]
+    with Meter() as m:
+        res = Pipeline().forecast(ds, as_of)
+    ch, bt = res.choices, res.backtest
+    ok = ch["source"].eq("backtest")
+    errors = lead_time_errors(res)
+    n = int(ch["unique_id"].nunique())
+    return {"label": label, "code": str(Path(workbench.__file__).parent), "skus": n, "as_of": as_of,
+            "load_seconds": round(load_s, 1), "peak_rss_after_load_mb": rss_load, **m.summary(),
+            "ru_maxrss_after_stage": ru_maxrss_mb(), "timings": {k: round(v, 1) for k, v in res.timings.items()},
+            "mase_chosen_mean": round(float(ch.loc[ok, "mase"].mean()), 4),
+            "mase_seasonal_naive_mean": round(float(ch.loc[ok, "mase_seasonal_naive"].mean()), 4),
+            "mase_global_gbm_mean": round(float(bt.loc[bt["model"].eq("GlobalGBM"), "mase"].mean()), 4),
+            "backtested_skus": int(ok.sum()), "models_chosen": ch["model"].value_counts().to_dict(),
+            "lead_time_errors": errors is not None,
+            "lead_time_error_rows": 0 if errors is None else int(errors.error.shape[0])}
+
+
+def render_stage(n: int) -> str:
+    """``results/forecast_stage_<n>.md`` from every ``forecast_stage_<n>_<label>.json`` measured."""
+    import json
+
+    from _common import RESULTS
+
+    runs = [json.loads(p.read_text()) for p in sorted(RESULTS.glob(f"forecast_stage_{n}_*.json"))]
+    lines = [f"# Forecast stage of the weekly run at {n:,} SKUs", "",
+             "`Pipeline().forecast(ds, as_of)` (demand history, SKU chunks, every candidate's backtest, global model, "
+             "ensembles, intervals) on the saved generated dataset, under `nice -n 10` on the shared 2-core machine. "
+             "CPU = user + system of the process and its workers; peak RSS = the process tree during the stage, "
+             "sampled every 0.5 s (the loaded dataset included). Accuracy = the forecast's own rolling-origin "
+             "backtest: mean MASE over backtested SKUs of each one's chosen model, of seasonal naive, and of the "
+             "global model's rows.", "",
+             "| run | wall s | CPU s | peak RSS MB (sampled / ru_maxrss) | load avg start/end | MASE chosen | "
+             "MASE seasonal naive | MASE GlobalGBM | lead-time errors | measured |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in runs:
+        lines.append(f"| {r['label']} | {r['wall_seconds']} | {r['cpu_seconds']} | {r['peak_rss_tree_mb']:,} / "
+                     f"{r['ru_maxrss_after_stage']['self_mb']:,.0f} | "
+                     f"{r['load_average_start'][0]} / {r['load_average_end'][0]} | {r['mase_chosen_mean']} | "
+                     f"{r['mase_seasonal_naive_mean']} | {r['mase_global_gbm_mean']} | "
+                     f"{'yes' if r['lead_time_errors'] else 'NO'} | {r['machine']['when']} |")
+    weekly = RESULTS / f"weekly_speed_{n}.json"
+    if weekly.exists():  # the figure before this change: the forecast stage of the last weekly benchmark
+        w = json.loads(weekly.read_text())
+        row = next((r for r in w["rows"] if r.get("skus") == n), None)
+        st = (row or {}).get("pipeline_stages", {}).get("forecast")
+        if st:
+            lines += ["", f"Before (the forecast stage inside `benchmarks/weekly_speed.py`, {w['machine']['when']}, "
+                      f"quiet machine, load {st['load_avg']}): {st['seconds']} s wall, {st['cpu_seconds']} s CPU, "
+                      f"process peak RSS {st['peak_rss_mb']:,} MB (cumulative: the loaded dataset's); no lead-time "
+                      "errors past one chunk (the chunks' candidate predictions were dropped with them)."]
+    sample = RESULTS / f"forecast_stage_sample_{n}.json"
+    if sample.exists():
+        smp = json.loads(sample.read_text())
+        lines += ["", smp["title"], "", "| code | CPU s | wall s | load avg | MASE chosen | MASE seasonal naive | "
+                  "MASE GlobalGBM | lead-time errors |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        lines += [f"| {r['code']} | {r['cpu_seconds']} | {r['wall_seconds']} | {r['load']} | {r['mase_chosen_mean']} | "
+                  f"{r['mase_seasonal_naive_mean']} | {r['mase_global_gbm_mean']} | {r['lead_time_errors']} |"
+                  for r in smp["runs"]]
+    return "\n".join(lines)
+
+
 def main() -> dict:
     ap = argparse.ArgumentParser()
     ap.add_argument("--series", type=int, default=1000, help="one forecast_frame call over N series")
@@ -268,7 +351,20 @@ def main() -> dict:
     ap.add_argument("--chunk", type=int, default=5000, help="SKUs per chunk with --skus")
     ap.add_argument("--ets-subset", type=int, default=1000)
     ap.add_argument("--render", type=Path, default=None, help="re-render a chunked run's Markdown from its JSON")
+    ap.add_argument("--stage", type=Path, default=None, help="the weekly forecast stage on a saved dataset")
+    ap.add_argument("--as-of", default="2026-11-23")
+    ap.add_argument("--label", default="after")
     args = ap.parse_args()
+    if args.stage:
+        import json
+
+        from _common import RESULTS
+
+        summary = run_stage(args.stage, args.as_of, args.label)
+        name = f"forecast_stage_{summary['skus']}"
+        write_result(f"{name}_{args.label}", summary, json.dumps(summary, indent=2, default=str))
+        (RESULTS / f"{name}.md").write_text(render_stage(summary["skus"]) + "\n")
+        return summary
     if args.render:
         import json
 

@@ -19,7 +19,7 @@ def test_sku_chunks_split_whole_series_in_a_seeded_random_order():
 
 
 def test_shared_global_model_reuses_its_fit_and_gives_the_fitted_series_the_same_forecast():
-    hist, _ = daily_panel(n_series=6, n_days=200, seed=4)
+    hist, _ = daily_panel(n_series=6, n_days=460, seed=4)  # longer than the tail a new_df forecast reads (420)
     hist["censored"] = False
     shared = SharedGlobalModel(GlobalGBM("D", 7, seed=0, n_estimators=30))
     first = shared.forecast(hist)
@@ -51,3 +51,25 @@ def test_forecast_chunks_writes_every_sku_once_and_fits_the_global_model_once_pe
     assert sorted(ch["unique_id"]) == sorted(hist["unique_id"].unique())
     assert fc["reason"].str.len().gt(20).all()
     assert (fc["yhat_lo_80"] <= fc["yhat"]).all() and (fc["yhat_hi_95"] >= fc["yhat_hi_80"]).all()
+
+
+def test_balanced_sku_chunks_are_near_equal_and_keep_the_seeded_order():
+    hist, _ = daily_panel(n_series=10, n_days=5, seed=2)
+    parts = list(sku_chunks(hist, 4, seed=3, balanced=True))
+    assert [p["unique_id"].nunique() for p in parts] == [4, 3, 3]  # not 4, 4, 2
+    assert sum(len(p) for p in parts) == len(hist)
+    plain = list(sku_chunks(hist, 4, seed=3))
+    assert sorted(parts[0]["unique_id"].unique()) == sorted(plain[0]["unique_id"].unique())  # same random first SKUs
+
+
+def test_grouped_conformal_quantiles_equal_numpys_per_group():
+    from workbench.forecast.select import conformal_q, grouped_conformal_q
+
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, 40, 2000)
+    codes[codes == 7] = 8  # group 7 has no scores
+    scores = rng.gamma(1.0, 1.0, 2000)
+    for level in (0.5, 0.8, 0.95):
+        got = grouped_conformal_q(codes, scores, 41, level)
+        want = [conformal_q(scores[codes == g], level) for g in range(41)]
+        np.testing.assert_array_equal(got, np.array(want))  # bit for bit, NaN where a group is empty

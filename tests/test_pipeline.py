@@ -124,3 +124,27 @@ def test_a_large_catalog_is_forecast_in_sku_chunks_that_cover_every_sku_once(dat
     pd.testing.assert_frame_equal(chunked.history[cols].sort_values(cols[:2]).reset_index(drop=True),
                                   whole.history[cols].sort_values(cols[:2]).reset_index(drop=True))
     assert chunked.candidates is None and chunked.timings["validate"] > 0
+
+
+def test_a_catalog_forecast_in_sku_chunks_keeps_the_lead_time_errors_and_fits_the_global_model_once(
+        data, result, monkeypatch):
+    from workbench.forecast.errors import backtest_errors, lead_time_errors
+    from workbench.forecast.gbm import GlobalGBM
+
+    ds = load_dataset(data)
+    fits = []
+    orig = GlobalGBM.fit_frame
+    monkeypatch.setattr(GlobalGBM, "fit_frame", lambda self, d: fits.append(d["unique_id"].nunique()) or orig(self, d))
+    chunked = Pipeline(chunk_skus=3).run(ds, AS_OF, steps=("restock",))  # 8 SKUs: chunks of 3, 3, 2
+    fc = chunked.forecast
+    assert fc.cv is None and fc.errors is not None  # every candidate's predictions dropped, the errors kept
+    # one fit per cutoff (the backtest windows and the future), on the first chunk (three SKUs, the backtestable ones)
+    assert len(fits) == fc.backtest["cutoff"].nunique() + 1 and max(fits) <= 3
+    backtested = set(fc.choices.loc[fc.choices["source"].eq("backtest"), "unique_id"])
+    assert set(backtest_errors(fc)["unique_id"]) == backtested and backtested
+    assert lead_time_errors(fc) is not None
+    # the restock sizes safety stock from the backtest errors, as a one-call run does
+    spread = chunked.restock.set_index("sku")["demand_spread"]
+    whole = result.restock.set_index("sku")["demand_spread"]
+    assert (whole == "backtest_errors").any()
+    pd.testing.assert_series_equal(spread.sort_index(), whole.sort_index())

@@ -37,6 +37,10 @@ STEPS = ("restock", "pricing", "ads", "risk")
 # forecast stage peaked at 4.3 GB on 10,000 SKUs x 2 years, over the 4 GB target (issue 12, item 8;
 # benchmarks/results/weekly_speed_10000.md); smaller chunks hold less at once.
 FORECAST_CHUNK_SKUS = 1250
+# statsforecast worker processes for the candidate models: one, in this process. The candidates cost well
+# under a millisecond per series; a process pool (forking a process that holds the whole dataset, pickling
+# each chunk to it) cost 2-3x their CPU and more wall time on 2 cores (measured on 1,250 SKUs x 2 years).
+FORECAST_JOBS = 1
 
 
 @dataclass
@@ -96,11 +100,11 @@ def stage(name: str, into: dict):
              into[name]["cpu_seconds"], into[name]["peak_rss_mb"], into[name]["load_avg"])
 
 
-def progress(items, desc: str):
+def progress(items, desc: str, total: int | None = None):
     """A progress bar over ``items`` on a terminal; silent when stderr is not a TTY (cron, papermill, tests)."""
     from tqdm.auto import tqdm
 
-    return tqdm(items, desc=desc, disable=not sys.stderr.isatty(), leave=False)
+    return tqdm(items, desc=desc, total=total, disable=not sys.stderr.isatty(), leave=False)
 
 
 @dataclass
@@ -114,39 +118,47 @@ class Pipeline:
     horizon_days: int = FORECAST_HORIZON_DAYS
     levels: tuple = FORECAST_LEVELS
     chunk_skus: int = FORECAST_CHUNK_SKUS
+    seed: int = 0  # the global model's row sample and the SKU chunks' order
 
     def forecast(self, ds, as_of, overrides=None):
         """Demand history (ends at the last observed day) and daily forecasts per SKU.
 
         Up to ``chunk_skus`` SKUs are forecast in one call; a larger catalog is forecast in near-equal
-        chunks of consecutive SKUs (a progress bar on a terminal), each a full forecast run (class
-        pooling, global model, ensembles, guard) over thousands of series, so that the backtest frames
-        of every candidate model never exist for the whole catalog at once.
+        chunks of SKUs in a seeded random order (a progress bar on a terminal), each a full forecast run
+        (class pooling, ensembles, guard, intervals) over a thousand series or more, so that the backtest
+        frames of every candidate model never exist for the whole catalog at once. The global model is
+        fitted once per cutoff, on the first chunk (a random sample of the catalog), and applied to the
+        other chunks (:class:`workbench.forecast.chunks.SharedGlobalModel`). Each chunk's backtest errors
+        of its chosen models are kept (``ForecastResult.errors``) for the restock's lead-time spread.
         """
+        from workbench.forecast.chunks import SharedGlobalModel, sku_chunks
+        from workbench.forecast.errors import backtest_errors
+        from workbench.forecast.gbm import GlobalGBM
         from workbench.forecast.history import demand_history
 
         history = demand_history(ds.tables if hasattr(ds, "tables") else ds, pd.Timestamp(as_of))
-        ids = np.sort(history["unique_id"].astype(str).unique())
-        n_chunks = max(1, -(-len(ids) // max(int(self.chunk_skus), 1)))
-        if n_chunks == 1:
+        size = max(int(self.chunk_skus), 1)
+        n_chunks = -(-history["unique_id"].nunique() // size)
+        if n_chunks <= 1:
             return self._forecast(history, ds, overrides)
-        codes = np.searchsorted(ids, history["unique_id"].astype(str).to_numpy())
-        bounds = np.linspace(0, len(ids), n_chunks + 1).astype(int)
-        order = np.argsort(codes, kind="stable")
-        starts = np.searchsorted(codes[order], bounds)
-        parts = []
-        for i in progress(range(n_chunks), "forecast (SKU chunks)"):
-            part = self._forecast(history.iloc[order[starts[i]:starts[i + 1]]], ds, overrides)
+        shared = SharedGlobalModel(GlobalGBM("D", self.horizon_days, seed=self.seed, events=ds.get("events")))
+        parts, c0 = [], cpu_seconds()
+        chunks = sku_chunks(history, size, seed=self.seed, balanced=True)
+        for i, chunk in enumerate(progress(chunks, "forecast (SKU chunks)", total=n_chunks)):
+            part = self._forecast(chunk, ds, overrides, global_model=shared)
+            del chunk
+            part.errors = backtest_errors(part)  # what lead_time_errors needs of the backtest
             # every candidate's future and backtest predictions, and the ensembles' weights: only the tuning
             # notebook reads them, per SKU (combine_forecasts does not carry them); not kept chunk after chunk
             part.candidates = part.cv = part.weights = None
             parts.append(part)
-            log.info("forecast chunk %d/%d: %d SKUs, peak RSS %.0f MB", i + 1, n_chunks,
-                     bounds[i + 1] - bounds[i], peak_rss_mb())
-        del history
+            log.info("forecast chunk %d/%d: %d SKUs, cpu %.1f s, peak RSS %.0f MB", i + 1, n_chunks,
+                     part.choices["unique_id"].nunique(), cpu_seconds() - c0, peak_rss_mb())
+            c0 = cpu_seconds()
+        del history, chunks
         return combine_forecasts(parts)
 
-    def _forecast(self, history: pd.DataFrame, ds, overrides):
+    def _forecast(self, history: pd.DataFrame, ds, overrides, global_model=None):
         from workbench.forecast.api import forecast_frame
         from workbench.forecast.history import promotion_regressors
 
@@ -154,7 +166,8 @@ class Pipeline:
         # model; events reach it through ``events``. Without the table nothing changes.
         history, future = promotion_regressors(history, ds.get("promotions"), self.horizon_days)
         return forecast_frame(history, horizon=self.horizon_days, freq="D", levels=list(self.levels),
-                              events=ds.get("events"), overrides=overrides, future=future)
+                              events=ds.get("events"), overrides=overrides, future=future, seed=self.seed,
+                              global_model=global_model, n_jobs=FORECAST_JOBS)
 
     def run(self, ds, as_of, *, overrides=None, forecast=None, steps=STEPS,
             include_model: bool = False) -> PipelineResult:
@@ -200,15 +213,20 @@ class Pipeline:
 
 
 def combine_forecasts(parts: list):
-    """One ForecastResult from the results of SKU chunks: frames concatenated, ensembles' members merged,
-    stage timings summed."""
+    """One ForecastResult from the results of SKU chunks: frames concatenated and ordered by SKU as one
+    call orders them, the chosen models' backtest errors concatenated, ensembles' members merged, stage
+    timings summed."""
     from workbench.forecast.api import ForecastResult
 
     frames = {}
-    for name in ("forecast", "backtest", "classification", "lost_units", "choices", "history"):
-        frames[name] = pd.concat([getattr(p, name) for p in parts], ignore_index=True)
+    for name in ("forecast", "backtest", "classification", "lost_units", "choices", "history", "errors"):
+        got = [getattr(p, name) for p in parts if getattr(p, name) is not None]
         for p in parts:  # one table at a time exists twice, not every table
             setattr(p, name, None)
+        whole = pd.concat(got, ignore_index=True) if got else None
+        del got  # the chunks' copies go before the sorted copy is made
+        frames[name] = _by_sku(whole) if whole is not None else None
+        del whole
     ensembles: dict = {}
     timings: dict = {}
     for p in parts:
@@ -217,6 +235,14 @@ def combine_forecasts(parts: list):
         for k, v in p.timings.items():
             timings[k] = timings.get(k, 0.0) + v
     return ForecastResult(**frames, ensembles=ensembles, candidates=None, timings=timings)
+
+
+def _by_sku(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the chunks (each ordered by SKU, SKUs in random order) ordered by SKU, each SKU's rows in
+    their order (a stable sort on the SKU alone)."""
+    codes, uniques = pd.factorize(frame["unique_id"], sort=True)
+    order = np.argsort(codes, kind="stable")
+    return frame.take(order).reset_index(drop=True)
 
 
 def run_pipeline(ds, as_of, *, overrides=None, forecast=None, steps=STEPS, include_model: bool = False,

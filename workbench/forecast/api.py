@@ -52,6 +52,8 @@ class ForecastResult:
     - ``weights``: unique_id, model, weight: each series' ``Ensemble`` combination weights (from the backtest)
     - ``candidates``: unique_id, ds and the future forecast of every candidate (for the tuning notebook)
     - ``timings``: seconds per stage
+    - ``errors``: the chosen models' backtest errors (:func:`.errors.backtest_errors`), kept when ``cv`` is
+      dropped (a catalog forecast in SKU chunks keeps these, not every candidate's predictions)
     """
 
     forecast: pd.DataFrame
@@ -65,6 +67,7 @@ class ForecastResult:
     timings: dict = field(default_factory=dict)
     weights: pd.DataFrame | None = None
     cv: pd.DataFrame | None = None
+    errors: pd.DataFrame | None = None
 
 
 def _check_params(horizon, freq, levels, engine, n_windows, selection):
@@ -439,7 +442,8 @@ def chosen_forecast(sel: Selection, plan: BacktestPlan, levels: list[int]) -> pd
             q_prev = qL
             fc_sel[f"yhat_lo_{L}"] = np.maximum(fc_sel["yhat"] - qL * sc, 0.0)
             fc_sel[f"yhat_hi_{L}"] = fc_sel["yhat"] + qL * sc
-    fc_sel["model"] = fc_sel["model"].str.replace("override:", "", regex=False)
+    shown = pd.Series(cols, index=cols).str.replace("override:", "", regex=False)  # per model, not per row
+    fc_sel["model"] = fc_sel["model"].map(shown)
     return fc_sel[["unique_id", "ds", "model", "yhat"] + [f"yhat_{s}_{L}" for L in levels for s in ("lo", "hi")]]
 
 

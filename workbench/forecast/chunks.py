@@ -43,25 +43,29 @@ class SharedGlobalModel:
         self.applied = 0
 
     def forecast(self, panel: pd.DataFrame, future: pd.DataFrame | None = None, exog=()) -> pd.DataFrame:
-        data, scale, cal, exog = self.model.training_frame(panel, exog, future)
-        key = (pd.Timestamp(data["ds"].max()), tuple(exog))
+        frame = self.model.training_frame(panel, exog, future)
+        key = (pd.Timestamp(frame.data["ds"].max()), tuple(frame.exog))
         if key in self._fitted:
             self.applied += 1
-            return self.model.predict_frame(self._fitted[key], data, scale, cal, future, exog, new=True)
-        fcst = self.model.fit_frame(data)
+            return self.model.predict_frame(self._fitted[key], frame, new=True)
+        fcst = self.model.fit_frame(frame.data)
         self._fitted[key] = fcst
         self.fits += 1
-        return self.model.predict_frame(fcst, data, scale, cal, future, exog)
+        return self.model.predict_frame(fcst, frame)
 
 
-def sku_chunks(df: pd.DataFrame, chunk_skus: int, seed: int = 0) -> Iterator[pd.DataFrame]:
+def sku_chunks(df: pd.DataFrame, chunk_skus: int, seed: int = 0, balanced: bool = False) -> Iterator[pd.DataFrame]:
     """Whole series of ``df`` in chunks of at most ``chunk_skus`` SKUs, SKUs in a seeded random order
-    (the first chunk then is a random sample: it trains the shared global model)."""
+    (the first chunk then is a random sample: it trains the shared global model). ``balanced``: as few
+    chunks as that allows, of near-equal size (10,001 SKUs in chunks of 1,250 are nine chunks of
+    1,111-1,112, not eight full ones and one SKU alone), so every chunk has enough series per class."""
     if chunk_skus < 1:
         raise ValueError(f"chunk_skus must be >= 1, got {chunk_skus}")
     codes, uniques = pd.factorize(df["unique_id"].astype(str))
     perm = np.random.default_rng(seed).permutation(len(uniques))
-    chunk_of = perm[codes] // chunk_skus
+    n = len(uniques)
+    n_chunks = -(-n // chunk_skus)
+    chunk_of = (perm * n_chunks // max(n, 1) if balanced else perm // chunk_skus)[codes]
     for c in range(int(chunk_of.max()) + 1 if len(df) else 0):
         yield df[chunk_of == c]
 

@@ -68,7 +68,8 @@ class DaskGlobalGBM(GlobalGBM):
         from mlforecast.distributed import DistributedMLForecast
 
         client = self._client()
-        data, scale, cal, exog = self.training_frame(panel, exog, future)
+        frame = self.training_frame(panel, exog, future)
+        data = frame.data
         ids = data["unique_id"].unique()
         nparts = self._partitions(client, len(ids))
         # whole series per partition: split at series boundaries, roughly equal numbers of series
@@ -76,11 +77,11 @@ class DaskGlobalGBM(GlobalGBM):
         ddf = dd.from_pandas(data.set_index("unique_id"), npartitions=nparts, sort=True).reset_index()
         fcst = DistributedMLForecast(models={ALIAS: self._dask_regressor()}, engine=client,
                                      **self.mlforecast_kwargs(data))
-        X_df = self.future_frame(data, cal, future, exog)
+        X_df = frame.X_df
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fcst.fit(ddf, static_features=[], dropna=False, weight_col="w")
             pred = fcst.predict(self.horizon, X_df=dd.from_pandas(X_df, npartitions=nparts)).compute()
         pred["ds"] = pd.to_datetime(pred["ds"])
         pred = pred.sort_values(["unique_id", "ds"]).reset_index(drop=True)
-        return self.unscale(pred, scale)
+        return self.unscale(pred, frame.scale)

@@ -42,9 +42,12 @@ def backtest_errors(result) -> pd.DataFrame:
     forecast's rolling-origin backtest (``result`` a :class:`~workbench.forecast.api.ForecastResult`).
 
     Censored days (a recorded stockout, demand imputed) are left out. Empty when the run had no
-    backtest (every series too short) or the result carries no backtest frame.
+    backtest (every series too short) or the result carries no backtest frame. A result without ``cv``
+    but with ``errors`` (SKU chunks, :meth:`workbench.pipeline.Pipeline.forecast`) returns those.
     """
     cv, choices = getattr(result, "cv", None), getattr(result, "choices", None)
+    if cv is None and getattr(result, "errors", None) is not None:
+        return result.errors  # a catalog forecast in SKU chunks kept each chunk's errors, not its cv
     if cv is None or choices is None or len(cv) == 0:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in ERROR_COLUMNS})
     ch = choices[choices["source"].isin(["backtest", "override"])] if "source" in choices else choices

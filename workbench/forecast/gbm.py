@@ -26,6 +26,7 @@ the lag features but carry weight 0, so they are never training targets.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -37,6 +38,10 @@ ALIAS = "GlobalGBM"
 OBJECTIVES = ("log1p", "tweedie")
 SCALE_WINDOW = {"D": 182, "W": 26}
 LAGS = {"D": [7, 14, 21, 28, 364], "W": [1, 2, 3, 4, 52]}
+# Periods of each series' history the recursive forecast reads: the longest lag (364 days / 52 weeks) plus
+# the widest lagged window (28-day mean and std at lag 28: 56 days; 13-week mean at lag 1). A model applied
+# to new series (mlforecast ``new_df``) is handed only this tail: the same forecast, less to preprocess.
+PREDICT_HISTORY = {"D": 364 + 56, "W": 52 + 13}
 
 
 def _lag_transforms(freq: str) -> dict:
@@ -46,6 +51,18 @@ def _lag_transforms(freq: str) -> dict:
         return {7: [RollingMean(7), RollingMean(28), SeasonalRollingMean(season_length=7, window_size=4)],
                 28: [RollingMean(28), RollingStd(28)]}
     return {1: [RollingMean(4), RollingMean(13)], 52: [RollingMean(3)]}
+
+
+@dataclass
+class GBMFrame:
+    """:meth:`GlobalGBM.training_frame`'s output: the scaled training rows (``data``), each series' scale,
+    the forecast dates' rows (``X_df``: known regressors, their timing features, calendar) and the
+    regressor columns present."""
+
+    data: pd.DataFrame
+    scale: pd.Series
+    X_df: pd.DataFrame
+    exog: list
 
 
 class GlobalGBM:
@@ -99,9 +116,14 @@ class GlobalGBM:
 
     def _calendar(self, ds: pd.Series) -> pd.DataFrame:
         udates = pd.Series(pd.to_datetime(ds.unique())).sort_values().reset_index(drop=True)
-        cal = event_features(udates, self.freq, self.events, self.prime_days).astype(np.float32)
-        cal.insert(0, "ds", udates.to_numpy())
-        return cal
+        # the same dates recur (each cutoff of every SKU chunk, :class:`.chunks.SharedGlobalModel`): built once
+        memo = self.__dict__.setdefault("_calendars", {})
+        key = udates.to_numpy().tobytes()
+        if key not in memo:
+            cal = event_features(udates, self.freq, self.events, self.prime_days).astype(np.float32)
+            cal.insert(0, "ds", udates.to_numpy())
+            memo[key] = cal
+        return memo[key]
 
     def _future_dates(self, panel: pd.DataFrame) -> pd.DataFrame:
         st = pd.Timedelta(days=1 if self.freq == "D" else 7)
@@ -115,14 +137,13 @@ class GlobalGBM:
         """Fit on ``panel`` (``unique_id, ds, y, censored`` and the ``exog`` columns, on a regular grid)
         and forecast ``horizon`` periods. ``future``: ``unique_id, ds`` and the ``exog`` columns for the
         forecast dates (missing values read as 0). Returns ``unique_id, ds, GlobalGBM``."""
-        data, scale, cal, exog = self.training_frame(panel, exog, future)
-        fcst = self.fit_frame(data)
-        return self.predict_frame(fcst, data, scale, cal, future, exog)
+        frame = self.training_frame(panel, exog, future)
+        return self.predict_frame(self.fit_frame(frame.data), frame)
 
-    def training_frame(self, panel: pd.DataFrame, exog=(), future: pd.DataFrame | None = None):
-        """The scaled, weighted training frame with calendar features and the regressors' timing features
-        (:func:`with_derived`, which look across the forecast origin into ``future``): (data, scale per
-        series, calendar of the history and forecast dates, the exog columns present in ``panel``)."""
+    def training_frame(self, panel: pd.DataFrame, exog=(), future: pd.DataFrame | None = None) -> "GBMFrame":
+        """The scaled, weighted training frame and the forecast dates' rows, both with the calendar
+        features and the regressors' timing features (:func:`with_derived`, computed once over history
+        and future together, since they look across the forecast origin): a :class:`GBMFrame`."""
         self._check()
         exog = [c for c in exog if c in panel.columns]
         data = panel[["unique_id", "ds", "y", "censored", *exog]].sort_values(["unique_id", "ds"])
@@ -139,8 +160,8 @@ class GlobalGBM:
         if self.exog_derived and exog:
             data, X_df = with_derived(data, X_df, exog, self.freq)
         cal = self._calendar(pd.concat([data["ds"], X_df["ds"]]))
-        data = data.merge(cal, on="ds", how="left")
-        return data, scale, cal, exog
+        data, X_df = _with_calendar(data, cal), _with_calendar(X_df, cal).assign(w=1.0)
+        return GBMFrame(data=data, scale=scale, X_df=X_df, exog=exog)
 
     def mlforecast_kwargs(self, data: pd.DataFrame) -> dict:
         """The features and target transform, shared by the local and the distributed (Dask) fit."""
@@ -166,14 +187,6 @@ class GlobalGBM:
             fcst.fit_models(prep.loc[rows, ["w", *feats]], prep.loc[rows, "y"].to_numpy())
         return fcst
 
-    def future_frame(self, data: pd.DataFrame, cal: pd.DataFrame, future: pd.DataFrame | None, exog) -> pd.DataFrame:
-        """X_df of the forecast dates: known regressors from ``future`` (missing read as 0), their timing
-        features (from the history's and the future's values together) and the calendar."""
-        X_df = self._known_future(data, future, exog)
-        if self.exog_derived and exog:
-            X_df = with_derived(data[["unique_id", "ds", *exog]], X_df, exog, self.freq)[1]
-        return X_df.merge(cal, on="ds", how="left").assign(w=1.0)
-
     def _known_future(self, data: pd.DataFrame, future: pd.DataFrame | None, exog) -> pd.DataFrame:
         """``unique_id, ds`` of the forecast dates with the known regressors from ``future`` (missing: 0)."""
         X_df = self._future_dates(data)
@@ -184,15 +197,14 @@ class GlobalGBM:
             X_df[c] = X_df[c].fillna(0.0).astype(float) if c in X_df else 0.0
         return X_df
 
-    def predict_frame(self, fcst, data: pd.DataFrame, scale: pd.Series, cal: pd.DataFrame,
-                      future: pd.DataFrame | None, exog, new: bool = False) -> pd.DataFrame:
-        """Recursive forecast of ``data``'s series with the fitted ``fcst``; ``new=True`` when ``data``
-        holds series ``fcst`` was not fitted on (mlforecast's ``new_df``: the same trees, their own lags)."""
-        X_df = self.future_frame(data, cal, future, exog)
+    def predict_frame(self, fcst, frame: "GBMFrame", new: bool = False) -> pd.DataFrame:
+        """Recursive forecast of ``frame``'s series with the fitted ``fcst``; ``new=True`` when they are
+        series ``fcst`` was not fitted on (mlforecast's ``new_df``: the same trees, their own lags)."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            pred = fcst.predict(self.horizon, X_df=X_df, new_df=data if new else None)
-        return self.unscale(pred, scale)
+            new_df = frame.data.groupby("unique_id", sort=False).tail(PREDICT_HISTORY[self.freq]) if new else None
+            pred = fcst.predict(self.horizon, X_df=frame.X_df, new_df=new_df)
+        return self.unscale(pred, frame.scale)
 
     @staticmethod
     def unscale(pred: pd.DataFrame, scale: pd.Series) -> pd.DataFrame:
@@ -213,6 +225,14 @@ class GlobalGBM:
         half = self.max_rows // 2
         pick = np.r_[rng.choice(rows, half, replace=False), rng.choice(recent, min(half, len(recent)), replace=False)]
         return np.unique(pick)
+
+
+def _with_calendar(frame: pd.DataFrame, cal: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the calendar's columns for its dates (every date is in ``cal``, sorted by ``ds``): a
+    left merge on ``ds`` done by position."""
+    pos = np.searchsorted(cal["ds"].to_numpy(), frame["ds"].to_numpy())
+    feats = cal.drop(columns="ds").take(pos).reset_index(drop=True)
+    return pd.concat([frame.reset_index(drop=True), feats], axis=1)
 
 
 def with_derived(data: pd.DataFrame, X_df: pd.DataFrame, exog: list[str], freq: str) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -50,11 +50,22 @@ def backtest_table(cv: pd.DataFrame, models: list[str], scale: pd.Series) -> pd.
     Censored periods (``censored`` column, if present) are left out of the metrics.
     """
     d = cv if "censored" not in cv else cv[~cv["censored"]]
-    long = d.melt(id_vars=["unique_id", "cutoff", "y"], value_vars=models, var_name="model", value_name="yhat")
-    long["abs_err"] = (long["y"] - long["yhat"]).abs()
-    long["err"] = long["yhat"] - long["y"]
-    t = long.groupby(["unique_id", "model", "cutoff"], sort=True).agg(
-        mae=("abs_err", "mean"), bias=("err", "mean"), n_points=("abs_err", "size")).reset_index()
+    # one integer key per (series, model, cutoff), in that sort order: grouping by it is much cheaper than
+    # grouping a long frame that repeats every id string once per model
+    names = sorted(models)
+    uid, cut = pd.Categorical(d["unique_id"]), pd.Categorical(d["cutoff"])
+    n_m, n_c = len(names), len(cut.categories)
+    key = ((uid.codes.astype(np.int64)[None, :] * n_m + np.arange(n_m)[:, None]) * n_c + cut.codes[None, :]).ravel()
+    y = d["y"].to_numpy(dtype=float)
+    yhat = d[names].to_numpy(dtype=float).T  # (models, rows)
+    long = pd.DataFrame({"key": key, "abs_err": np.abs(y[None, :] - yhat).ravel(), "err": (yhat - y[None, :]).ravel()})
+    t = long.groupby("key", sort=True).agg(mae=("abs_err", "mean"), bias=("err", "mean"),
+                                           n_points=("abs_err", "size"))
+    k = t.index.to_numpy()
+    t = t.reset_index(drop=True)
+    t.insert(0, "cutoff", np.asarray(cut.categories)[k % n_c])
+    t.insert(0, "model", np.asarray(names, dtype=object)[(k // n_c) % n_m])
+    t.insert(0, "unique_id", np.asarray(uid.categories, dtype=object)[k // (n_c * n_m)])
     t["mase"] = t["mae"] / t["unique_id"].map(scale).to_numpy()
     return t
 
@@ -145,26 +156,50 @@ def conformal_q(x: np.ndarray, level: float) -> float:
     return float(np.quantile(x, qq))
 
 
+def grouped_conformal_q(codes: np.ndarray, scores: np.ndarray, n_groups: int, level: float) -> np.ndarray:
+    """:func:`conformal_q` of ``scores`` within each group (``codes`` 0..n_groups-1), for all groups at once:
+    one sort instead of a Python call per group. Same numbers as numpy's default ("linear") quantile of
+    each group; NaN for a group without scores."""
+    codes = np.asarray(codes)
+    order = np.lexsort((scores, codes))
+    x = np.asarray(scores, dtype=float)[order]
+    n = np.bincount(codes, minlength=n_groups)
+    start = np.r_[0, np.cumsum(n)[:-1]]
+    out = np.full(n_groups, np.nan)
+    has = n > 0
+    nn = n[has].astype(float)
+    qq = np.minimum(1.0, np.ceil((nn + 1) * level) / nn)
+    vi = (nn - 1) * qq  # numpy's virtual index for its default ("linear") method
+    lo = np.clip(np.floor(vi), 0, nn - 1)
+    gamma = vi - lo
+    hi = np.minimum(lo + 1, nn - 1)
+    a, b = x[start[has] + lo.astype(int)], x[start[has] + hi.astype(int)]
+    diff = b - a
+    out[has] = np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)  # numpy's _lerp
+    return out
+
+
 def conformal_quantiles(cv_long: pd.DataFrame, levels: list[int], class_of: pd.Series) -> pd.DataFrame:
     """Scaled |error| quantiles per series for each level, shrunk to the class pool.
 
     ``cv_long``: ``unique_id, score`` (= |y - yhat| / d of the chosen model). Returns a frame
     indexed by ``unique_id`` with columns ``q_<L>``.
     """
+    codes, uids = pd.factorize(cv_long["unique_id"], sort=True)
+    cls_codes, classes = pd.factorize(cv_long["unique_id"].map(class_of), sort=True)
+    score = cv_long["score"].to_numpy(dtype=float)
+    n = np.bincount(codes, minlength=len(uids)).astype(float)
+    keep = cls_codes >= 0  # a series without a class has no pool
+    cls_of_series = pd.Index(classes).get_indexer(pd.Index(uids).map(class_of))
     out = {}
-    g = cv_long.groupby("unique_id")["score"]
-    n = g.size()
-    cls = cv_long["unique_id"].map(class_of)
     for L in levels:
         a = L / 100.0
-        q_s = g.apply(lambda v: conformal_q(v.to_numpy(), a))
-        q_c = cv_long.groupby(cls)["score"].apply(lambda v: conformal_q(v.to_numpy(), a))
-        qc_series = n.index.map(class_of).map(q_c).to_numpy(dtype=float)
+        q_s = grouped_conformal_q(codes, score, len(uids), a)
+        q_c = grouped_conformal_q(cls_codes[keep], score[keep], len(classes), a)
+        qc_series = np.where(cls_of_series >= 0, q_c[np.maximum(cls_of_series, 0)], np.nan)
         out[f"q_{L}"] = (n * q_s + POOL_K * qc_series) / (n + POOL_K)
-    res = pd.DataFrame(out)
-    res.index.name = "unique_id"
+    res = pd.DataFrame(out, index=pd.Index(uids, name="unique_id"))
     return res
-
 
 
 def step_factors(cv_long: pd.DataFrame, levels: list[int], class_of: pd.Series, horizon: int,

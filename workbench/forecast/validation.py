@@ -110,7 +110,10 @@ def _parse_in_stock(raw: pd.DataFrame, problems: _Problems) -> pd.Series:
 def _parse_y(raw: pd.DataFrame, in_stock: pd.Series, problems: _Problems) -> pd.Series:
     y_raw = raw["y"]
     y = pd.to_numeric(y_raw, errors="coerce")
-    empty = y_raw.astype(str).str.strip().isin(["", "nan", "None", "<NA>"]) | y_raw.isna()
+    if pd.api.types.is_numeric_dtype(y_raw):  # already numbers (the pipeline's history): only NaN is empty
+        empty = y_raw.isna()
+    else:  # text from a file: blank cells and the usual spellings of "missing"
+        empty = y_raw.astype(str).str.strip().isin(["", "nan", "None", "<NA>"]) | y_raw.isna()
     bad_num = y.isna() & ~empty
     problems.report(bad_num.to_numpy(), "y", lambda i: f"expected a number >= 0, got {str(y_raw.iloc[i])!r}")
     # an empty y is allowed only on an out-of-stock day (unknown demand, imputed later)
