@@ -205,9 +205,7 @@ class Pipeline:
             from workbench.risk.run import _compute
 
             with stage("risk", stages):
-                frames, res.risk_notes = _compute(snap, res.restock)
-            if not include_model:
-                frames.pop("model")
+                frames, res.risk_notes = _compute(snap, res.restock, include_model=include_model)
             res.risk = frames
         return res
 
