@@ -2,6 +2,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from restock_fixtures import AS_OF, flat_forecast, inventory, products, received, shipments, snap
 from workbench.policies.base import check_policy_output
@@ -270,3 +271,31 @@ def test_backtest_errors_set_the_lead_time_demand_spread():
     assert "backtest errors summed over" in wide["reason"]
     off = RestockPolicy(n_paths=200, demand_spread="intervals").recommend(snap(*frames), forecast_errors=errs).iloc[0]
     assert off["demand_std_lr"] == pytest.approx(iid["demand_std_lr"])
+
+
+def test_air_by_expected_cost_net_of_the_freight_a_sold_unit_pays():
+    # Cost 40, price 60, fee 15%: margin 11 a unit; sea freight 5% of cost = 2, air 30% = 12. A sale saved by
+    # air earns 11 − 2 = 9 net of the freight any sold unit pays, less than the 10 air premium: no air,
+    # even though 11 > 10 and the gap is certain in the point forecast.
+    out = one(on_hand=150, unit_cost=[40.0], price=[60.0]).iloc[0]
+    assert out["air_qty"] == 0 and "air_not_worth_it" in out["rule"]
+    # the default SKU (cost 5, margin 12, premium 1.25): air, sized as the newsvendor quantity of the gap,
+    # need + z·σ with the fractile 1 − premium / net margin (more than the point need at this margin)
+    air = one(on_hand=150).iloc[0]
+    assert air["air_qty"] > 0
+    assert air["air_service_level"] == pytest.approx(1 - air["air_premium_per_unit"] / (12.0 - 0.25), abs=1e-3)
+    z = stats.norm.ppf(air["air_service_level"])
+    q = air["air_need"] + z * air["air_need_std"]
+    assert q - 1e-6 <= air["air_qty"] < q + 10  # rounded up to cases of 10
+    assert air["air_lost_units_saved"] < air["air_qty"]
+    assert f"{air['air_lost_units_saved']:.0f} expected sales" in air["reason"]
+
+
+def test_critical_ratio_uses_the_margin_net_of_the_main_modes_freight():
+    # price 7, fee 15%, cost 5: margin 0.95, sea freight 0.25 a unit (5% of 5): c_u = 0.70;
+    # c_o = 0.25·5·T/365 over the order cycle T = MOQ 100 / 10 a day = 10 d → CR 0.953 (0.965 gross)
+    out = one(on_hand=2000, price=[7.0]).iloc[0]
+    T = out["order_cycle_days"]
+    assert T == pytest.approx(10.0)
+    cu, co = 0.95 - 0.25, 0.25 * 5.0 * T / 365
+    assert out["service_level"] == pytest.approx(cu / (cu + co), abs=1e-4)
