@@ -77,12 +77,28 @@ def one(label, data, start, weeks, out, opts, sweep) -> dict:
                  decide_seconds={k: round(v, 1) for k, v in res["decide_seconds"].items()},
                  summary=res["summary"].drop(columns="reason").to_dict("records"), **verdict(res["summary"]))
     if sweep:
-        entry["frontier"] = res["frontier"].drop(columns="reason").to_dict("records")
-        entry["frontier_above"] = res["frontier_above"]
-        entry["frontier_sentence"] = res["frontier_sentence"]
+        f = with_main_points(res["frontier"], res["summary"], opts)
+        entry["frontier"] = f.drop(columns="reason").to_dict("records")
+        from workbench.backtest.metrics import dominates
+
+        entry["frontier_above"], entry["frontier_sentence"] = dominates(f)
     print(f"{label}: {secs:.0f} s wall, {cpu:.0f} s CPU, cost ratio {entry['cost_ratio']:.3f}, fill {entry['fill_workbench']:.4f} vs "
           f"{entry['fill_rule']:.4f}", flush=True)
     return entry
+
+
+def with_main_points(frontier, summary, opts):
+    """The frontier plus the two-policy run's own points (workbench at the default carrying rate, rule at its
+    default safety days) when the sweep left them out: the same replay, so no need to run them twice."""
+    import pandas as pd
+
+    main = summary.copy()
+    main.insert(1, "family", main["policy"])
+    main.insert(2, "setting", [f"carrying {opts.carrying_rate:g}/yr" if p == "workbench" else f"{opts.rule_safety_days:g} d"
+                               for p in main["policy"]])
+    have = set(zip(frontier["family"], frontier["setting"]))
+    add = main[[(f, st) not in have for f, st in zip(main["family"], main["setting"])]]
+    return pd.concat([frontier, add[frontier.columns.intersection(add.columns)]], ignore_index=True)
 
 
 def reference_seconds(data, start) -> float:
