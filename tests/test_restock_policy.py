@@ -107,7 +107,9 @@ def test_status_follows_the_playbook_cover_bands():
 
 
 def test_air_bridge_when_sea_cannot_arrive_before_the_stockout():
-    out = one(on_hand=150).iloc[0]  # runs out on day 15; sea takes ~45 d
+    # the bridge all the way to the sea arrival (air_bridge_horizon="main_arrival"; the default stops at the
+    # next review's air window, test below)
+    out = one(RestockPolicy(n_paths=500, air_bridge_horizon="main_arrival"), on_hand=150).iloc[0]  # runs out on day 15; sea ~45 d
     assert out["air_qty"] > 0 and out["ship_mode"].startswith("air")
     assert out["extra_freight_usd"] > 0
     assert "by air" in out["reason"] and "freight" in out["reason"]
@@ -301,3 +303,19 @@ def test_critical_ratio_uses_the_margin_net_of_the_main_modes_freight():
     assert T == pytest.approx(10.0)
     cu, co = 0.95 - 0.25, 0.25 * 5.0 * T / 365
     assert out["service_level"] == pytest.approx(cu / (cu + co), abs=1e-4)
+
+
+def test_air_bridge_covers_only_until_the_next_reviews_air_order_can_land():
+    # Runs out on day 15; air lands on day 12, sea on ~day 45. With a weekly review the air ordered today only
+    # needs to carry the days next week's air order cannot reach (days 12..18): next week decides again with a
+    # week more information and what is then still missing. The old horizon (to the sea arrival) flies ~300.
+    out = one(on_hand=150).iloc[0]
+    ka = np.ceil(out["urgent_lead_time_days"])
+    assert out["air_need"] == pytest.approx(10 * (ka + 7 - 15), abs=10)
+    assert 0 < out["air_qty"] < 100
+    assert "until the next review's air order can land" in out["reason"]
+    far = one(RestockPolicy(n_paths=300, air_bridge_horizon="main_arrival"), on_hand=150).iloc[0]
+    assert far["air_need"] == pytest.approx(10 * (far["lead_time_days"] - 15), abs=20)
+    # a run-out after the first review's air window: no air today (next week's order can still land in time)
+    later = one(on_hand=220).iloc[0]
+    assert later["air_qty"] == 0 and later["air_need"] == 0
