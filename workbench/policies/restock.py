@@ -250,8 +250,9 @@ class RestockPolicy(Policy):
       any position IP = on_hand − reserved + in transit below S is ordered up to S; with
       ``"reorder_point"`` only positions below ROP are. Quantities round up to MOQ and whole cases;
     - air bridge when the projected run-out comes before a main-mode order could arrive: the units
-      short between the air arrival and the main-mode arrival, N ~ Normal(point need, σ of lead-time
-      demand), are flown up to the newsvendor quantity need + z·σ, z = Φ⁻¹(1 − premium / net margin)
+      short from the air arrival until the next review's air order can land (``air_bridge_horizon=
+      "next_review"``; ``"main_arrival"``: until the main-mode arrival), N ~ Normal(point need, σ of
+      demand over that horizon), are flown up to the newsvendor quantity need + z·σ, z = Φ⁻¹(1 − premium / net margin)
       (premium = air − main freight a unit + carrying of the earlier arrival), and only when the
       expected sales saved × net margin beat the premium (``air_only_if_it_pays``);
     - costs as the replay charges them: freight a unit per SKU and mode (:func:`freight_rates`); the
@@ -281,6 +282,7 @@ class RestockPolicy(Policy):
         regular_stock_days: float = 15.0,
         air_only_if_it_pays: bool = True,
         margin_net_of_freight: bool = True,
+        air_bridge_horizon: str = "next_review",
         overstock_keep_days: float = 90.0,
         removal_cover_days: float = 365.0,
         defect_rate_flag: float = 0.05,
@@ -326,6 +328,7 @@ class RestockPolicy(Policy):
         self.regular_stock_days = regular_stock_days
         self.air_only_if_it_pays = air_only_if_it_pays
         self.margin_net_of_freight = margin_net_of_freight
+        self.air_bridge_horizon = air_bridge_horizon
         self.overstock_keep_days = overstock_keep_days
         self.removal_cover_days = removal_cover_days
         self.defect_rate_flag = defect_rate_flag
@@ -385,6 +388,8 @@ class RestockPolicy(Policy):
             raise ParameterError(f"`demand_spread` must be 'backtest_errors' or 'intervals', got {self.demand_spread!r}")
         if self.peak_sizing not in ("events", "playbook"):
             raise ParameterError(f"`peak_sizing` must be 'events' or 'playbook', got {self.peak_sizing!r}")
+        if self.air_bridge_horizon not in ("next_review", "main_arrival"):
+            raise ParameterError(f"`air_bridge_horizon` must be 'next_review' or 'main_arrival', got {self.air_bridge_horizon!r}")
         if self.service_period not in ("order_cycle", "review"):
             raise ParameterError(f"`service_period` must be 'order_cycle' or 'review', got {self.service_period!r}")
         check_in_range("max_cycle_days", self.max_cycle_days, 0, np.inf)
@@ -653,7 +658,10 @@ class RestockPolicy(Policy):
         w.air_faster = w.La < w.L
         sea_late = (w.air_faster & (w.runout < w.L) & ~w.stop
                     & ((w.cover <= self.consider_air_cover_days) | (w.p_main > 1 - w.sl)))
-        w.air_need = np.where(sea_late, air_bridge_qty(w.mean, w.stock_path, w.arrivals_by_day, w.La, w.L), 0.0)
+        # the days this order must carry: to the main-mode arrival, or (weekly review, the default) only those
+        # next week's air order cannot reach, [L_air, L_air + R): next week decides again with what is then missing
+        w.air_end = (np.minimum(w.L, np.ceil(w.La) + w.R) if self.air_bridge_horizon == "next_review" else w.L)
+        w.air_need = np.where(sea_late, air_bridge_qty(w.mean, w.stock_path, w.arrivals_by_day, w.La, w.air_end), 0.0)
         self._air_bridge(w, sea_late)
         case = np.maximum(w.case, 1)
         # Main order: the rest of the target in case packs; the MOQ applies to the supplier order (air + main).
@@ -673,7 +681,7 @@ class RestockPolicy(Policy):
         when the expected sales saved × net margin beat the premium (freight difference + carrying of the
         earlier arrival). ``air_only_if_it_pays=False``: fly the point need whatever it costs."""
         case = np.maximum(w.case, 1)
-        w.air_need_std = np.where(w.air_need > 0, w.sd_L, 0.0)
+        w.air_need_std = np.where(w.air_need > 0, self._demand_sd_until(w, w.air_end), 0.0)
         w.air_holding = self.carrying_rate * w.unit_cost * np.maximum(w.L - w.La, 0.0) / 365.0
         w.air_unit_premium = np.maximum(w.rate_air - w.rate_main, 0.0) + w.air_holding
         q_opt, z = air_bridge_units(w.air_need, w.air_need_std, w.net_margin, w.air_unit_premium)
@@ -688,6 +696,19 @@ class RestockPolicy(Policy):
         w.air_premium = air_case * w.air_unit_premium
         w.air_rejected = (air_case > 0) & ~pays & bool(self.air_only_if_it_pays)
         w.air_qty = np.where((air_case > 0) & ~w.air_rejected, air_case, 0.0).astype("int64")
+
+    def _demand_sd_until(self, w, days):
+        """σ of demand over the next ``days`` days (the air bridge's horizon): the forecast's backtest errors summed
+        over windows that long where they cover the SKU, else the intervals' σ (days equicorrelated with
+        ``demand_correlation``); plus the lead-time term d²·σ_L² where the horizon ends at the main-mode arrival
+        (its lateness lengthens the gap), not where it ends at the next review."""
+        lt_std = np.where(days >= w.L - 1e-9, w.sL, 0.0)
+        iid = safety_stock(1.0, days, w.d, np.sqrt(_window_mean_sq(w.std, days)), lt_std, float(self.demand_correlation))
+        if w.errors is None or self.demand_spread != "backtest_errors" or not w.err_used.any():
+            return iid
+        sw, _ = w.errors.sigma(w.snap.sku_index, days, _interp_cum(w.cum, days))
+        own = w.err_used & np.isfinite(sw)
+        return np.where(own, lead_time_demand_sigma(np.nan_to_num(sw), w.d, lt_std), iid)
 
     # --- order_by: first day the projected position drops below the reorder point -----------------
     def _order_by(self, w) -> None:
@@ -770,6 +791,7 @@ class RestockPolicy(Policy):
             "target_qty": np.round(w.raw_target, 1), "adjusted_qty": np.round(w.raw_after, 1),
             "air_need": np.round(w.air_need, 1), "air_benefit_usd": np.round(w.air_benefit, 2),
             "air_premium_usd": np.round(w.air_premium, 2), "air_need_std": np.round(w.air_need_std, 1),
+            "air_bridge_end_days": np.round(w.air_end, 1),
             "air_service_level": np.round(w.air_sl, 4), "air_premium_per_unit": np.round(w.air_unit_premium, 4),
             "air_lost_units_saved": np.round(w.air_saved, 1), "net_unit_margin": np.round(w.net_margin, 2),
             "main_case_qty": w.main_case.astype("int64"),
@@ -933,9 +955,10 @@ def _quantity_text(r, p: RestockPolicy) -> str:
         parts.append(f"turnover_slow {r.turnover_per_month:.1f}×/month < {p.turnover_slow_per_month:g} on a healthy SKU: "
                      f"−{p.turnover_slow_cut:.0%}, not below the reorder point → {r.adjusted_qty:.0f}")
     if r.air_qty > 0:
+        until = (f"the {r.main_mode} arrival on day {r.lead_time_days:.0f}" if r.air_bridge_end_days >= r.lead_time_days
+                 else f"day {r.air_bridge_end_days:.0f}, until the next review's air order can land")
         parts.append(f"air_bridge {r.air_qty} by {r.urgent_mode} ({r.urgent_lead_time_days:.0f} d): {r.air_need:.0f} ± "
-                     f"{r.air_need_std:.0f} units short between day {r.urgent_lead_time_days:.0f} and the {r.main_mode} "
-                     f"arrival on day {r.lead_time_days:.0f}, flown up to the {r.air_service_level:.0%} quantile "
+                     f"{r.air_need_std:.0f} units short between day {r.urgent_lead_time_days:.0f} and {until}, flown up to the {r.air_service_level:.0%} quantile "
                      f"(premium ${r.air_premium_per_unit:.2f}/unit vs net margin ${r.net_unit_margin:.2f}), rounded to "
                      f"cases of {r.case_pack:.0f}; saves {r.air_lost_units_saved:.0f} expected sales = "
                      f"${r.air_lost_units_saved * r.net_unit_margin:,.0f} net margin vs ${r.air_premium_usd:,.0f} extra "
