@@ -125,7 +125,7 @@ def air_bridge_units(need_mean, need_std, net_margin, premium_per_unit, z_max: f
 def air_units_saved(qty, need_mean, need_std):
     """Expected sales an air order of ``qty`` saves in the gap: E[N⁺] − E[(N − qty)⁺], N ~ Normal(need_mean,
     need_std) (:func:`expected_shortfall` with stock 0 and ``qty``). Less than ``qty`` whenever the need may be
-    smaller. Example: N 100 ± 40, qty 127 → 100.5 − 6.5 ≈ 94.0 (not 127, nor the point need 100)."""
+    smaller. Example: N 100 ± 40, qty 127 → 100.1 − 6.0 = 94.1 (not 127, nor the point need 100)."""
     return expected_shortfall(0.0, need_mean, need_std) - expected_shortfall(qty, need_mean, need_std)
 
 
