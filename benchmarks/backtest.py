@@ -3,13 +3,17 @@
     nice -n 10 .venv/bin/python benchmarks/backtest.py [--skus 200] [--weeks 52] [--seeds 7 8 9]
         [--sweep-seed 7] [--sweep-pasta] [--sweep-no-air] [--forecast-every 4]
 
-The reported file (results/backtest.md) was made from three runs in parallel, combined:
+The reported file of this round (results/backtest_w34.md) was made from separate runs, two at a time
+under ``nice -n 10``, 26 weeks each, combined:
 
-    --seeds --sweep-pasta --name backtest_pasta
-    --skip-pasta --seeds 7 8 9 --seed-skus 200 100 100 --name backtest_generated
-    --skip-pasta --seeds 9 --seed-skus 100 --sweep-seed 9 --sweep-no-air --sweep-service 0.7 0.9 0.98
-        --sweep-safety-days 0 7 14 30 --name backtest_generated_frontier
-    --combine backtest_pasta backtest_generated backtest_generated_frontier --notes benchmarks/backtest_notes.md --name backtest
+    --seeds --weeks 26 --sweep-pasta --sweep-carrying 4 1 0.06 --sweep-safety-days 0 7 21 30 --name backtest_w34_26w_pasta
+    --skip-pasta --seeds 9 --seed-skus 100 --weeks 26 --sweep-seed 9 --sweep-carrying 4 1 0.06
+        --sweep-safety-days 0 7 21 30 --name backtest_w34_26w_seed9_frontier
+    --skip-pasta --seeds S --seed-skus 100 --weeks 26 --name backtest_w34_26w_seedS   (S = 7, 8, 9, 11)
+    --combine backtest_w34_26w_pasta ... --notes benchmarks/results/backtest_w34_notes.md --name backtest_w34
+
+(all with ``--forecast-every 4 --no-reference``). A sweep's frontier includes the two-policy run's own
+points (workbench at carrying 0.25/yr, rule at 14 days), so each family has 4–5 points.
 
 - pasta: :func:`workbench.data.pasta.write_pasta_dataset` into a temporary folder (assumptions in its
   docstring), replayed from 2018-01-01 for ``--weeks`` weeks, all 118 SKUs.
@@ -77,12 +81,28 @@ def one(label, data, start, weeks, out, opts, sweep) -> dict:
                  decide_seconds={k: round(v, 1) for k, v in res["decide_seconds"].items()},
                  summary=res["summary"].drop(columns="reason").to_dict("records"), **verdict(res["summary"]))
     if sweep:
-        entry["frontier"] = res["frontier"].drop(columns="reason").to_dict("records")
-        entry["frontier_above"] = res["frontier_above"]
-        entry["frontier_sentence"] = res["frontier_sentence"]
+        f = with_main_points(res["frontier"], res["summary"], opts)
+        entry["frontier"] = f.drop(columns="reason").to_dict("records")
+        from workbench.backtest.metrics import dominates
+
+        entry["frontier_above"], entry["frontier_sentence"] = dominates(f)
     print(f"{label}: {secs:.0f} s wall, {cpu:.0f} s CPU, cost ratio {entry['cost_ratio']:.3f}, fill {entry['fill_workbench']:.4f} vs "
           f"{entry['fill_rule']:.4f}", flush=True)
     return entry
+
+
+def with_main_points(frontier, summary, opts):
+    """The frontier plus the two-policy run's own points (workbench at the default carrying rate, rule at its
+    default safety days) when the sweep left them out: the same replay, so no need to run them twice."""
+    import pandas as pd
+
+    main = summary.copy()
+    main.insert(1, "family", main["policy"])
+    main.insert(2, "setting", [f"carrying {opts.carrying_rate:g}/yr" if p == "workbench" else f"{opts.rule_safety_days:g} d"
+                               for p in main["policy"]])
+    have = set(zip(frontier["family"], frontier["setting"]))
+    add = main[[(f, st) not in have for f, st in zip(main["family"], main["setting"])]]
+    return pd.concat([frontier, add[frontier.columns.intersection(add.columns)]], ignore_index=True)
 
 
 def reference_seconds(data, start) -> float:

@@ -16,7 +16,7 @@ BUYBOX         Buy Box held by another seller at 41.98 vs our 45.99 (floor 16.63
 HIJACK         Buy Box held by another seller at 9.00, below our margin floor                  3
 REC-BACK       back 45 d after a stockout at 29.49 (pre price 31.99); ranks and conversion back 4
 AIR-THIN       running out by sea, margin 0.50/unit: air costs more than it saves              5
-AIR-ONLY       2/d, 10 sellable, 300 in transit landing in ~30 d, MOQ 300: a 40-unit air bridge 5
+AIR-ONLY       2/d, 10 sellable, 300 in transit in ~30 d, MOQ 300: air bridge, need 40 + z·σ   5
 MOQ-FORCED     1/d, 50 sellable, needs a few units, MOQ 300                                    5
 RUNNING-SLOW   3/d, 100 sellable, sea 40 d: turnover < 1/month but running out                 5
 LOW-SELLABLE   10/d, 30 sellable (3 d) + 500 landing in 5 d (cover 53 d)                       6

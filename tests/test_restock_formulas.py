@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from workbench.policies.restock import (air_bridge_qty, blended_ads, fill_rate_z, normal_loss, projected_stock, daily_sigma_from_intervals, lognormal_params, round_order_qty,
+from workbench.policies.restock import (air_bridge_qty, freight_rates, blended_ads, fill_rate_z, normal_loss, projected_stock, daily_sigma_from_intervals, lognormal_params, round_order_qty,
                                         safety_stock, service_z, simulate_stockout_probability, first_order_after_test_qty)
 
 
@@ -122,3 +122,20 @@ def test_correlated_daily_errors_widen_lead_time_demand():
     # ρ = 0.1, L = 11: L·(1 + ρ(L−1)) = 11·2 = 22 → z·sqrt(22·σ_d²) with σ_d = 3, σ_L = 0
     assert safety_stock(2.0, 11, 10, 3, 0, demand_correlation=0.1) == pytest.approx(2 * np.sqrt(22 * 9))
     assert safety_stock(2.0, 11, 10, 3, 0) == pytest.approx(2 * np.sqrt(11 * 9))
+
+
+def test_freight_rates_follow_each_skus_value_like_the_shipments_charged():
+    # Freight recorded as 30% (air) / 6% (sea) of the goods' value on SKUs costing 5 and 50: per unit it is
+    # 1.5 and 15 by air, so the median over all SKUs (8.25) fits neither. Each SKU gets its own per-unit
+    # freight where it has shipped by the mode, else the mode's share of value times its unit cost.
+    rows = []
+    for sku, cost in (("A", 5.0), ("B", 50.0)):
+        for mode, share in (("air", 0.30), ("sea", 0.06)):
+            rows.append(dict(sku=sku, mode=mode, qty=100, freight_cost=100 * cost * share))
+    rows.append(dict(sku="C", mode="sea", qty=10, freight_cost=10 * 20.0 * 0.06))
+    ships = pd.DataFrame(rows)
+    rates = freight_rates(ships, [5.0, 50.0, 20.0], skus=["A", "B", "C"])
+    assert rates(["air", "air", "air"]) == pytest.approx([1.5, 15.0, 0.30 * 20.0])
+    assert rates(["sea", "sea", "sea"]) == pytest.approx([0.3, 3.0, 1.2])
+    # no freight recorded for a mode: the default share of the unit cost
+    assert rates(["rail"] * 3) == pytest.approx([0.08 * 5, 0.08 * 50, 0.08 * 20])

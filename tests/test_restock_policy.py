@@ -2,6 +2,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from restock_fixtures import AS_OF, flat_forecast, inventory, products, received, shipments, snap
 from workbench.policies.base import check_policy_output
@@ -106,12 +107,16 @@ def test_status_follows_the_playbook_cover_bands():
 
 
 def test_air_bridge_when_sea_cannot_arrive_before_the_stockout():
-    out = one(on_hand=150).iloc[0]  # runs out on day 15; sea takes ~45 d
+    # the bridge all the way to the sea arrival (air_bridge_horizon="main_arrival"; the default stops at the
+    # next review's air window, test below)
+    out = one(RestockPolicy(n_paths=500, air_bridge_horizon="main_arrival"), on_hand=150).iloc[0]  # runs out on day 15; sea ~45 d
     assert out["air_qty"] > 0 and out["ship_mode"].startswith("air")
     assert out["extra_freight_usd"] > 0
     assert "by air" in out["reason"] and "freight" in out["reason"]
-    # Bridge ≈ demand from the day air arrives (12 d, later than the run-out? no: day 15) to sea arrival.
-    assert out["air_qty"] == pytest.approx(10 * (out["lead_time_days"] - 15), abs=20)
+    # Point need = demand from the run-out (day 15, after air lands on day 12) to the sea arrival; at a margin
+    # of 12 against a premium of ~1.3 the newsvendor flies more than that point need (z > 0), never below it.
+    assert out["air_need"] == pytest.approx(10 * (out["lead_time_days"] - 15), abs=20)
+    assert out["air_need"] <= out["air_qty"] <= out["air_need"] + 4 * out["air_need_std"] + 10
 
 
 def test_peak_event_ahead_raises_the_order_and_moves_order_by_earlier():
@@ -239,10 +244,10 @@ def test_service_level_prices_a_unit_over_the_order_cycle_the_moq_forces():
     weekly = one(moq=[10], case_pack=[10]).iloc[0]
     moq = one(moq=[600], case_pack=[10]).iloc[0]
     assert weekly["order_cycle_days"] == pytest.approx(7.0) and moq["order_cycle_days"] == pytest.approx(60.0, rel=0.02)
-    # margin 20·0.85 − 5 = 12 on cost 5 at 25%/yr: over 7 d CR = 12/(12 + 0.024) → the 0.995 cap; over 60 d
-    # c_o = 5·0.25·60/365 = 0.2055 → CR = 12/12.2055 = 0.983
+    # margin 20·0.85 − 5 = 12 on cost 5, less 0.25 sea freight a unit = 11.75, at 25%/yr: over 7 d
+    # CR = 11.75/(11.75 + 0.024) → the 0.995 cap; over 60 d c_o = 5·0.25·60/365 = 0.2055 → CR = 11.75/11.9555 = 0.983
     assert weekly["service_level"] == pytest.approx(0.995)
-    assert moq["service_level"] == pytest.approx(12 / (12 + 5 * 0.25 * moq["order_cycle_days"] / 365), abs=1e-4)
+    assert moq["service_level"] == pytest.approx(11.75 / (11.75 + 5 * 0.25 * moq["order_cycle_days"] / 365), abs=1e-4)
     assert moq["service_level"] == pytest.approx(0.983, abs=2e-3)
     review = one(RestockPolicy(n_paths=200, service_period="review"), moq=[600], case_pack=[10]).iloc[0]
     assert review["service_level"] == pytest.approx(weekly["service_level"])
@@ -270,3 +275,47 @@ def test_backtest_errors_set_the_lead_time_demand_spread():
     assert "backtest errors summed over" in wide["reason"]
     off = RestockPolicy(n_paths=200, demand_spread="intervals").recommend(snap(*frames), forecast_errors=errs).iloc[0]
     assert off["demand_std_lr"] == pytest.approx(iid["demand_std_lr"])
+
+
+def test_air_by_expected_cost_net_of_the_freight_a_sold_unit_pays():
+    # Cost 40, price 60, fee 15%: margin 11 a unit; sea freight 5% of cost = 2, air 30% = 12. A sale saved by
+    # air earns 11 − 2 = 9 net of the freight any sold unit pays, less than the 10 air premium: no air,
+    # even though 11 > 10 and the gap is certain in the point forecast.
+    out = one(on_hand=150, unit_cost=[40.0], price=[60.0]).iloc[0]
+    assert out["air_qty"] == 0 and "air_not_worth_it" in out["rule"]
+    # the default SKU (cost 5, margin 12, premium 1.25): air, sized as the newsvendor quantity of the gap,
+    # need + z·σ with the fractile 1 − premium / net margin (more than the point need at this margin)
+    air = one(on_hand=150).iloc[0]
+    assert air["air_qty"] > 0
+    assert air["air_service_level"] == pytest.approx(1 - air["air_premium_per_unit"] / (12.0 - 0.25), abs=1e-3)
+    z = stats.norm.ppf(air["air_service_level"])
+    q = air["air_need"] + z * air["air_need_std"]
+    assert q - 1e-6 <= air["air_qty"] < q + 10  # rounded up to cases of 10
+    assert air["air_lost_units_saved"] < air["air_qty"]
+    assert f"{air['air_lost_units_saved']:.0f} expected sales" in air["reason"]
+
+
+def test_critical_ratio_uses_the_margin_net_of_the_main_modes_freight():
+    # price 7, fee 15%, cost 5: margin 0.95, sea freight 0.25 a unit (5% of 5): c_u = 0.70;
+    # c_o = 0.25·5·T/365 over the order cycle T = MOQ 100 / 10 a day = 10 d → CR 0.953 (0.965 gross)
+    out = one(on_hand=2000, price=[7.0]).iloc[0]
+    T = out["order_cycle_days"]
+    assert T == pytest.approx(10.0)
+    cu, co = 0.95 - 0.25, 0.25 * 5.0 * T / 365
+    assert out["service_level"] == pytest.approx(cu / (cu + co), abs=1e-4)
+
+
+def test_air_bridge_covers_only_until_the_next_reviews_air_order_can_land():
+    # Runs out on day 15; air lands on day 12, sea on ~day 45. With a weekly review the air ordered today only
+    # needs to carry the days next week's air order cannot reach (days 12..18): next week decides again with a
+    # week more information and what is then still missing. The old horizon (to the sea arrival) flies ~300.
+    out = one(on_hand=150).iloc[0]
+    ka = np.ceil(out["urgent_lead_time_days"])
+    assert out["air_need"] == pytest.approx(10 * (ka + 7 - 15), abs=10)
+    assert 0 < out["air_qty"] < 100
+    assert "until the next review's air order can land" in out["reason"]
+    far = one(RestockPolicy(n_paths=300, air_bridge_horizon="main_arrival"), on_hand=150).iloc[0]
+    assert far["air_need"] == pytest.approx(10 * (far["lead_time_days"] - 15), abs=20)
+    # a run-out after the first review's air window: no air today (next week's order can still land in time)
+    later = one(on_hand=220).iloc[0]
+    assert later["air_qty"] == 0 and later["air_need"] == 0

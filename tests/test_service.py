@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from workbench.policies.service import (air_vs_sea, cost_optimal_service_level, critical_ratio, expected_shortfall,
+from workbench.policies.service import (air_bridge_units, air_units_saved, air_vs_sea, cost_optimal_service_level, critical_ratio, expected_shortfall,
                                         implied_correlation, lead_time_demand_sigma, stock_floor_units,
                                         window_error_rms)
 
@@ -61,3 +61,32 @@ def test_window_errors_keep_correlation():
 
 def test_lead_time_demand_sigma():
     assert lead_time_demand_sigma(60, 20, 4) == pytest.approx(100)
+
+
+def test_air_vs_sea_charges_the_holding_of_the_earlier_arrival():
+    # 35 units saved × 8 − 100 × 10 × 0.25 − 100 × 0.2 holding = 280 − 250 − 20 = +10
+    benefit, air = air_vs_sea(40, 5, 8, 100, 10, 0.30, 0.05, holding_per_unit=0.2)
+    assert benefit == pytest.approx(10) and bool(air)
+
+
+def test_air_bridge_units_is_the_newsvendor_quantity_of_the_gap():
+    # need N = 100 ± 40; net margin 8, premium 2 → the k-th air unit pays while P(need ≥ k) > 2/8:
+    # fractile 0.75, z = 0.6745 → q = 100 + 0.6745·40 = 126.98
+    q, z = air_bridge_units(100, 40, 8, 2)
+    assert z == pytest.approx(0.6745, abs=1e-4) and q == pytest.approx(126.98, abs=0.01)
+    # thin margin: 3 vs premium 2 → fractile 1/3, z = −0.4307 → fewer units than the point need
+    q, _ = air_bridge_units(100, 40, 3, 2)
+    assert q == pytest.approx(100 - 0.4307 * 40, abs=0.01)
+    # a premium at or above the margin: no air at all, whatever the gap
+    q, _ = air_bridge_units([100, 100], [40, 0], [2, 1.9], 2)
+    assert q.tolist() == [0, 0]
+    # no spread: the point need when air pays; never negative
+    q, _ = air_bridge_units([100, -50], 0, 8, 2)
+    assert q.tolist() == [100, 0]
+
+
+def test_air_bridge_units_saved_is_the_expected_shortfall_difference():
+    # E[(N+ε)⁺] − E[(N+ε−q)⁺], N = 100, σ = 40, q = 127
+    saved = air_units_saved(127, 100, 40)
+    assert saved == pytest.approx(expected_shortfall(0, 100, 40) - expected_shortfall(127, 100, 40))
+    assert 0 < saved < 100.5  # every air unit is not a sale saved

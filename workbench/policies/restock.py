@@ -33,7 +33,7 @@ from types import SimpleNamespace
 from workbench.errors import ParameterError
 from workbench.leadtime import lookup_lead_times
 from workbench.policies.base import Policy, check_in_range
-from workbench.policies.service import (air_vs_sea, cost_optimal_service_level, lead_time_demand_sigma,
+from workbench.policies.service import (air_bridge_units, air_units_saved, air_vs_sea, cost_optimal_service_level, lead_time_demand_sigma,
                                        stock_floor_units)
 from workbench.stock import (MAX_COVER_DAYS, StockSnapshot, blended_ads, daily_sigma_from_intervals,  # noqa: F401
                              forecast_matrix, lognormal_params, plain_keys, simulate_stockout_probability)
@@ -250,8 +250,15 @@ class RestockPolicy(Policy):
       any position IP = on_hand − reserved + in transit below S is ordered up to S; with
       ``"reorder_point"`` only positions below ROP are. Quantities round up to MOQ and whole cases;
     - air bridge when the projected run-out comes before a main-mode order could arrive: the units
-      needed between the air arrival and the main-mode arrival go by ``urgent_mode``, extra freight
-      stated;
+      short from the air arrival until the next review's air order can land (``air_bridge_horizon=
+      "next_review"``; ``"main_arrival"``: until the main-mode arrival), N ~ Normal(point need, σ of
+      demand over that horizon), are flown up to the newsvendor quantity need + z·σ, z = Φ⁻¹(1 − premium / net margin)
+      (premium = air − main freight a unit + carrying of the earlier arrival), and only when the
+      expected sales saved × net margin beat the premium (``air_only_if_it_pays``);
+    - costs as the replay charges them: freight a unit per SKU and mode (:func:`freight_rates`); the
+      margin a stockout loses is net of the main mode's freight a sold unit pays
+      (``margin_net_of_freight``), so the critical ratio and the air decision price a lost sale at what
+      it really costs;
     - peak pre-build: for the next peak season (events) a main-mode order can still reach, ``order_by``
       moves to peak − p90 lead time − ``peak_advance_days``; in that review period one order raises the
       position to S + the season's expected extra demand (Σ events' expected_uplift × d), at most
@@ -274,6 +281,8 @@ class RestockPolicy(Policy):
         key_stock_days: float = 30.0,
         regular_stock_days: float = 15.0,
         air_only_if_it_pays: bool = True,
+        margin_net_of_freight: bool = True,
+        air_bridge_horizon: str = "next_review",
         overstock_keep_days: float = 90.0,
         removal_cover_days: float = 365.0,
         defect_rate_flag: float = 0.05,
@@ -318,6 +327,8 @@ class RestockPolicy(Policy):
         self.key_stock_days = key_stock_days
         self.regular_stock_days = regular_stock_days
         self.air_only_if_it_pays = air_only_if_it_pays
+        self.margin_net_of_freight = margin_net_of_freight
+        self.air_bridge_horizon = air_bridge_horizon
         self.overstock_keep_days = overstock_keep_days
         self.removal_cover_days = removal_cover_days
         self.defect_rate_flag = defect_rate_flag
@@ -377,6 +388,8 @@ class RestockPolicy(Policy):
             raise ParameterError(f"`demand_spread` must be 'backtest_errors' or 'intervals', got {self.demand_spread!r}")
         if self.peak_sizing not in ("events", "playbook"):
             raise ParameterError(f"`peak_sizing` must be 'events' or 'playbook', got {self.peak_sizing!r}")
+        if self.air_bridge_horizon not in ("next_review", "main_arrival"):
+            raise ParameterError(f"`air_bridge_horizon` must be 'next_review' or 'main_arrival', got {self.air_bridge_horizon!r}")
         if self.service_period not in ("order_cycle", "review"):
             raise ParameterError(f"`service_period` must be 'order_cycle' or 'review', got {self.service_period!r}")
         check_in_range("max_cycle_days", self.max_cycle_days, 0, np.inf)
@@ -467,6 +480,12 @@ class RestockPolicy(Policy):
         w.unit_margin = w.selling_price * (1 - w.prod["fee_rate"].to_numpy(float)) - w.unit_cost
         w.case = w.prod["case_pack"].to_numpy(float)
         w.moq = w.prod["moq"].to_numpy(float)
+        # freight a unit as the shipments charged it, per SKU and mode; a lost sale saves the freight the unit
+        # would have paid, so the underage cost is the margin net of the main mode's freight
+        rates = freight_rates(w.ships, w.unit_cost, self.freight_cost_share, skus=w.snap.sku_index)
+        w.rate_air, w.rate_main = rates(w.urgent), rates(w.main_mode)
+        w.net_margin = (np.maximum(w.unit_margin - w.rate_main, 0.0) if self.margin_net_of_freight
+                        else np.maximum(w.unit_margin, 0.0))
         # the order cycle: an order is at least the MOQ (whole cases), so a SKU whose MOQ lasts 60 days is
         # exposed to a stockout once every 60 days, not every review, and a unit more of stock is carried for
         # the whole cycle: T = max(R, max(MOQ, case, d·R) / d) (Silver, Pyke & Thomas §7: p = h·Q/(D·B2))
@@ -478,7 +497,7 @@ class RestockPolicy(Policy):
         w.q_cycle = q_cycle
         if self.service_level_rule == "cost_optimal":
             # newsvendor critical ratio per order cycle (service.py), key items floored at their level
-            w.sl = cost_optimal_service_level(w.unit_margin, w.unit_cost, self.carrying_rate, w.cycle_days,
+            w.sl = cost_optimal_service_level(w.net_margin, w.unit_cost, self.carrying_rate, w.cycle_days,
                                               key, key_floor=self.key_item_service_level)
         else:
             w.sl = np.where(key, self.key_item_service_level, self.service_level)
@@ -639,17 +658,12 @@ class RestockPolicy(Policy):
         w.air_faster = w.La < w.L
         sea_late = (w.air_faster & (w.runout < w.L) & ~w.stop
                     & ((w.cover <= self.consider_air_cover_days) | (w.p_main > 1 - w.sl)))
-        w.air_need = np.where(sea_late, air_bridge_qty(w.mean, w.stock_path, w.arrivals_by_day, w.La, w.L), 0.0)
+        # the days this order must carry: to the main-mode arrival, or (weekly review, the default) only those
+        # next week's air order cannot reach, [L_air, L_air + R): next week decides again with what is then missing
+        w.air_end = (np.minimum(w.L, np.ceil(w.La) + w.R) if self.air_bridge_horizon == "next_review" else w.L)
+        w.air_need = np.where(sea_late, air_bridge_qty(w.mean, w.stock_path, w.arrivals_by_day, w.La, w.air_end), 0.0)
+        self._air_bridge(w, sea_late)
         case = np.maximum(w.case, 1)
-        air_case = np.where(w.air_need > 0, np.ceil(np.round(w.air_need / case, 9)) * case, 0.0)
-        rates = freight_rates(w.ships, w.unit_cost, self.freight_cost_share)
-        w.rate_air, w.rate_main = rates(w.urgent), rates(w.main_mode)
-        cost = np.where(w.unit_cost > 0, w.unit_cost, 1.0)
-        w.air_benefit, pays = air_vs_sea(w.air_need, 0.0, w.unit_margin, air_case, cost, w.rate_air / cost,
-                                         w.rate_main / cost)
-        w.air_premium = air_case * np.maximum(w.rate_air - w.rate_main, 0.0)
-        w.air_rejected = (air_case > 0) & ~pays & bool(self.air_only_if_it_pays)
-        w.air_qty = np.where((air_case > 0) & ~w.air_rejected, air_case, 0.0).astype("int64")
         # Main order: the rest of the target in case packs; the MOQ applies to the supplier order (air + main).
         main_raw = np.maximum(raw - w.air_qty, 0.0)
         w.main_case = np.where(main_raw > 0, np.ceil(np.round(main_raw / case, 9)) * case, 0.0)
@@ -660,6 +674,41 @@ class RestockPolicy(Policy):
         w.ship_mode = np.where(w.air_qty == 0, w.main_mode,
                                np.where(w.main_qty == 0, w.urgent, w.urgent + "+" + w.main_mode))
         w.extra_freight = np.round(w.air_qty * np.maximum(w.rate_air - w.rate_main, 0.0), 2)
+
+    def _air_bridge(self, w, sea_late) -> None:
+        """Air quantity by expected cost (service.air_bridge_units / air_units_saved / air_vs_sea): the units short
+        in the gap are N ~ Normal(point need, σ of demand over L); fly the newsvendor quantity, in case packs,
+        when the expected sales saved × net margin beat the premium (freight difference + carrying of the
+        earlier arrival). ``air_only_if_it_pays=False``: fly the point need whatever it costs."""
+        case = np.maximum(w.case, 1)
+        w.air_need_std = np.where(w.air_need > 0, self._demand_sd_until(w, w.air_end), 0.0)
+        w.air_holding = self.carrying_rate * w.unit_cost * np.maximum(w.L - w.La, 0.0) / 365.0
+        w.air_unit_premium = np.maximum(w.rate_air - w.rate_main, 0.0) + w.air_holding
+        q_opt, z = air_bridge_units(w.air_need, w.air_need_std, w.net_margin, w.air_unit_premium)
+        w.air_sl = np.where(np.isfinite(z), stats.norm.cdf(z), 0.0)
+        # the quantity judged: the newsvendor one, or the point need when flying does not pay at any quantity
+        q = np.where(self.air_only_if_it_pays & (q_opt > 0), q_opt, w.air_need)
+        air_case = np.where(sea_late & (q > 0), np.ceil(np.round(q / case, 9)) * case, 0.0)
+        w.air_saved = np.where(air_case > 0, air_units_saved(air_case, w.air_need, w.air_need_std), 0.0)
+        cost = np.where(w.unit_cost > 0, w.unit_cost, 1.0)
+        w.air_benefit, pays = air_vs_sea(w.air_saved, 0.0, w.net_margin, air_case, cost, w.rate_air / cost,
+                                         w.rate_main / cost, holding_per_unit=w.air_holding)
+        w.air_premium = air_case * w.air_unit_premium
+        w.air_rejected = (air_case > 0) & ~pays & bool(self.air_only_if_it_pays)
+        w.air_qty = np.where((air_case > 0) & ~w.air_rejected, air_case, 0.0).astype("int64")
+
+    def _demand_sd_until(self, w, days):
+        """σ of demand over the next ``days`` days (the air bridge's horizon): the forecast's backtest errors summed
+        over windows that long where they cover the SKU, else the intervals' σ (days equicorrelated with
+        ``demand_correlation``); plus the lead-time term d²·σ_L² where the horizon ends at the main-mode arrival
+        (its lateness lengthens the gap), not where it ends at the next review."""
+        lt_std = np.where(days >= w.L - 1e-9, w.sL, 0.0)
+        iid = safety_stock(1.0, days, w.d, np.sqrt(_window_mean_sq(w.std, days)), lt_std, float(self.demand_correlation))
+        if w.errors is None or self.demand_spread != "backtest_errors" or not w.err_used.any():
+            return iid
+        sw, _ = w.errors.sigma(w.snap.sku_index, days, _interp_cum(w.cum, days))
+        own = w.err_used & np.isfinite(sw)
+        return np.where(own, lead_time_demand_sigma(np.nan_to_num(sw), w.d, lt_std), iid)
 
     # --- order_by: first day the projected position drops below the reorder point -----------------
     def _order_by(self, w) -> None:
@@ -741,7 +790,11 @@ class RestockPolicy(Policy):
             "recommended_qty": w.qty, "air_qty": w.air_qty, "main_qty": w.main_qty, "ship_mode": w.ship_mode,
             "target_qty": np.round(w.raw_target, 1), "adjusted_qty": np.round(w.raw_after, 1),
             "air_need": np.round(w.air_need, 1), "air_benefit_usd": np.round(w.air_benefit, 2),
-            "air_premium_usd": np.round(w.air_premium, 2), "main_case_qty": w.main_case.astype("int64"),
+            "air_premium_usd": np.round(w.air_premium, 2), "air_need_std": np.round(w.air_need_std, 1),
+            "air_bridge_end_days": np.round(w.air_end, 1),
+            "air_service_level": np.round(w.air_sl, 4), "air_premium_per_unit": np.round(w.air_unit_premium, 4),
+            "air_lost_units_saved": np.round(w.air_saved, 1), "net_unit_margin": np.round(w.net_margin, 2),
+            "main_case_qty": w.main_case.astype("int64"),
             "moq_extra": w.moq_extra, "selling_price": np.round(w.selling_price, 2),
             "unit_margin": np.round(w.unit_margin, 2),
             "stock_standard": np.round(w.stock_standard, 1), "key_item": w.key,
@@ -817,21 +870,42 @@ class RestockPolicy(Policy):
         return peak_date, peak_name, peak_up, season_days
 
 
-def freight_rates(ships: pd.DataFrame, unit_cost, share: dict | None = None):
-    """Freight USD per unit by mode: ``rates(modes) -> array`` aligned with ``unit_cost``.
+def freight_rates(ships: pd.DataFrame, unit_cost, share: dict | None = None, skus=None):
+    """Freight USD per unit by mode: ``rates(modes) -> array`` aligned with ``unit_cost`` (and ``skus``).
 
-    The median ``freight_cost / qty`` of the mode's shipments, else the mode's share of unit cost
-    (:data:`DEFAULT_FREIGHT_SHARE`, updated by ``share``). The one freight-rate rule (restock, what-if).
+    With ``skus``: the SKU's own Σ freight_cost / Σ qty for the mode where it has shipped by it, else the
+    mode's share of goods value over the shipments with freight (Σ freight / Σ qty × unit cost) times the
+    SKU's unit cost, else the mode's default share of unit cost (:data:`DEFAULT_FREIGHT_SHARE`, updated
+    by ``share``). Freight follows the goods (a $50 unit pays more than a $5 one), as the replay charges
+    it, so one median per mode would price air far too cheap for dear SKUs and too dear for cheap ones.
+    Without ``skus``: the mode's median freight_cost / qty (the old rule, kept for callers without SKUs).
+    The one freight-rate rule (restock, what-if).
     """
     shares = {**DEFAULT_FREIGHT_SHARE, **(share or {})}
-    per_unit = {}
-    if "freight_cost" in ships.columns:
-        f = ships[ships["freight_cost"].notna() & (ships["qty"] > 0)]
-        per_unit = (f["freight_cost"] / f["qty"]).groupby(f["mode"].astype(str)).median().to_dict()
     cost = np.asarray(unit_cost, dtype=float)
+    f = ships[ships["freight_cost"].notna() & (ships["qty"] > 0)] if "freight_cost" in ships.columns else ships.iloc[:0]
+    if skus is None:
+        per_unit = (f["freight_cost"] / f["qty"]).groupby(f["mode"].astype(str)).median().to_dict() if len(f) else {}
+
+        def rates(modes) -> np.ndarray:
+            return np.array([per_unit.get(m, shares.get(m, 0.1) * c) for m, c in zip(modes, cost)])
+        return rates
+    keys = [str(k) for k in skus]
+    own, mode_share = {}, {}
+    if len(f):
+        g = f.assign(sku=f["sku"].astype(str), mode=f["mode"].astype(str))
+        sums = g.groupby(["sku", "mode"])[["freight_cost", "qty"]].sum()
+        own = (sums["freight_cost"] / sums["qty"]).to_dict()
+        c = pd.Series(cost, index=keys)
+        c = c[~c.index.duplicated()]
+        g = g.assign(value=g["qty"] * g["sku"].map(c))
+        g = g[g["value"] > 0]
+        per = g.groupby("mode")[["freight_cost", "value"]].sum()
+        mode_share = (per["freight_cost"] / per["value"]).to_dict()
 
     def rates(modes) -> np.ndarray:
-        return np.array([per_unit.get(m, shares.get(m, 0.1) * c) for m, c in zip(modes, cost)])
+        return np.array([own.get((k, str(m)), mode_share.get(str(m), shares.get(str(m), 0.1)) * c)
+                         for k, m, c in zip(keys, modes, cost)])
     return rates
 
 
@@ -881,14 +955,20 @@ def _quantity_text(r, p: RestockPolicy) -> str:
         parts.append(f"turnover_slow {r.turnover_per_month:.1f}×/month < {p.turnover_slow_per_month:g} on a healthy SKU: "
                      f"−{p.turnover_slow_cut:.0%}, not below the reorder point → {r.adjusted_qty:.0f}")
     if r.air_qty > 0:
-        parts.append(f"air_bridge {r.air_qty} by {r.urgent_mode} ({r.urgent_lead_time_days:.0f} d) = {r.air_need:.0f} units "
-                     f"short between day {r.urgent_lead_time_days:.0f} and the {r.main_mode} arrival on day "
-                     f"{r.lead_time_days:.0f}, rounded to cases of {r.case_pack:.0f}; saves ${r.air_need * r.unit_margin:,.0f} "
-                     f"margin vs ${r.air_premium_usd:,.0f} extra freight")
+        until = (f"the {r.main_mode} arrival on day {r.lead_time_days:.0f}" if r.air_bridge_end_days >= r.lead_time_days
+                 else f"day {r.air_bridge_end_days:.0f}, until the next review's air order can land")
+        parts.append(f"air_bridge {r.air_qty} by {r.urgent_mode} ({r.urgent_lead_time_days:.0f} d): {r.air_need:.0f} ± "
+                     f"{r.air_need_std:.0f} units short between day {r.urgent_lead_time_days:.0f} and {until}, flown up to the {r.air_service_level:.0%} quantile "
+                     f"(premium ${r.air_premium_per_unit:.2f}/unit vs net margin ${r.net_unit_margin:.2f}), rounded to "
+                     f"cases of {r.case_pack:.0f}; saves {r.air_lost_units_saved:.0f} expected sales = "
+                     f"${r.air_lost_units_saved * r.net_unit_margin:,.0f} net margin vs ${r.air_premium_usd:,.0f} extra "
+                     f"freight and carrying")
     if "air_not_worth_it" in r.rule:
-        parts.append(f"air_not_worth_it: {r.air_need:.0f} units short before {r.main_mode} arrives, but air would cost "
-                     f"${r.air_premium_usd:,.0f} extra freight for ${r.air_need * r.unit_margin:,.0f} of margin "
-                     f"(${r.unit_margin:.2f}/unit): no air, those sales are lost")
+        parts.append(f"air_not_worth_it: {r.air_need:.0f} ± {r.air_need_std:.0f} units short before {r.main_mode} "
+                     f"arrives, but air would cost ${r.air_premium_usd:,.0f} extra freight and carrying "
+                     f"(${r.air_premium_per_unit:.2f}/unit) for {r.air_lost_units_saved:.0f} expected sales = "
+                     f"${r.air_lost_units_saved * r.net_unit_margin:,.0f} of margin (${r.net_unit_margin:.2f}/unit net "
+                     f"of {r.main_mode} freight): no air, those sales are lost")
     if r.main_qty > 0:
         rest = max(r.adjusted_qty - r.air_qty, 0)
         txt = f"{r.main_mode} {r.main_qty} = {rest:.0f}" + (f" − {r.air_qty} by air" if r.air_qty else "")

@@ -6,8 +6,9 @@ daily errors) by the economics of each SKU:
 
 - :func:`critical_ratio` / :func:`cost_optimal_service_level`: the newsvendor fractile per review
   period, bounded below by the playbook's floor for key items;
-- :func:`expected_shortfall` / :func:`air_vs_sea`: ship the bridge by air only when the margin it
-  saves beats its freight premium;
+- :func:`expected_shortfall` / :func:`air_bridge_units` / :func:`air_units_saved` / :func:`air_vs_sea`:
+  fly the newsvendor quantity of the gap, and only when the expected sales it saves (net margin) beat
+  its freight premium;
 - :func:`window_error_rms` / :func:`implied_correlation` / :func:`lead_time_demand_sigma`: the spread
   of demand over the lead time from the forecast's own errors summed over lead-time-long windows.
 """
@@ -77,23 +78,55 @@ def expected_shortfall(stock, demand_mean, demand_std):
     return np.where(sd > 0, sd * g, np.maximum(mu - s, 0.0))
 
 
-def air_vs_sea(lost_units_sea, lost_units_air, unit_margin, qty, unit_cost, air_share, sea_share):
+def air_vs_sea(lost_units_sea, lost_units_air, unit_margin, qty, unit_cost, air_share, sea_share,
+               holding_per_unit=0.0):
     """Ship ``qty`` by air rather than sea when the margin it saves beats the freight premium:
 
-        benefit = (E[lost | sea] − E[lost | air]) · unit margin − qty · unit cost · (air share − sea share)
+        benefit = (E[lost | sea] − E[lost | air]) · unit margin − qty · (unit cost · (air share − sea share) + h)
 
     E[lost | mode] the expected units short before that mode's shipment arrives (e.g. from
-    :func:`expected_shortfall` over the gap), shares the freight per unit as a share of unit cost.
-    Returns (benefit, use_air = benefit > 0). Example: lost 40 by sea, 5 by air, margin 8, 100 units
-    of cost 10, air 30% vs sea 5% → 35·8 − 100·10·0.25 = 280 − 250 = +30 → air.
-    (The holding cost of the earlier arrival is left out: days of stock × carrying rate is small
-    against the premium; add it to the premium when it is not.)
+    :func:`air_units_saved`), shares the freight per unit as a share of unit cost, ``h``
+    (``holding_per_unit``) the carrying cost of a unit landing by air earlier than by sea.
+    Pass the margin net of the freight a sold unit pays anyway (a sale saved by air is one more unit
+    shipped). Returns (benefit, use_air = benefit > 0). Example: lost 40 by sea, 5 by air, margin 8,
+    100 units of cost 10, air 30% vs sea 5% → 35·8 − 100·10·0.25 = 280 − 250 = +30 → air.
     """
     saved = (np.asarray(lost_units_sea, dtype=float) - np.asarray(lost_units_air, dtype=float)) * np.asarray(unit_margin, dtype=float)
-    premium = np.asarray(qty, dtype=float) * np.asarray(unit_cost, dtype=float) * (
-        np.asarray(air_share, dtype=float) - np.asarray(sea_share, dtype=float))
+    premium = np.asarray(qty, dtype=float) * (np.asarray(unit_cost, dtype=float) * (
+        np.asarray(air_share, dtype=float) - np.asarray(sea_share, dtype=float)) + np.asarray(holding_per_unit, dtype=float))
     benefit = saved - premium
     return benefit, benefit > 0
+
+
+def air_bridge_units(need_mean, need_std, net_margin, premium_per_unit, z_max: float = 4.0):
+    """How many units to fly: the newsvendor quantity of the gap before the main shipment lands.
+
+    The units short between the air arrival and the main-mode arrival are N ~ Normal(need_mean,
+    need_std) (the point need of :func:`~workbench.policies.restock.air_bridge_qty`, with the spread of
+    demand over the lead time). The k-th air unit earns the net margin m if N ≥ k (a sale saved) and
+    costs its premium p (air − main freight + holding of the earlier arrival) either way (an unneeded
+    unit sells later in place of a main-mode unit), so fly while P(N ≥ k) > p / m:
+
+        z* = Φ⁻¹(1 − p/m),   q* = (need_mean + z*·need_std)⁺;   q* = 0 when p ≥ m
+
+    Nahmias & Olsen §5.3 (critical ratio c_u/(c_u + c_o) with c_u = m − p, c_o = p). Example: need
+    100 ± 40, m 8, p 2 → fractile 0.75, z 0.674, q 127; m 3 → fractile 0.333, z −0.431, q 83.
+    Returns (q*, z*), z* clipped to ±``z_max`` (−inf → no air).
+    """
+    m = np.asarray(net_margin, dtype=float)
+    p = np.asarray(premium_per_unit, dtype=float)
+    ok = m > p
+    frac = np.where(ok, 1.0 - p / np.where(m > 0, m, 1.0), 0.5)
+    z = np.clip(stats.norm.ppf(np.clip(frac, 1e-12, 1 - 1e-12)), -z_max, z_max)
+    q = np.maximum(np.asarray(need_mean, dtype=float) + z * np.asarray(need_std, dtype=float), 0.0)
+    return np.where(ok, q, 0.0), np.where(ok, z, -np.inf)
+
+
+def air_units_saved(qty, need_mean, need_std):
+    """Expected sales an air order of ``qty`` saves in the gap: E[N⁺] − E[(N − qty)⁺], N ~ Normal(need_mean,
+    need_std) (:func:`expected_shortfall` with stock 0 and ``qty``). Less than ``qty`` whenever the need may be
+    smaller. Example: N 100 ± 40, qty 127 → 100.1 − 6.0 = 94.1 (not 127, nor the point need 100)."""
+    return expected_shortfall(0.0, need_mean, need_std) - expected_shortfall(qty, need_mean, need_std)
 
 
 def window_error_rms(errors, window: int):
