@@ -65,7 +65,7 @@ def purchase_orders(restock: pd.DataFrame, products: pd.DataFrame, shipments: pd
             rate.append(by_mode[mode]), basis.append(f"median past {mode} freight, all suppliers")
         else:
             rate.append(0.0), basis.append(f"no past {mode} shipment to estimate freight from")
-    lines["freight"] = (lines["qty"] * pd.Series(rate, index=lines.index)).round(2)
+    lines["freight"] = (lines["qty"] * pd.Series(rate, index=lines.index, dtype=float)).round(2)
     lines["reason"] = [
         f"{q:,} units{part} × unit cost {c:,.2f} = {a:,.2f}; freight ≈ {f:,.2f} ({fr:.2f}/unit, {b}); "
         f"order by {pd.Timestamp(o):%Y-%m-%d}; restock: {r}"
