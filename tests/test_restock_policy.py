@@ -319,3 +319,22 @@ def test_air_bridge_covers_only_until_the_next_reviews_air_order_can_land():
     # a run-out after the first review's air window: no air today (next week's order can still land in time)
     later = one(on_hand=220).iloc[0]
     assert later["air_qty"] == 0 and later["air_need"] == 0
+
+
+def test_late_inbound_with_no_faster_mode_is_bridged_by_the_main_mode():
+    # Air is this SKU's usual mode, so no faster mode can bridge; a 600-unit sea shipment is in transit but lands
+    # on day 40, while 50 units at 10/day run out on day 5. The position (650) is above the target, yet every
+    # sale from day 5 to day 40 would be lost: order what is short in [L, L + R) by air itself.
+    air = received("S1", "air", [8, 9, 10, 11, 12] * 2, sku="A")
+    late_sea = dict(shipment_id="PO-LATE", sku="A", supplier="S1", mode="sea", qty=600,
+                    order_date=AS_OF - pd.Timedelta(days=20), ship_date=AS_OF - pd.Timedelta(days=15),
+                    eta=AS_OF + pd.Timedelta(days=40), received_date=None, location="FBA-US")
+    p = products(moq=[10])
+    snapshot = snap(p, inventory(on_hand=50), shipments(air + [late_sea]), flat_forecast(["A"], 10.0), AS_OF)
+    out = RestockPolicy(n_paths=300).recommend(snapshot).iloc[0]
+    assert out["main_mode"] == "air" and out["inventory_position"] >= out["order_up_to"]
+    # the units short between the air arrival (~day 10) and the next review's window end (~day 17)
+    assert 60 <= out["recommended_qty"] <= 150
+    assert "late_inbound_bridge" in out["rule"] and "late_inbound_bridge" in out["reason"]
+    off = RestockPolicy(n_paths=300, late_inbound_bridge=False).recommend(snapshot).iloc[0]
+    assert off["recommended_qty"] == 0

@@ -255,6 +255,10 @@ class RestockPolicy(Policy):
       demand over that horizon), are flown up to the newsvendor quantity need + z·σ, z = Φ⁻¹(1 − premium / net margin)
       (premium = air − main freight a unit + carrying of the earlier arrival), and only when the
       expected sales saved × net margin beat the premium (``air_only_if_it_pays``);
+    - late inbound with no faster mode (``late_inbound_bridge``): the position counts stock in transit
+      whatever its arrival day; when the usual mode is already the fastest and what is in transit lands
+      after a main-mode order placed today could, the units short in [L, L + R) counting each arrival on
+      its day (+ z·σ of demand over R days) are ordered by the main mode, at least;
     - costs as the replay charges them: freight a unit per SKU and mode (:func:`freight_rates`); the
       margin a stockout loses is net of the main mode's freight a sold unit pays
       (``margin_net_of_freight``), so the critical ratio and the air decision price a lost sale at what
@@ -283,6 +287,7 @@ class RestockPolicy(Policy):
         air_only_if_it_pays: bool = True,
         margin_net_of_freight: bool = True,
         air_bridge_horizon: str = "next_review",
+        late_inbound_bridge: bool = True,
         overstock_keep_days: float = 90.0,
         removal_cover_days: float = 365.0,
         defect_rate_flag: float = 0.05,
@@ -329,6 +334,7 @@ class RestockPolicy(Policy):
         self.air_only_if_it_pays = air_only_if_it_pays
         self.margin_net_of_freight = margin_net_of_freight
         self.air_bridge_horizon = air_bridge_horizon
+        self.late_inbound_bridge = late_inbound_bridge
         self.overstock_keep_days = overstock_keep_days
         self.removal_cover_days = removal_cover_days
         self.defect_rate_flag = defect_rate_flag
@@ -652,10 +658,10 @@ class RestockPolicy(Policy):
         raw = np.where(w.fast, raw * (1 + self.turnover_fast_raise), raw)
         raw = np.where(w.slow, np.maximum(raw * (1 - self.turnover_slow_cut), np.maximum(w.rop - w.ip, 0.0)), raw)
         raw = np.where(w.stop, 0.0, raw)  # test_stop_no_reorder
-        w.raw_after = raw
         # Air bridge: its own small order in case packs, only when sea cannot arrive before the run-out
         # and the margin it saves beats the freight premium (service.air_vs_sea).
         w.air_faster = w.La < w.L
+        w.raw_after = raw = self._late_inbound(w, raw)
         sea_late = (w.air_faster & (w.runout < w.L) & ~w.stop
                     & ((w.cover <= self.consider_air_cover_days) | (w.p_main > 1 - w.sl)))
         # the days this order must carry: to the main-mode arrival, or (weekly review, the default) only those
@@ -674,6 +680,19 @@ class RestockPolicy(Policy):
         w.ship_mode = np.where(w.air_qty == 0, w.main_mode,
                                np.where(w.main_qty == 0, w.urgent, w.urgent + "+" + w.main_mode))
         w.extra_freight = np.round(w.air_qty * np.maximum(w.rate_air - w.rate_main, 0.0), 2)
+
+    def _late_inbound(self, w, raw):
+        """Rule ``late_inbound_bridge``: with no faster mode than the usual one, the units short in [L, L + R)
+        with every arrival counted on its own day, + z·σ of demand over R days, are the least the main order
+        carries (the position alone counts a shipment landing after the window as if it were here)."""
+        R = np.full(w.n, float(w.R))
+        gap = np.where(~w.air_faster & ~w.stop & bool(self.late_inbound_bridge),
+                       air_bridge_qty(w.mean, w.stock_path, w.arrivals_by_day, w.L, w.L + R), 0.0)
+        sd = np.where(gap > 0, self._demand_sd_until(w, R), 0.0)
+        w.late_need = np.where(gap > 0, gap + np.maximum(np.asarray(w.z, dtype=float), 0.0) * sd, 0.0)
+        w.late_gap = gap
+        w.late_bridge = w.late_need > raw
+        return np.where(w.late_bridge, w.late_need, raw)
 
     def _air_bridge(self, w, sea_late) -> None:
         """Air quantity by expected cost (service.air_bridge_units / air_units_saved / air_vs_sea): the units short
@@ -742,7 +761,8 @@ class RestockPolicy(Policy):
         w.status = status
         flags = {"service_level_rop": w.need, "stock_standard": w.need & w.standard_binds,
                  "peak_prebuild": w.prebuild, "test_batch": w.is_new,
-                 "turnover_fast": w.fast, "turnover_slow": w.slow, "air_bridge": w.air_qty > 0,
+                 "turnover_fast": w.fast, "turnover_slow": w.slow, "late_inbound_bridge": w.late_bridge & (w.qty > 0),
+                 "air_bridge": w.air_qty > 0,
                  "air_not_worth_it": w.air_rejected, "moq_above_target": w.moq_extra > 0,
                  "test_stop_no_reorder": w.stop, "defect_returns_spike": w.defect_spike,
                  "overstock_clearance": status == "overstock"}
@@ -792,6 +812,7 @@ class RestockPolicy(Policy):
             "air_need": np.round(w.air_need, 1), "air_benefit_usd": np.round(w.air_benefit, 2),
             "air_premium_usd": np.round(w.air_premium, 2), "air_need_std": np.round(w.air_need_std, 1),
             "air_bridge_end_days": np.round(w.air_end, 1),
+            "late_inbound_gap": np.round(w.late_gap, 1), "late_inbound_need": np.round(w.late_need, 1),
             "air_service_level": np.round(w.air_sl, 4), "air_premium_per_unit": np.round(w.air_unit_premium, 4),
             "air_lost_units_saved": np.round(w.air_saved, 1), "net_unit_margin": np.round(w.net_margin, 2),
             "main_case_qty": w.main_case.astype("int64"),
@@ -926,7 +947,8 @@ def _rule_of_thumb_text(r, p: RestockPolicy) -> str:
     txt += (f"; model {diff:+d}: target {r.order_up_to:.0f} (demand over {r.lead_time_days:.0f}+"
             f"{p.review_period_days:g} d {r.review_demand:.0f} + safety {r.order_up_to - r.review_demand:.0f}"
             f") vs {rot_target:.0f} (demand {rot_demand:.0f} + safety {r.rot_safety_stock:.0f})")
-    extra = [x for x in ("peak_prebuild", "test_batch", "turnover_fast", "turnover_slow", "air_bridge") if x in r.rule]
+    extra = [x for x in ("peak_prebuild", "test_batch", "turnover_fast", "turnover_slow", "late_inbound_bridge", "air_bridge")
+             if x in r.rule]
     if extra:
         txt += f", plus {', '.join(extra)}"
     return txt + "; both rounded to MOQ and case packs"
@@ -954,6 +976,11 @@ def _quantity_text(r, p: RestockPolicy) -> str:
     if "turnover_slow" in r.rule:
         parts.append(f"turnover_slow {r.turnover_per_month:.1f}×/month < {p.turnover_slow_per_month:g} on a healthy SKU: "
                      f"−{p.turnover_slow_cut:.0%}, not below the reorder point → {r.adjusted_qty:.0f}")
+    if "late_inbound_bridge" in r.rule:
+        parts.append(f"late_inbound_bridge: no mode faster than {r.main_mode}, and what is in transit lands after "
+                     f"day {r.lead_time_days + p.review_period_days:.0f}: {r.late_inbound_gap:.0f} units short between "
+                     f"day {r.lead_time_days:.0f} and day {r.lead_time_days + p.review_period_days:.0f} counting each "
+                     f"arrival on its day, + safety = {r.late_inbound_need:.0f} ordered by {r.main_mode} at least")
     if r.air_qty > 0:
         until = (f"the {r.main_mode} arrival on day {r.lead_time_days:.0f}" if r.air_bridge_end_days >= r.lead_time_days
                  else f"day {r.air_bridge_end_days:.0f}, until the next review's air order can land")
