@@ -29,10 +29,9 @@ rules, :mod:`workbench.backtest.levers`, with the fitted elasticities and curves
 and budget levers multiplying what the policies set. ``weekly_levers=False`` holds price and budget at
 the levers for the whole horizon (demand = quantiles × the whole factor).
 
-Known limitation ("air for top N" can lose more than sea): a SKU whose usual mode becomes air has no
-faster mode left for an air bridge, and the restock policy nets every unit in transit against its
-order-up-to level, also units that land after the run-out (a late sea shipment); so it waits for that
-shipment instead of flying stock in (docs/what-if.md).
+A SKU whose usual mode becomes air has no faster mode left for an air bridge; the restock policy's
+``late_inbound_bridge`` then orders by air itself what is short before a late sea shipment lands
+(docs/what-if.md).
 """
 from __future__ import annotations
 
