@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.backtest import world as W
-from workbench.backtest.levers import SP_OOS_SPEND, price_factor, rank_penalty, rank_step
+from workbench.backtest.levers import SP_OOS_SPEND, ad_sales_usd, price_factor, rank_penalty, rank_step
 from workbench.backtest.view import ReplayRecords, build_view, restrict
 from workbench.data import gen_calendar as cal
 from workbench.data import generate as gen
@@ -95,7 +95,7 @@ class Market:
     def ad_units(self, spend: np.ndarray, t: np.ndarray | int) -> np.ndarray:
         """(C, k) expected ad-driven units at list price for spend (C, k) on replay days t."""
         c = self.camp
-        usd = c["a"].to_numpy()[:, None] * (1 - np.exp(-spend / c["b"].to_numpy()[:, None]))
+        usd = ad_sales_usd(spend, c["a"].to_numpy()[:, None], c["b"].to_numpy()[:, None])
         return usd * (1 + self.uplift[t])[None, :] / self.sp["price"].to_numpy()[c["i"].to_numpy()][:, None]
 
     def expected_demand(self, price: np.ndarray, budget: np.ndarray, t: np.ndarray) -> np.ndarray:
