@@ -77,6 +77,9 @@ def test_ads_pause_and_pricing_holds_in_the_week_the_stock_runs_out(dry):
     assert len(out) and out["week"].min() > 1, lev  # paused in a later week, when the stock is gone
     assert (out["ad_budget"] < first["ad_budget"]).all()
     assert (out["price_rule"] == "stockout_hold").all()
+    # every row of levers.csv says which rules set its price and budget, with the numbers
+    assert lev["reason"].str.len().gt(0).all()
+    assert all(f"{row.price:.2f}" in row.reason and row.price_rule in row.reason for row in lev.itertuples())
 
 
 def test_the_comparison_row_carries_units_money_and_the_rules_that_decided(dry):

@@ -299,7 +299,11 @@ def median_levers(ledger, n: int) -> pd.DataFrame | None:
     if ledger is None or not ledger.rules:
         return None
     t = pd.concat([r.iloc[:n] for r in ledger.rules], ignore_index=True)
-    return t.assign(sku=t["sku"].astype(str).str.rsplit(SEP, n=1).str[0])
+    t = t.assign(sku=t["sku"].astype(str).str.rsplit(SEP, n=1).str[0])
+    t["reason"] = [f"week {w}: pricing rule {pr or 'none'} set the price to {p:.2f}; ads rules "
+                   f"{ar or 'none (no campaigns)'} set the budget to {b:.2f} a day"
+                   for w, pr, p, ar, b in zip(t["week"], t["price_rule"], t["price"], t["ads_rule"], t["ad_budget"])]
+    return t
 
 
 def simulate(setup: Setup, q: np.ndarray, decide_for, n_paths: int, seed: int, name: str = "scenario",
