@@ -25,7 +25,7 @@ from scipy import stats
 
 from workbench.errors import InputError
 from workbench.leadtime import DEFAULT_LEAD_TIMES, MODES
-from workbench.policies.restock import DEFAULT_FREIGHT_SHARE, lognormal_params
+from workbench.policies.restock import DEFAULT_FREIGHT_SHARE, lognormal_params, mode_freight_shares
 
 MIN_POOL = 5  # shipments a supplier × mode × season pool needs before it is used
 EXTRA_DAYS = 400  # arrivals tracked past the replay's end (a late order still counts as ordered)
@@ -112,19 +112,10 @@ def order_uniforms(seed: int, n_skus: int, weeks: int) -> np.ndarray:
 
 
 def freight_shares(ds) -> dict[str, float]:
-    """Freight per unit as a share of unit cost, per mode: the dataset's freight_cost where recorded."""
-    shares = dict(DEFAULT_FREIGHT_SHARE)
-    ships = ds["shipments"]
-    if "freight_cost" in ships.columns and ships["freight_cost"].notna().any():
-        cost = ds["products"].assign(sku=lambda p: p["sku"].astype(str)).set_index("sku")["unit_cost"]
-        s = ships[ships["freight_cost"].notna()]
-        value = s["qty"].to_numpy(float) * cost.reindex(s["sku"].astype(str)).to_numpy(float)
-        per = pd.DataFrame({"mode": s["mode"].astype(str).to_numpy(), "f": s["freight_cost"].to_numpy(float),
-                            "v": value}).dropna().groupby("mode")[["f", "v"]].sum()
-        for mode, r in per.iterrows():
-            if r["v"] > 0:
-                shares[mode] = float(r["f"] / r["v"])
-    return shares
+    """Freight per unit as a share of unit cost, per mode: the dataset's freight_cost where recorded
+    (:func:`~workbench.policies.restock.mode_freight_shares`), else the workbench default."""
+    cost = ds["products"].assign(sku=lambda p: p["sku"].astype(str)).drop_duplicates("sku").set_index("sku")["unit_cost"]
+    return {**DEFAULT_FREIGHT_SHARE, **mode_freight_shares(ds["shipments"], cost)}
 
 
 @dataclass

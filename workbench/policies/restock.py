@@ -891,6 +891,23 @@ class RestockPolicy(Policy):
         return peak_date, peak_name, peak_up, season_days
 
 
+def mode_freight_shares(ships: pd.DataFrame, unit_cost: pd.Series) -> dict[str, float]:
+    """Freight as a share of goods value per mode, Σ freight_cost / Σ (qty × unit cost), over the shipments
+    with freight recorded and a known unit cost (``unit_cost`` indexed by SKU). Modes without such a
+    shipment are absent: callers fall back to :data:`DEFAULT_FREIGHT_SHARE`. The one definition the
+    restock policy and the backtest's world share."""
+    if "freight_cost" not in ships.columns:
+        return {}
+    f = ships[ships["freight_cost"].notna() & (ships["qty"] > 0)]
+    if not len(f):
+        return {}
+    value = f["qty"].to_numpy(float) * f["sku"].astype(str).map(unit_cost).to_numpy(float)
+    g = pd.DataFrame({"mode": f["mode"].astype(str).to_numpy(), "freight": f["freight_cost"].to_numpy(float),
+                      "value": value})
+    per = g[g["value"] > 0].groupby("mode")[["freight", "value"]].sum()
+    return (per["freight"] / per["value"]).to_dict()
+
+
 def freight_rates(ships: pd.DataFrame, unit_cost, share: dict | None = None, skus=None):
     """Freight USD per unit by mode: ``rates(modes) -> array`` aligned with ``unit_cost`` (and ``skus``).
 
@@ -912,17 +929,13 @@ def freight_rates(ships: pd.DataFrame, unit_cost, share: dict | None = None, sku
             return np.array([per_unit.get(m, shares.get(m, 0.1) * c) for m, c in zip(modes, cost)])
         return rates
     keys = [str(k) for k in skus]
-    own, mode_share = {}, {}
+    own = {}
+    c = pd.Series(cost, index=keys)
+    mode_share = mode_freight_shares(f, c[~c.index.duplicated()])
     if len(f):
         g = f.assign(sku=f["sku"].astype(str), mode=f["mode"].astype(str))
         sums = g.groupby(["sku", "mode"])[["freight_cost", "qty"]].sum()
         own = (sums["freight_cost"] / sums["qty"]).to_dict()
-        c = pd.Series(cost, index=keys)
-        c = c[~c.index.duplicated()]
-        g = g.assign(value=g["qty"] * g["sku"].map(c))
-        g = g[g["value"] > 0]
-        per = g.groupby("mode")[["freight_cost", "value"]].sum()
-        mode_share = (per["freight_cost"] / per["value"]).to_dict()
 
     def rates(modes) -> np.ndarray:
         return np.array([own.get((k, str(m)), mode_share.get(str(m), shares.get(str(m), 0.1)) * c)
