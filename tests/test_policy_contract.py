@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from pricing_ads_dataset import AS_OF, CHANNEL, PRODUCTS, START, four_sku_tables, load_four_sku_dataset
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 
 import workbench.policies
 import workbench.risk
@@ -139,6 +139,24 @@ def _recommend(cls, policy, snapshots):
     if cls is LocationPolicy:  # the per-location plan splits this run's restock order
         return policy.recommend(snap, RestockPolicy(n_paths=100).recommend(snap))
     return policy.recommend(snap)
+
+
+# Public methods a policy has besides ``recommend`` (sklearn's own excluded), each with its reason. A
+# rule on raw tables is a private ``_from_tables`` that ``recommend`` calls, never a second verb.
+OTHER_PUBLIC = {
+    HijackScorer: {"score_features"},  # scores offers-history feature rows (no snapshot) for HijackModel's holdout
+    HijackModel: {"fit", "predict_proba", "set_fit_request", "set_predict_proba_request"},  # the estimator underneath
+    StockoutPhase: {"gap_class"},
+    AdBudgetPolicy: {"campaign_table"},
+}
+
+
+@pytest.mark.parametrize("cls", list(CASES), ids=IDS)
+def test_recommend_is_the_one_public_verb(cls):
+    sklearn_own = set(dir(BaseEstimator))
+    public = {n for n in dir(cls) if not n.startswith("_") and n not in sklearn_own and callable(getattr(cls, n))}
+    assert public - {"recommend"} == OTHER_PUBLIC.get(cls, set()), f"{cls.__name__} public methods: {sorted(public)}"
+    assert not {"score", "evaluate", "detect"} & public
 
 
 @pytest.mark.parametrize("cls", list(CASES), ids=IDS)

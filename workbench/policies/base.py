@@ -10,9 +10,10 @@ the value and what is allowed. The one verb is ``recommend(snapshot, ...)`` on a
 :class:`workbench.stock.StockSnapshot`. Its output is a frame with the design's columns and a
 non-empty ``reason`` on every row; :func:`check_policy_output` asserts that, so every policy shares
 one contract test (tests/test_policy_contract.py, which finds every subclass and fails on one without
-a case). Risk rules also keep their rule on raw tables (``score`` / ``evaluate`` / ``detect``) for
-callers without a snapshot; estimators beside the policies (``ElasticityEstimator``) keep the same
-parameter contract with ``fit`` / ``predict``.
+a case). ``recommend`` is the only public verb: where a rule also runs on raw tables (the risk
+rules), that is a private ``_from_tables`` helper ``recommend`` calls, not a second entry point.
+Estimators beside the policies (``ElasticityEstimator``) keep the same parameter contract with
+``fit`` / ``predict``.
 """
 from __future__ import annotations
 

@@ -45,9 +45,9 @@ class OffersAlerts(Policy):
             self._validate_all()
             return pd.DataFrame([{c: "" for c in ALERT_COLUMNS} | {
                 "alert": "table_absent", "reason": "offers table absent from the dataset: no offers alerts"}])
-        return self.detect(offers, snapshot["products"], snapshot.as_of)
+        return self._from_tables(offers, snapshot["products"], snapshot.as_of)
 
-    def detect(self, offers: pd.DataFrame, products: pd.DataFrame, as_of) -> pd.DataFrame:
+    def _from_tables(self, offers: pd.DataFrame, products: pd.DataFrame, as_of) -> pd.DataFrame:
         """The rule on raw tables (what :meth:`recommend` runs): one row per alert, newest first."""
         self._validate_all()
         require_columns(offers, "offers", ["date", "sku", "channel", "seller_count", "buybox_winner"])

@@ -71,7 +71,7 @@ class AccountHealthPolicy(Policy):
             return False
         return value < limit if metric == "rating" else value >= limit
 
-    def weekly(self, account_health: pd.DataFrame, as_of) -> pd.DataFrame:
+    def _weekly(self, account_health: pd.DataFrame, as_of) -> pd.DataFrame:
         """channel, week (0 = latest), week_start, week_end and the mean of each metric."""
         as_of = pd.Timestamp(as_of)
         ah = account_health[(account_health["date"] <= as_of)
@@ -88,9 +88,9 @@ class AccountHealthPolicy(Policy):
         if ah is None:
             self._validate_all()
             return absent_health()
-        return self.evaluate(ah, snapshot.as_of)
+        return self._from_tables(ah, snapshot.as_of)
 
-    def evaluate(self, account_health: pd.DataFrame, as_of) -> pd.DataFrame:
+    def _from_tables(self, account_health: pd.DataFrame, as_of) -> pd.DataFrame:
         """The rule on the raw table (what :meth:`recommend` runs): one row per channel x metric with the
         latest weekly value, breach, weeks in breach, trend and reason."""
         self._validate_all()
@@ -98,7 +98,7 @@ class AccountHealthPolicy(Policy):
         require_columns(account_health, "account_health", ["date", "channel", *METRICS])
         as_of = pd.Timestamp(as_of)
         channels = sorted(account_health["channel"].dropna().unique())
-        weekly = self.weekly(account_health, as_of)
+        weekly = self._weekly(account_health, as_of)
         rows = []
         for ch in channels:
             wc = weekly[weekly["channel"] == ch].set_index("week")
