@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from workbench.policies.base import Policy
+from workbench.policies.base import Policy, check_whole_number
 from workbench.risk._common import ParameterError, num, pct, require_columns
 
 ALERT_COLUMNS = ["date", "sku", "channel", "alert", "severity", "value", "previous", "reason"]
@@ -33,8 +33,7 @@ class OffersAlerts(Policy):
         self.far_from_median = far_from_median
 
     def _validate(self) -> None:
-        if not (isinstance(self.lookback_days, (int, np.integer)) and self.lookback_days >= 1):
-            raise ParameterError(f"`lookback_days` must be a whole number >= 1, got {self.lookback_days!r}")
+        check_whole_number("lookback_days", self.lookback_days)
         if not 0 < self.far_from_median:
             raise ParameterError(f"`far_from_median` must be > 0, got {self.far_from_median!r}")
 

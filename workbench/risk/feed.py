@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from workbench.policies.base import Policy
+from workbench.policies.base import Policy, check_whole_number
 from workbench.risk._common import ParameterError, num, require_columns
 
 FEED_COLUMNS = ["sku", "supplier", "last_reading", "hours_since_reading", "supplier_hours_since_reading", "stale",
@@ -37,9 +37,7 @@ class SupplierFeedPolicy(Policy):
     def _validate(self) -> None:
         if not self.max_staleness_hours > 0:
             raise ParameterError(f"`max_staleness_hours` must be > 0, got {self.max_staleness_hours}")
-        if isinstance(self.lookback_days, bool) or not (isinstance(self.lookback_days, (int, np.integer))
-                                                        and self.lookback_days >= 1):
-            raise ParameterError(f"`lookback_days` must be a whole number >= 1, got {self.lookback_days!r}")
+        check_whole_number("lookback_days", self.lookback_days)
 
     def recommend(self, snapshot) -> pd.DataFrame:
         """Feed checks from the snapshot's supplier_feed; listed stock is the snapshot's per-location

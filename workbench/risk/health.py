@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from workbench.policies.base import Policy
+from workbench.policies.base import Policy, check_whole_number
 from workbench.risk._common import ParameterError, require_columns
 
 METRICS = ("odr", "cancel_rate", "late_shipment_rate", "rating")
@@ -60,8 +60,7 @@ class AccountHealthPolicy(Policy):
                 raise ParameterError(f"`{name}` must be a fraction in (0, 1], got {v}")
         if not 0 < self.min_rating <= 5:
             raise ParameterError(f"`min_rating` must be in (0, 5], got {self.min_rating}")
-        if not (isinstance(self.trend_weeks, (int, np.integer)) and 2 <= self.trend_weeks <= 4):
-            raise ParameterError(f"`trend_weeks` must be a whole number from 2 to 4, got {self.trend_weeks!r}")
+        check_whole_number("trend_weeks", self.trend_weeks, 2, 4)
         lim["rating"] = self.min_rating
         return lim
 

@@ -24,7 +24,7 @@ import re
 
 import numpy as np
 import pandas as pd
-from workbench.policies.base import Policy
+from workbench.policies.base import Policy, check_whole_number
 from workbench.risk._common import ParameterError, num, pct, require_columns
 from workbench.stock import plain_keys
 
@@ -64,9 +64,7 @@ class ReturnsPolicy(Policy):
 
     def _validate(self) -> None:
         for name in ("window_days", "top_n"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not (isinstance(v, (int, np.integer)) and v >= 1):
-                raise ParameterError(f"`{name}` must be a whole number >= 1, got {v!r}")
+            check_whole_number(name, getattr(self, name))
 
     def recommend(self, snapshot) -> pd.DataFrame:
         """Top return reasons from the snapshot's returns and sales (one row saying so without returns)."""
@@ -146,9 +144,7 @@ class NewProductTestPolicy(Policy):
             if not (np.isfinite(v) and v >= 0):
                 raise ParameterError(f"`{name}` must be a number >= 0, got {v!r}")
         for name in ("test_days", "new_product_days", "min_days"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not (isinstance(v, (int, np.integer)) and v >= 1):
-                raise ParameterError(f"`{name}` must be a whole number >= 1, got {v!r}")
+            check_whole_number(name, getattr(self, name))
 
     def recommend(self, snapshot) -> pd.DataFrame:
         """Verdicts for the snapshot's products (one row saying so when products has no launch_date).
