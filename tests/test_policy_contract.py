@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from pricing_ads_dataset import AS_OF, CHANNEL, PRODUCTS, START, four_sku_tables, load_four_sku_dataset
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 
 import workbench.policies
 import workbench.risk
 from workbench.errors import ParameterError
 from workbench.policies.ads import ADS_COLUMNS, AdBudgetPolicy
-from workbench.policies.base import Policy, check_policy_output
+from workbench.policies.base import Policy, check_policy_output, check_whole_number
 from workbench.policies.elasticity import ElasticityEstimator
 from workbench.policies.locations import LOCATION_COLUMNS, LOCATION_NUMERIC, LocationPolicy
 from workbench.policies.phase import StockoutPhase
@@ -141,6 +141,24 @@ def _recommend(cls, policy, snapshots):
     return policy.recommend(snap)
 
 
+# Public methods a policy has besides ``recommend`` (sklearn's own excluded), each with its reason. A
+# rule on raw tables is a private ``_from_tables`` that ``recommend`` calls, never a second verb.
+OTHER_PUBLIC = {
+    HijackScorer: {"score_features"},  # scores offers-history feature rows (no snapshot) for HijackModel's holdout
+    HijackModel: {"fit", "predict_proba", "set_fit_request", "set_predict_proba_request"},  # the estimator underneath
+    StockoutPhase: {"gap_class"},
+    AdBudgetPolicy: {"campaign_table"},
+}
+
+
+@pytest.mark.parametrize("cls", list(CASES), ids=IDS)
+def test_recommend_is_the_one_public_verb(cls):
+    sklearn_own = set(dir(BaseEstimator))
+    public = {n for n in dir(cls) if not n.startswith("_") and n not in sklearn_own and callable(getattr(cls, n))}
+    assert public - {"recommend"} == OTHER_PUBLIC.get(cls, set()), f"{cls.__name__} public methods: {sorted(public)}"
+    assert not {"score", "evaluate", "detect"} & public
+
+
 @pytest.mark.parametrize("cls", list(CASES), ids=IDS)
 def test_params_round_trip_through_get_set_and_clone(cls):
     make, (param, _), _, _, _ = CASES[cls]
@@ -204,6 +222,26 @@ def test_sub_policies_are_parameters_tuned_by_nested_names(stock_snapshot):
     with pytest.raises(ParameterError, match="`medium_gap_max_days`"):
         PricingPolicy(phase=StockoutPhase(medium_gap_max_days=5)).recommend(stock_snapshot)
     assert np.isfinite(clone(pricing).get_params()["phase__medium_gap_max_days"])
+
+
+def test_whole_number_parameters_share_one_check(risk_snapshot):
+    """check_whole_number is the one test for day counts, sizes and iterations: ints only (a bool is not
+    a count), the range and the parameter named."""
+    check_whole_number("top_n", 3)
+    check_whole_number("n_threads", None, allow_none=True)
+    for value, low, high, kw, message in [
+        (0, 1, None, {}, "`x` must be a whole number >= 1, got 0"),
+        (True, 1, None, {}, "`x` must be a whole number >= 1, got True"),
+        (2.0, 1, None, {}, "`x` must be a whole number >= 1, got 2.0"),
+        (5, 2, 4, {}, "`x` must be a whole number from 2 to 4, got 5"),
+        (0, 1, None, {"unit": "days"}, "`x` must be a whole number of days >= 1, got 0"),
+        (0, 1, None, {"allow_none": True}, "`x` must be a whole number >= 1 or None, got 0"),
+    ]:
+        with pytest.raises(ParameterError) as e:
+            check_whole_number("x", value, low, high, **kw)
+        assert str(e.value) == message
+    with pytest.raises(ParameterError, match="`lookback_days` must be a whole number >= 1, got True"):
+        OffersAlerts(lookback_days=True).recommend(risk_snapshot)  # accepted as 1 day before the shared check
 
 
 # -- estimators: the same parameter contract, fit / predict instead of recommend ------------------------

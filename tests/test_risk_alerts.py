@@ -2,6 +2,8 @@
 import pandas as pd
 import pytest
 
+from risk_fixtures import risk_snapshot
+
 from workbench.errors import InputError
 from workbench.risk import OffersAlerts
 
@@ -23,8 +25,13 @@ OFFERS = pd.DataFrame([
 ])
 
 
+def alerts(offers=OFFERS, as_of="2026-05-10", **params):
+    """``OffersAlerts(**params).recommend`` on a snapshot holding ``offers``."""
+    return OffersAlerts(**params).recommend(risk_snapshot(as_of, PRODUCTS, offers=offers))
+
+
 def test_new_seller_buybox_lost_and_abnormal_prices_are_dated():
-    a = OffersAlerts().detect(OFFERS, PRODUCTS, "2026-05-10")
+    a = alerts()
     got = set(zip(a["date"].dt.strftime("%Y-%m-%d"), a["alert"]))
     assert got == {("2026-05-06", "new_seller"), ("2026-05-06", "buybox_lost"),
                    ("2026-05-07", "price_below_cost"), ("2026-05-07", "price_far_from_median")}
@@ -36,15 +43,15 @@ def test_new_seller_buybox_lost_and_abnormal_prices_are_dated():
 
 
 def test_lookback_window_is_a_parameter():
-    a = OffersAlerts(lookback_days=30).detect(OFFERS, PRODUCTS, "2026-05-10")
+    a = alerts(lookback_days=30)
     assert ("2026-04-21", "new_seller") in set(zip(a["date"].dt.strftime("%Y-%m-%d"), a["alert"]))
 
 
 def test_no_alerts_gives_an_empty_frame_with_columns():
-    a = OffersAlerts().detect(OFFERS.iloc[:1], PRODUCTS, "2026-05-10")
+    a = alerts(OFFERS.iloc[:1])
     assert a.empty and "reason" in a.columns
 
 
 def test_bad_parameter():
     with pytest.raises(InputError, match="`lookback_days` must be a whole number >= 1, got 0"):
-        OffersAlerts(lookback_days=0).detect(OFFERS, PRODUCTS, "2026-05-10")
+        alerts(lookback_days=0)

@@ -1,6 +1,8 @@
 """Supplier feed (domain-rules.md §7): staleness, oversell risk, SKU code changes, flagged for review."""
 import pandas as pd
 
+from risk_fixtures import risk_snapshot
+
 from workbench.risk import SupplierFeedPolicy
 
 AS_OF = "2026-05-10"  # reference time: end of day, 2026-05-11 00:00
@@ -16,7 +18,8 @@ def test_stale_feed_oversell_and_code_change_are_flagged():
     products = pd.DataFrame({"sku": ["A", "B", "C"], "supplier_sku": ["X-1", "Y-1", "Z-1"]})
     inventory = pd.DataFrame({"as_of": pd.Timestamp("2026-05-10"), "sku": ["A", "B", "C"], "location": "dropship",
                               "on_hand": [20, 10, 5], "reserved": [0, 2, 0]})
-    f = SupplierFeedPolicy().evaluate(feed, products, inventory, AS_OF).set_index("sku")
+    f = SupplierFeedPolicy().recommend(risk_snapshot(AS_OF, products, supplier_feed=feed, inventory=inventory))
+    f = f.set_index("sku")
     # A: read 4 h ago (the 05-12 reading is in the future), listed 20 <= 50: nothing to review
     assert f.loc["A", "hours_since_reading"] == 4 and not f.loc["A", "review"]
     # B: 16 h old > 6 h, listed 8 > supplier 3 -> stale and oversell 5 units
@@ -33,5 +36,9 @@ def test_staleness_threshold_is_a_parameter():
     feed = pd.DataFrame({"timestamp": pd.to_datetime(["2026-05-10 08:00"]), "sku": ["A"], "supplier": ["S"],
                          "supplier_stock": [10]})
     products = pd.DataFrame({"sku": ["A"]})
-    f = SupplierFeedPolicy(max_staleness_hours=24).evaluate(feed, products, None, AS_OF)
+    no_stock = pd.DataFrame({"as_of": pd.Series(dtype="datetime64[ns]"), "sku": pd.Series(dtype=str),
+                             "location": pd.Series(dtype=str), "on_hand": pd.Series(dtype="int64"),
+                             "reserved": pd.Series(dtype="int64")})
+    f = SupplierFeedPolicy(max_staleness_hours=24).recommend(
+        risk_snapshot(AS_OF, products, supplier_feed=feed, inventory=no_stock))
     assert not f.loc[0, "stale"] and not f.loc[0, "review"]

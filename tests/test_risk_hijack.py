@@ -2,6 +2,8 @@
 import pandas as pd
 import pytest
 
+from risk_fixtures import risk_snapshot
+
 from workbench.errors import InputError
 from workbench.risk import HijackScorer, margin_fraction
 
@@ -27,9 +29,12 @@ def offers(date="2026-05-09", sellers=(25, 10, 2), medians=(9.25, 10.0, 10.0), s
                          "lowest_competitor_price": 9.5, "market_median_price": list(medians)})
 
 
-def score(prod=None, off=None, **params):
-    s = HijackScorer(**params).score(products() if prod is None else prod, offers() if off is None else off, AS_OF)
-    return s.set_index("sku")
+def score(prod=None, off=None, *, no_offers=False, inventory=None, sales=None, **params):
+    """``HijackScorer(**params).recommend`` on a snapshot of these products and offers (default: the three
+    SKUs above, 1,000 units each and no sales, so no low-cover points), indexed by SKU."""
+    off = None if no_offers else offers() if off is None else off
+    snap = risk_snapshot(AS_OF, products() if prod is None else prod, offers=off, inventory=inventory, sales=sales)
+    return HijackScorer(**params).recommend(snap).set_index("sku")
 
 
 def test_margin_is_price_minus_cost_minus_fees_over_price():
@@ -68,27 +73,33 @@ def test_custom_registered_low_margin_two_sellers_is_low():
 def test_level_boundaries_follow_the_playbook(points, level):
     # only the product-type dimension carries weight here, so the score equals `points`
     w = {"product_type": 100.0, "margin": 0.0, "competition": 0.0, "brand": 0.0, "price": 0.0}
-    s = HijackScorer(weights=w, type_risk={"standard": points / 100, "custom": 0, "private_label": 0, "bundle": 0})
-    assert s.score(products(), offers(), AS_OF).set_index("sku").loc["A", "hijack_level"] == level
+    s = score(weights=w, type_risk={"standard": points / 100, "custom": 0, "private_label": 0, "bundle": 0})
+    assert s.loc["A", "hijack_level"] == level
 
 
 def test_margin_bands():
     # price 100, fees 0 -> margin = 1 - cost / 100
     prod = pd.DataFrame({"sku": list("PQRS"), "product_type": "custom", "brand_registered": True,
                          "unit_cost": [45.0, 60.0, 70.0, 80.0], "price": 100.0, "fee_rate": 0.0})
-    s = HijackScorer().score(prod, None, AS_OF).set_index("sku")["score_margin"]
+    s = score(prod, no_offers=True)["score_margin"]
     assert s.to_dict() == {"P": 25.0, "Q": 17.5, "R": 10.0, "S": 0.0}  # 55%, 40%, 30%, 20%
 
 
 def test_low_cover_raises_exposure():
-    cover = pd.DataFrame({"sku": ["B"], "cover_days": [3.0]})
-    b = HijackScorer().score(products(), offers(), AS_OF, cover_days=cover).set_index("sku").loc["B"]
+    # B: 30 units sellable, 10 sold a day over the last 30 days -> sellable cover 3 d
+    inv = pd.DataFrame({"as_of": AS_OF, "sku": ["A", "B", "C"], "location": "FBA-US-EAST",
+                        "on_hand": [1000, 30, 1000], "reserved": 0})
+    sales = pd.DataFrame({"date": pd.date_range(end=AS_OF, periods=30), "sku": "B", "channel": "amazon",
+                          "units": 10.0})
+    b = score(inventory=inv, sales=sales).loc["B"]
+    assert b.sellable_cover_days == 3.0
     assert b.hijack_score == pytest.approx(56.7)  # 46.7 + 10
-    assert "cover 3 d < 7 d +10" in b.hijack_reason
+    assert "sellable cover 3 d < 7 d +10" in b.reason
+    assert score().loc["B", "hijack_score"] == pytest.approx(46.7)  # 1,000 units and no sales: no low-cover points
 
 
 def test_unknown_inputs_count_half_and_say_so():
-    c = HijackScorer().score(products(), None, AS_OF).set_index("sku").loc["C"]
+    c = score(no_offers=True).loc["C"]
     assert c.score_competition == 10 and c.score_price == 5
     assert "sellers unknown (no offers snapshot)" in c.hijack_reason
 

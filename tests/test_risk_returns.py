@@ -2,6 +2,8 @@
 import pandas as pd
 import pytest
 
+from risk_fixtures import risk_snapshot
+
 from workbench.risk import NewProductTestPolicy, ReturnsPolicy, suggested_action
 
 AS_OF = pd.Timestamp("2026-05-10")
@@ -12,7 +14,7 @@ def test_top_three_reasons_with_actions():
                       "units": [5, 3, 2, 1, 4],
                       "reason": ["too small", "arrived damaged", "defective", "changed mind", "too small"]})
     sales = pd.DataFrame({"date": AS_OF, "sku": ["A"], "channel": "amazon", "units": [150], "revenue": [1500.0]})
-    t = ReturnsPolicy().evaluate(r, sales, AS_OF)
+    t = ReturnsPolicy().recommend(risk_snapshot(AS_OF, pd.DataFrame({"sku": ["A"]}), returns=r, sales=sales))
     assert t["return_reason"].tolist() == ["too small", "arrived damaged", "defective"]
     assert t["action"].tolist() == ["update the size chart / fit notes", "improve packaging",
                                     "raise a quality fix with the supplier"]
@@ -38,6 +40,11 @@ def _new_product_data(units, sessions, quality_returns):
     return products, sales, returns
 
 
+def verdicts(products, sales, returns, as_of=AS_OF):
+    """``NewProductTestPolicy().recommend`` on a snapshot of these tables (``returns`` None: no returns table)."""
+    return NewProductTestPolicy().recommend(risk_snapshot(as_of, products, sales=sales, returns=returns))
+
+
 # Issue 13: a verdict needs the playbook's test batch (min_units 100 sold; a conversion stop needs
 # min_sessions 500): the old cases passed or stopped a product on 30 units.
 @pytest.mark.parametrize("units, sessions, bad, verdict", [
@@ -51,7 +58,7 @@ def _new_product_data(units, sessions, quality_returns):
 ])
 def test_new_product_verdicts(units, sessions, bad, verdict):
     products, sales, returns = _new_product_data(units, sessions, bad)
-    v = NewProductTestPolicy().evaluate(products, sales, returns, AS_OF)
+    v = verdicts(products, sales, returns)
     assert v.loc[0, "verdict"] == verdict
     assert "returns stand in for reviews" in v.loc[0, "reason"]
     if units < 100 and verdict == "keep testing" and sessions >= 1000:
@@ -60,14 +67,14 @@ def test_new_product_verdicts(units, sessions, bad, verdict):
 
 def test_without_sessions_or_returns_the_verdict_is_insufficient_data():
     products, sales, _ = _new_product_data(30, 1000, 0)
-    v = NewProductTestPolicy().evaluate(products, sales.drop(columns="sessions"), None, AS_OF)
+    v = verdicts(products, sales.drop(columns="sessions"), None)
     assert v.loc[0, "verdict"] == "insufficient data"
     assert "no sessions column in sales" in v.loc[0, "reason"]
-    v = NewProductTestPolicy().evaluate(products, sales, None, AS_OF)
+    v = verdicts(products, sales, None)
     assert v.loc[0, "verdict"] == "insufficient data" and "no returns table" in v.loc[0, "reason"]
 
 
 def test_no_verdict_in_the_first_days():
     products, sales, returns = _new_product_data(0, 500, 0)
-    v = NewProductTestPolicy().evaluate(products, sales, returns, products.loc[0, "launch_date"] + pd.Timedelta(days=3))
+    v = verdicts(products, sales, returns, products.loc[0, "launch_date"] + pd.Timedelta(days=3))
     assert v.loc[0, "verdict"] == "insufficient data" and "only 4 d of data (< 7 d)" in v.loc[0, "reason"]

@@ -93,7 +93,7 @@ def test_recovery_does_not_raise_a_campaign_above_break_even(ads):
 
 
 # -- 3. Buy Box lost -------------------------------------------------------------------------------------
-def test_buybox_lost_no_ad_raise_and_a_price_to_win_it_back(ads, pricing, ds):
+def test_buybox_lost_no_ad_raise_and_a_price_to_win_it_back(ads, pricing, snap):
     c = ads.loc["BUYBOX-SP-exact"]
     assert c["buybox_lost"] and c["recommended_budget"] <= c["current_budget"]
     p = pricing.loc["BUYBOX"]
@@ -102,7 +102,7 @@ def test_buybox_lost_no_ad_raise_and_a_price_to_win_it_back(ads, pricing, ds):
     h = pricing.loc["HIJACK"]
     assert h["rule"] == "buybox_lost_hijack_playbook" and h["recommended_price"] <= h["current_price"]
     assert "test buy" in h["reason"] and "brand-registry complaint" in h["reason"]
-    risk = HijackScorer().score(ds["products"], ds["offers"], AS_OF).set_index("sku")
+    risk = HijackScorer().recommend(snap).set_index("sku")
     assert "test buy" in risk.loc["HIJACK", "recommended_action"]
     assert "buybox_lost" in risk.loc["BUYBOX", "recommended_action"]
 
@@ -172,8 +172,8 @@ def test_under_seven_days_of_sellable_stock_is_an_alert_even_with_inbound(restoc
 
 
 # -- 7. new products and returns ----------------------------------------------------------------------------
-def test_a_test_verdict_needs_a_minimum_sample_and_a_stop_is_not_reordered(ds, restock):
-    v = NewProductTestPolicy().evaluate(ds["products"], ds["sales"], ds["returns"], AS_OF).set_index("sku")
+def test_a_test_verdict_needs_a_minimum_sample_and_a_stop_is_not_reordered(snap, restock):
+    v = NewProductTestPolicy().recommend(snap).set_index("sku")
     assert v.loc["NEW-SMALL", "verdict"] == "keep testing" and "test_min_sample" in v.loc["NEW-SMALL", "reason"]
     assert v.loc["NEW-STOP", "verdict"] == "stop"
     stop = restock.loc["NEW-STOP"]

@@ -10,9 +10,10 @@ the value and what is allowed. The one verb is ``recommend(snapshot, ...)`` on a
 :class:`workbench.stock.StockSnapshot`. Its output is a frame with the design's columns and a
 non-empty ``reason`` on every row; :func:`check_policy_output` asserts that, so every policy shares
 one contract test (tests/test_policy_contract.py, which finds every subclass and fails on one without
-a case). Risk rules also keep their rule on raw tables (``score`` / ``evaluate`` / ``detect``) for
-callers without a snapshot; estimators beside the policies (``ElasticityEstimator``) keep the same
-parameter contract with ``fit`` / ``predict``.
+a case). ``recommend`` is the only public verb: where a rule also runs on raw tables (the risk
+rules), that is a private ``_from_tables`` helper ``recommend`` calls, not a second entry point.
+Estimators beside the policies (``ElasticityEstimator``) keep the same parameter contract with
+``fit`` / ``predict``.
 """
 from __future__ import annotations
 
@@ -81,3 +82,21 @@ def check_in_range(name: str, value, low: float, high: float, *, closed: str = "
         lb = "[" if closed in ("left", "both") else "("
         rb = "]" if closed in ("right", "both") else ")"
         raise ParameterError(f"`{name}` must be in {lb}{low:g}, {high:g}{rb}, got {value!r}")
+
+
+def check_whole_number(name: str, value, low: int = 1, high: int | None = None, *, unit: str = "",
+                       allow_none: bool = False) -> None:
+    """Validate a whole-number parameter (days, counts, iterations): an int (not a bool) in
+    ``[low, high]`` (no upper bound when ``high`` is None), or None when ``allow_none``.
+
+    The message names parameter, value and what is allowed, e.g. "`top_n` must be a whole number >= 1,
+    got 0"; ``unit`` names what is counted ("days": "a whole number of days >= 1").
+    """
+    if allow_none and value is None:
+        return
+    whole = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    if whole and value >= low and (high is None or value <= high):
+        return
+    what = "a whole number" + (f" of {unit}" if unit else "")
+    bound = f">= {low}" if high is None else f"from {low} to {high}"
+    raise ParameterError(f"`{name}` must be {what} {bound}{' or None' if allow_none else ''}, got {value!r}")

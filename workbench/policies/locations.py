@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import ParameterError
-from workbench.policies.base import Policy, check_in_range
+from workbench.policies.base import Policy, check_in_range, check_whole_number
 from workbench.stock import MAX_COVER_DAYS, location_stock
 from workbench.stock import plain_keys as _plain_keys
 
@@ -85,9 +85,7 @@ class LocationPolicy(Policy):
         if not (self.min_cover_days <= self.target_cover_days <= self.surplus_cover_days):
             raise ParameterError("cover thresholds must satisfy min_cover_days <= target_cover_days <= surplus_cover_days, "
                              f"got {self.min_cover_days}, {self.target_cover_days}, {self.surplus_cover_days}")
-        w = self.demand_window_days
-        if isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 1:
-            raise ParameterError(f"`demand_window_days` must be a whole number of days >= 1, got {w!r}")
+        check_whole_number("demand_window_days", self.demand_window_days, unit="days")
         if isinstance(self.exclude_locations, str):
             raise ParameterError("`exclude_locations` must be a list or tuple of location names, "
                                  f"got the string {self.exclude_locations!r}")

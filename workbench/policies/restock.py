@@ -614,8 +614,7 @@ class RestockPolicy(Policy):
         sales, returns, skus = w.snap.get("sales"), w.snap.get("returns"), w.snap.sku_index
         w.test_verdict = np.full(w.n, "", dtype=object)
         if sales is not None and "launch_date" in w.prod.columns:
-            v = NewProductTestPolicy(min_units=self.min_test_units).evaluate(
-                w.prod, plain_keys(sales), plain_keys(returns) if returns is not None else None, w.as_of)
+            v = NewProductTestPolicy(min_units=self.min_test_units).recommend(w.snap)
             w.test_verdict = v.set_index("sku")["verdict"].reindex(skus).fillna("").to_numpy(dtype=object)
         w.stop = w.test_verdict == "stop"
         w.defect_units = np.zeros(w.n)

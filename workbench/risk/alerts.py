@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from workbench.policies.base import Policy
+from workbench.policies.base import Policy, check_whole_number
 from workbench.risk._common import ParameterError, num, pct, require_columns
 
 ALERT_COLUMNS = ["date", "sku", "channel", "alert", "severity", "value", "previous", "reason"]
@@ -33,8 +33,7 @@ class OffersAlerts(Policy):
         self.far_from_median = far_from_median
 
     def _validate(self) -> None:
-        if not (isinstance(self.lookback_days, (int, np.integer)) and self.lookback_days >= 1):
-            raise ParameterError(f"`lookback_days` must be a whole number >= 1, got {self.lookback_days!r}")
+        check_whole_number("lookback_days", self.lookback_days)
         if not 0 < self.far_from_median:
             raise ParameterError(f"`far_from_median` must be > 0, got {self.far_from_median!r}")
 
@@ -45,9 +44,9 @@ class OffersAlerts(Policy):
             self._validate_all()
             return pd.DataFrame([{c: "" for c in ALERT_COLUMNS} | {
                 "alert": "table_absent", "reason": "offers table absent from the dataset: no offers alerts"}])
-        return self.detect(offers, snapshot["products"], snapshot.as_of)
+        return self._from_tables(offers, snapshot["products"], snapshot.as_of)
 
-    def detect(self, offers: pd.DataFrame, products: pd.DataFrame, as_of) -> pd.DataFrame:
+    def _from_tables(self, offers: pd.DataFrame, products: pd.DataFrame, as_of) -> pd.DataFrame:
         """The rule on raw tables (what :meth:`recommend` runs): one row per alert, newest first."""
         self._validate_all()
         require_columns(offers, "offers", ["date", "sku", "channel", "seller_count", "buybox_winner"])

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from workbench.policies.base import Policy
+from workbench.policies.base import Policy, check_whole_number
 from workbench.risk._common import ParameterError, num, require_columns
-from workbench.stock import location_stock
 
 FEED_COLUMNS = ["sku", "supplier", "last_reading", "hours_since_reading", "supplier_hours_since_reading", "stale",
                 "supplier_stock", "listed_stock", "oversell_units", "oversell_risk", "supplier_sku",
@@ -38,9 +37,7 @@ class SupplierFeedPolicy(Policy):
     def _validate(self) -> None:
         if not self.max_staleness_hours > 0:
             raise ParameterError(f"`max_staleness_hours` must be > 0, got {self.max_staleness_hours}")
-        if isinstance(self.lookback_days, bool) or not (isinstance(self.lookback_days, (int, np.integer))
-                                                        and self.lookback_days >= 1):
-            raise ParameterError(f"`lookback_days` must be a whole number >= 1, got {self.lookback_days!r}")
+        check_whole_number("lookback_days", self.lookback_days)
 
     def recommend(self, snapshot) -> pd.DataFrame:
         """Feed checks from the snapshot's supplier_feed; listed stock is the snapshot's per-location
@@ -49,14 +46,7 @@ class SupplierFeedPolicy(Policy):
         if feed is None:
             self._validate_all()
             return absent_feed()
-        return self._check_feed(feed, snapshot["products"], snapshot.locations, snapshot.as_of)
-
-    def evaluate(self, supplier_feed: pd.DataFrame, products: pd.DataFrame, inventory: pd.DataFrame | None,
-                 as_of) -> pd.DataFrame:
-        """The rule on raw tables (:meth:`recommend` reads the per-location stock from the snapshot instead)."""
-        locations = (location_stock(inventory, pd.Timestamp(as_of)) if inventory is not None and len(inventory)
-                     else None)
-        return self._check_feed(supplier_feed, products, locations, as_of)
+        return self._from_tables(feed, snapshot["products"], snapshot.locations, snapshot.as_of)
 
     def _listed(self, locations: pd.DataFrame | None) -> pd.Series:
         """Listed stock per SKU: available units at the locations matching ``listed_location_pattern``
@@ -70,8 +60,10 @@ class SupplierFeedPolicy(Policy):
             snap = snap[match | ~has_match]
         return snap["available"].groupby(snap["sku"]).sum().astype(float)
 
-    def _check_feed(self, supplier_feed: pd.DataFrame, products: pd.DataFrame, locations: pd.DataFrame | None,
-                    as_of) -> pd.DataFrame:
+    def _from_tables(self, supplier_feed: pd.DataFrame, products: pd.DataFrame, locations: pd.DataFrame | None,
+                     as_of) -> pd.DataFrame:
+        """The rule on raw tables (what :meth:`recommend` runs); ``locations``: per-location stock
+        (``sku, location, available``, the snapshot's :attr:`~workbench.stock.StockSnapshot.locations`)."""
         self._validate_all()
         require_columns(supplier_feed, "supplier_feed", ["timestamp", "sku", "supplier", "supplier_stock"])
         now = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from workbench.policies.base import Policy
+from workbench.policies.base import Policy, check_whole_number
 from workbench.risk._common import ParameterError, require_columns
 
 METRICS = ("odr", "cancel_rate", "late_shipment_rate", "rating")
@@ -60,8 +60,7 @@ class AccountHealthPolicy(Policy):
                 raise ParameterError(f"`{name}` must be a fraction in (0, 1], got {v}")
         if not 0 < self.min_rating <= 5:
             raise ParameterError(f"`min_rating` must be in (0, 5], got {self.min_rating}")
-        if not (isinstance(self.trend_weeks, (int, np.integer)) and 2 <= self.trend_weeks <= 4):
-            raise ParameterError(f"`trend_weeks` must be a whole number from 2 to 4, got {self.trend_weeks!r}")
+        check_whole_number("trend_weeks", self.trend_weeks, 2, 4)
         lim["rating"] = self.min_rating
         return lim
 
@@ -71,7 +70,7 @@ class AccountHealthPolicy(Policy):
             return False
         return value < limit if metric == "rating" else value >= limit
 
-    def weekly(self, account_health: pd.DataFrame, as_of) -> pd.DataFrame:
+    def _weekly(self, account_health: pd.DataFrame, as_of) -> pd.DataFrame:
         """channel, week (0 = latest), week_start, week_end and the mean of each metric."""
         as_of = pd.Timestamp(as_of)
         ah = account_health[(account_health["date"] <= as_of)
@@ -88,9 +87,9 @@ class AccountHealthPolicy(Policy):
         if ah is None:
             self._validate_all()
             return absent_health()
-        return self.evaluate(ah, snapshot.as_of)
+        return self._from_tables(ah, snapshot.as_of)
 
-    def evaluate(self, account_health: pd.DataFrame, as_of) -> pd.DataFrame:
+    def _from_tables(self, account_health: pd.DataFrame, as_of) -> pd.DataFrame:
         """The rule on the raw table (what :meth:`recommend` runs): one row per channel x metric with the
         latest weekly value, breach, weeks in breach, trend and reason."""
         self._validate_all()
@@ -98,7 +97,7 @@ class AccountHealthPolicy(Policy):
         require_columns(account_health, "account_health", ["date", "channel", *METRICS])
         as_of = pd.Timestamp(as_of)
         channels = sorted(account_health["channel"].dropna().unique())
-        weekly = self.weekly(account_health, as_of)
+        weekly = self._weekly(account_health, as_of)
         rows = []
         for ch in channels:
             wc = weekly[weekly["channel"] == ch].set_index("week")

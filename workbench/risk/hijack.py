@@ -164,7 +164,7 @@ class HijackScorer(Policy):
         return w, tr, bands, band_risk, (lo, hi), mins
 
     # -- scoring ----------------------------------------------------------------------------------
-    def dimension_shares(self, features: pd.DataFrame) -> pd.DataFrame:
+    def _dimension_shares(self, features: pd.DataFrame) -> pd.DataFrame:
         """Share in [0, 1] of each dimension's weight, NaN where the input is unknown."""
         _, tr, bands, band_risk, _, _ = self._resolved()
         f = features
@@ -184,11 +184,14 @@ class HijackScorer(Policy):
     def score_features(self, features: pd.DataFrame) -> pd.DataFrame:
         """Dimension points, total score, level, interval for a frame of features (one row each).
 
+        Not a second policy verb: it scores feature rows that have no snapshot, the offers history the
+        learned model's holdout (:func:`workbench.risk.learned.holdout_compare`) compares the rule on.
+
         ``features`` columns: product_type, margin, seller_count, brand_registered, price_premium and
         optionally cover_days.
         """
         w, _, _, _, (lo, hi), mins = self._resolved()
-        shares = self.dimension_shares(features)
+        shares = self._dimension_shares(features)
         out = pd.DataFrame(index=features.index)
         total = np.zeros(len(features))
         for d in DIMENSIONS:
@@ -208,19 +211,19 @@ class HijackScorer(Policy):
         return out
 
     def recommend(self, snapshot) -> pd.DataFrame:
-        """One row per SKU of the snapshot: :meth:`score` with the snapshot's ``sellable_cover_days`` as the
-        low-cover input (inbound stock does not protect the listing today), both snapshot covers and a
-        ``reason`` (the hijack reason)."""
+        """One row per SKU of the snapshot: the rule (:meth:`_from_tables`) on the snapshot's products and
+        offers, with its ``sellable_cover_days`` as the low-cover input (inbound stock does not protect the
+        listing today), both snapshot covers and a ``reason`` (the hijack reason)."""
         covers = snapshot.covers()
         sellable = covers[["sku", "sellable_cover_days"]].rename(columns={"sellable_cover_days": "cover_days"})
-        out = self.score(snapshot["products"], snapshot.get("offers"), snapshot.as_of, cover_days=sellable)
+        out = self._from_tables(snapshot["products"], snapshot.get("offers"), snapshot.as_of, cover_days=sellable)
         out = out.drop(columns=["cover_days"]).merge(covers, on="sku", how="left")
         out["reason"] = out["hijack_reason"]
         return out
 
-    def score(self, products: pd.DataFrame, offers: pd.DataFrame | None, as_of, cover_days: pd.DataFrame | None = None
-              ) -> pd.DataFrame:
-        """One row per SKU: the channel with the highest score on the latest offers snapshot at or before ``as_of``.
+    def _from_tables(self, products: pd.DataFrame, offers: pd.DataFrame | None, as_of,
+                     cover_days: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The rule on raw tables (what :meth:`recommend` runs): one row per SKU: the channel with the highest score on the latest offers snapshot at or before ``as_of``.
 
         ``cover_days``: optional frame ``sku, cover_days`` (low cover raises exposure).
         Returns sku, channel, offers_date, hijack_score, hijack_level, monitor_every_minutes, the five

@@ -31,7 +31,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from workbench.errors import InputError
-from workbench.policies.base import Policy, check_in_range
+from workbench.policies.base import Policy, check_in_range, check_whole_number
 from workbench.risk._common import ParameterError, num, pct, to_date
 from workbench.risk.hijack import HijackScorer, hijack_features
 from workbench.risk.stockout import onhand_cover_history
@@ -117,12 +117,9 @@ class HijackModel(Policy):
 
     def _validate(self) -> None:
         for name in ("horizon_days", "max_iter", "min_samples_leaf"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not (isinstance(v, (int, np.integer)) and v >= 1):
-                raise ParameterError(f"`{name}` must be a whole number >= 1, got {v!r}")
+            check_whole_number(name, getattr(self, name))
         check_in_range("learning_rate", self.learning_rate, 0, 1, closed="right")
-        if self.n_threads is not None and not (isinstance(self.n_threads, (int, np.integer)) and self.n_threads >= 1):
-            raise ParameterError(f"`n_threads` must be a whole number >= 1 or None, got {self.n_threads!r}")
+        check_whole_number("n_threads", self.n_threads, allow_none=True)
         if self.max_train_rows is not None and not self.max_train_rows >= 100:
             raise ParameterError(f"`max_train_rows` must be >= 100 or None, got {self.max_train_rows!r}")
 

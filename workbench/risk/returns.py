@@ -24,8 +24,9 @@ import re
 
 import numpy as np
 import pandas as pd
-from workbench.policies.base import Policy
+from workbench.policies.base import Policy, check_whole_number
 from workbench.risk._common import ParameterError, num, pct, require_columns
+from workbench.stock import plain_keys
 
 RETURNS_COLUMNS = ["sku", "rank", "return_reason", "units", "share_of_returns", "returned_units", "sold_units",
                    "return_rate", "action", "reason"]
@@ -63,9 +64,7 @@ class ReturnsPolicy(Policy):
 
     def _validate(self) -> None:
         for name in ("window_days", "top_n"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not (isinstance(v, (int, np.integer)) and v >= 1):
-                raise ParameterError(f"`{name}` must be a whole number >= 1, got {v!r}")
+            check_whole_number(name, getattr(self, name))
 
     def recommend(self, snapshot) -> pd.DataFrame:
         """Top return reasons from the snapshot's returns and sales (one row saying so without returns)."""
@@ -74,9 +73,9 @@ class ReturnsPolicy(Policy):
             self._validate_all()
             return pd.DataFrame([{c: np.nan for c in RETURNS_COLUMNS} | {
                 "sku": "", "reason": "returns table absent from the dataset: no return reasons"}])
-        return self.evaluate(returns, snapshot.get("sales"), snapshot.as_of)
+        return self._from_tables(returns, snapshot.get("sales"), snapshot.as_of)
 
-    def evaluate(self, returns: pd.DataFrame, sales: pd.DataFrame | None, as_of) -> pd.DataFrame:
+    def _from_tables(self, returns: pd.DataFrame, sales: pd.DataFrame | None, as_of) -> pd.DataFrame:
         """The rule on raw tables (what :meth:`recommend` runs)."""
         self._validate_all()
         require_columns(returns, "returns", ["date", "sku", "units", "reason"])
@@ -145,22 +144,24 @@ class NewProductTestPolicy(Policy):
             if not (np.isfinite(v) and v >= 0):
                 raise ParameterError(f"`{name}` must be a number >= 0, got {v!r}")
         for name in ("test_days", "new_product_days", "min_days"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not (isinstance(v, (int, np.integer)) and v >= 1):
-                raise ParameterError(f"`{name}` must be a whole number >= 1, got {v!r}")
+            check_whole_number(name, getattr(self, name))
 
     def recommend(self, snapshot) -> pd.DataFrame:
-        """Verdicts for the snapshot's products (one row saying so when products has no launch_date)."""
-        products = snapshot["products"]
+        """Verdicts for the snapshot's products (one row saying so when products has no launch_date).
+
+        Reads the snapshot's one-row-per-SKU ``products`` and its sales and returns with plain string keys
+        (the restock policy's ``test_stop_no_reorder`` rule reads the same verdicts)."""
+        products = snapshot.products
         if "launch_date" not in products.columns:
             self._validate_all()
             return pd.DataFrame([{c: np.nan for c in NEW_PRODUCT_COLUMNS} | {
                 "sku": "", "verdict": "insufficient data",
                 "reason": "products has no launch_date column: no new-product test verdicts"}])
-        return self.evaluate(products, snapshot["sales"], snapshot.get("returns"), snapshot.as_of)
+        return self._from_tables(products, plain_keys(snapshot["sales"]), plain_keys(snapshot.get("returns")),
+                                 snapshot.as_of)
 
-    def evaluate(self, products: pd.DataFrame, sales: pd.DataFrame, returns: pd.DataFrame | None, as_of
-                 ) -> pd.DataFrame:
+    def _from_tables(self, products: pd.DataFrame, sales: pd.DataFrame, returns: pd.DataFrame | None, as_of
+                     ) -> pd.DataFrame:
         """The rule on raw tables (what :meth:`recommend` runs)."""
         self._validate_all()
         as_of = pd.Timestamp(as_of)
