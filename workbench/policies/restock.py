@@ -242,7 +242,10 @@ class RestockPolicy(Policy):
     - lead-time demand D(L) = Σ forecast over the next L days; d = D(L)/L; σ_d² = mean σ_t² over L;
     - safety stock SS = z·sqrt(L·σ_d² + d²·σ_L²) (Silver, Pyke & Thomas §6.7), z = Φ⁻¹(service level)
       (``service_measure="cycle"``) or from the fill-rate equation G(z) = (1 − P2)·Q/σ
-      (``"fill_rate"``); key items use ``key_item_service_level``;
+      (``"fill_rate"``); key items keep an expected fill rate ≥ ``key_item_service_level`` (rule
+      ``key_item_floor``, ``key_floor_measure="fill_rate"``; ``"cycle"``: a cycle service level floor);
+    - σ_L in that spread: with an order every T days in flight and independent lead times, a late order is
+      partly made up by the next, so σ_L counts as σ_L·sqrt(min(1, T/(√π·σ_L))) (rule ``lead_time_crossing``);
     - reorder point ROP = D(L) + SS: the latest safe position, used for ``order_by``;
     - order-up-to S = D(L+R) + z·sqrt((L+R)·σ_d² + d²·σ_L²), R = ``review_period_days`` (the weekly
       sheet): a periodic-review (R, S) system protects L + R, because the next chance to order is R
