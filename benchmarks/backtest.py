@@ -12,7 +12,16 @@ under ``nice -n 10``, 26 weeks each, combined:
     --skip-pasta --seeds S --seed-skus 100 --weeks 26 --name backtest_w34_26w_seedS   (S = 7, 8, 9, 11)
     --combine backtest_w34_26w_pasta ... --notes benchmarks/results/backtest_w34_notes.md --name backtest_w34
 
-(all with ``--forecast-every 4 --no-reference``). A sweep's frontier includes the two-policy run's own
+(all with ``--forecast-every 4 --no-reference``). The 52-week files (results/backtest_52w_seeds.md,
+backtest_52w_pasta.md, backtest_52w_frontier.md, account in backtest_52w_notes.md) were made the same way, five
+processes in parallel, ``--weeks 52``:
+
+    --skip-pasta --seeds S --seed-skus 100 --name backtest_52w_part_seedS   (S = 7, 8, 11)
+    --skip-pasta --seeds 9 --seed-skus 100 --sweep-seed 9 --sweep-carrying 4 --sweep-safety-days 7 21 30 --name backtest_52w_part_seed9
+    --seeds --sweep-pasta --sweep-carrying 4 --sweep-safety-days 7 21 30 --name backtest_52w_part_pasta
+    --combine backtest_52w_part_seed7 ... --notes benchmarks/results/backtest_52w_notes.md --name backtest_52w_seeds
+
+A sweep's frontier includes the two-policy run's own
 points (workbench at carrying 0.25/yr, rule at 14 days), so each family has 4–5 points.
 
 - pasta: :func:`workbench.data.pasta.write_pasta_dataset` into a temporary folder (assumptions in its

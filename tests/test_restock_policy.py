@@ -82,8 +82,11 @@ def test_key_items_carry_more_safety_stock():
     frames = (products(sku=["K", "R"], is_key_item=[True, False], price=[6.2]), inventory(sku=["K", "R"], on_hand=2000),
               sea_shipments(), flat_forecast(["K", "R"], 10.0), AS_OF)
     out = RestockPolicy(n_paths=200).recommend(snap(*frames)).set_index("sku")
-    assert out.loc["K", "service_level"] >= 0.98 > out.loc["R", "service_level"]
+    # the floor is an expected fill rate of 98 % (key_floor_measure="fill_rate"): a higher level and more stock
+    assert out.loc["K", "service_level"] > out.loc["R", "service_level"]
     assert out.loc["K", "safety_stock"] > out.loc["R", "safety_stock"]
+    cyc = RestockPolicy(n_paths=200, key_floor_measure="cycle").recommend(snap(*frames)).set_index("sku")
+    assert cyc.loc["K", "service_level"] >= 0.98 > cyc.loc["R", "service_level"]
     fixed = RestockPolicy(n_paths=200, service_level_rule="fixed").recommend(snap(*frames)).set_index("sku")
     assert fixed.loc["K", "service_level"] == 0.98 and fixed.loc["R", "service_level"] == 0.95
 
@@ -338,3 +341,45 @@ def test_late_inbound_with_no_faster_mode_is_bridged_by_the_main_mode():
     assert "late_inbound_bridge" in out["rule"] and "late_inbound_bridge" in out["reason"]
     off = RestockPolicy(n_paths=300, late_inbound_bridge=False).recommend(snapshot).iloc[0]
     assert off["recommended_qty"] == 0
+
+
+def test_key_item_floor_is_an_expected_fill_rate_not_a_cycle_service_level():
+    # Thin margin (price 6.20): the cost-optimal level is low. An MOQ of 600 at 10/day is a 60-day order cycle:
+    # a 98 % fill rate then needs far less safety stock than 98 % of cycles without a stockout (z 2.05).
+    frames = (products(sku=["K", "R"], is_key_item=[True, False], price=[6.2], moq=[600], case_pack=[10]),
+              inventory(sku=["K", "R"], on_hand=2000), sea_shipments(), flat_forecast(["K", "R"], 10.0), AS_OF)
+    out = RestockPolicy(n_paths=200).recommend(snap(*frames)).set_index("sku")
+    cyc = RestockPolicy(n_paths=200, key_floor_measure="cycle").recommend(snap(*frames)).set_index("sku")
+    k, r = out.loc["K"], out.loc["R"]
+    assert cyc.loc["K", "service_level"] == pytest.approx(0.98)
+    # the floor: G(z) = (1 − 0.98)·Q/σ over L + R, Q = 600 units a cycle
+    from workbench.policies.restock import normal_loss
+    assert normal_loss(k["safety_factor_z"]) == pytest.approx(0.02 * 600 / k["demand_std_lr"], rel=0.02)
+    assert r["safety_factor_z"] < k["safety_factor_z"] < cyc.loc["K", "safety_factor_z"]
+    assert r["safety_stock"] < k["safety_stock"] < cyc.loc["K", "safety_stock"]
+    assert "key_item_floor" in k["rule"] and "key_item_floor" not in r["rule"]
+    assert "expected fill rate ≥ 98%" in k["reason"] and "raised the cost-optimal" in k["reason"]
+    # a weekly-ordered key item (Q = 70 units a week) keeps nearly the cycle floor's z
+    wk = RestockPolicy(n_paths=200).recommend(snap(products(sku=["K"], is_key_item=[True], price=[6.2], moq=[10], case_pack=[10]),
+                                                   inventory(sku=["K"], on_hand=2000), sea_shipments(),
+                                                   flat_forecast(["K"], 10.0), AS_OF)).iloc[0]
+    assert normal_loss(wk["safety_factor_z"]) == pytest.approx(0.02 * 70 / wk["demand_std_lr"], rel=0.02)
+
+
+def test_lead_time_crossing_lowers_the_lead_time_term_only_when_orders_overlap():
+    # Sea lead times 20..70 d (σ_L ≈ 15 d). Weekly orders (MOQ 10 at 10/day) have ~7 orders in flight: a late one
+    # is partly made up by the next, so σ_L counts as σ_L·sqrt(7/(√π·σ_L)); an MOQ lasting 120 days has one in flight.
+    ships = shipments(received("S1", "sea", list(range(20, 71, 5)), sku="A"))
+
+    def run(moq, crossing):
+        p = products(sku=["A"], moq=[moq], case_pack=[10])
+        return RestockPolicy(n_paths=200, lead_time_crossing=crossing).recommend(
+            snap(p, inventory(sku=["A"], on_hand=300), ships, flat_forecast(["A"], 10.0), AS_OF)).iloc[0]
+    weekly, weekly_off = run(10, True), run(10, False)
+    s = weekly["lead_time_std"]
+    assert weekly["lead_time_std_effective"] == pytest.approx(s * np.sqrt(7 / (np.sqrt(np.pi) * s)), abs=0.01)
+    assert weekly["demand_std_lr"] < weekly_off["demand_std_lr"] and weekly["safety_stock"] < weekly_off["safety_stock"]
+    assert "lead_time_crossing" in weekly["reason"] and "lead_time_crossing" not in weekly_off["reason"]
+    big = run(1200, True)
+    assert big["lead_time_std_effective"] == pytest.approx(big["lead_time_std"], abs=0.01)
+    assert big["demand_std_lr"] == pytest.approx(run(1200, False)["demand_std_lr"])

@@ -90,3 +90,12 @@ def test_air_bridge_units_saved_is_the_expected_shortfall_difference():
     saved = air_units_saved(127, 100, 40)
     assert saved == pytest.approx(expected_shortfall(0, 100, 40) - expected_shortfall(127, 100, 40))
     assert 0 < saved < 100.5  # every air unit is not a sale saved
+
+
+def test_crossing_lead_time_std_by_hand():
+    from workbench.policies.service import crossing_lead_time_std
+    # weekly orders, σ_L 8 d: 8·sqrt(7 / (√π·8)) = 5.62 d; one order in flight (every 60 d): the textbook 8 d
+    assert crossing_lead_time_std(8.0, 7.0) == pytest.approx(8 * np.sqrt(7 / (np.sqrt(np.pi) * 8)))
+    assert crossing_lead_time_std(8.0, 7.0) == pytest.approx(5.62, abs=0.01)
+    assert crossing_lead_time_std(8.0, 60.0) == pytest.approx(8.0)
+    assert crossing_lead_time_std([0.0, 2.0], [7.0, 7.0]).tolist() == [0.0, 2.0]  # T ≥ √π·σ_L: unchanged

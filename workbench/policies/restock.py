@@ -33,8 +33,8 @@ from types import SimpleNamespace
 from workbench.errors import ParameterError
 from workbench.leadtime import lookup_lead_times
 from workbench.policies.base import Policy, check_in_range
-from workbench.policies.service import (air_bridge_units, air_units_saved, air_vs_sea, cost_optimal_service_level, lead_time_demand_sigma,
-                                       stock_floor_units)
+from workbench.policies.service import (air_bridge_units, air_units_saved, air_vs_sea, cost_optimal_service_level,
+                                       crossing_lead_time_std, lead_time_demand_sigma, stock_floor_units)
 from workbench.stock import (MAX_COVER_DAYS, StockSnapshot, blended_ads, daily_sigma_from_intervals,  # noqa: F401
                              forecast_matrix, lognormal_params, plain_keys, simulate_stockout_probability)
 
@@ -242,7 +242,10 @@ class RestockPolicy(Policy):
     - lead-time demand D(L) = Σ forecast over the next L days; d = D(L)/L; σ_d² = mean σ_t² over L;
     - safety stock SS = z·sqrt(L·σ_d² + d²·σ_L²) (Silver, Pyke & Thomas §6.7), z = Φ⁻¹(service level)
       (``service_measure="cycle"``) or from the fill-rate equation G(z) = (1 − P2)·Q/σ
-      (``"fill_rate"``); key items use ``key_item_service_level``;
+      (``"fill_rate"``); key items keep an expected fill rate ≥ ``key_item_service_level`` (rule
+      ``key_item_floor``, ``key_floor_measure="fill_rate"``; ``"cycle"``: a cycle service level floor);
+    - σ_L in that spread: with an order every T days in flight and independent lead times, a late order is
+      partly made up by the next, so σ_L counts as σ_L·sqrt(min(1, T/(√π·σ_L))) (rule ``lead_time_crossing``);
     - reorder point ROP = D(L) + SS: the latest safe position, used for ``order_by``;
     - order-up-to S = D(L+R) + z·sqrt((L+R)·σ_d² + d²·σ_L²), R = ``review_period_days`` (the weekly
       sheet): a periodic-review (R, S) system protects L + R, because the next chance to order is R
@@ -280,6 +283,7 @@ class RestockPolicy(Policy):
         self,
         service_level: float = 0.95,
         key_item_service_level: float = 0.98,
+        key_floor_measure: str = "fill_rate",
         service_level_rule: str = "cost_optimal",
         carrying_rate: float = 0.25,
         key_stock_days: float = 30.0,
@@ -301,6 +305,7 @@ class RestockPolicy(Policy):
         order_policy: str = "order_up_to",
         review_period_days: float = 7.0,
         service_period: str = "order_cycle",
+        lead_time_crossing: bool = True,
         max_cycle_days: float = 365.0,
         default_mode: str = "sea",
         urgent_mode: str = "air",
@@ -327,6 +332,7 @@ class RestockPolicy(Policy):
     ):
         self.service_level = service_level
         self.key_item_service_level = key_item_service_level
+        self.key_floor_measure = key_floor_measure
         self.service_level_rule = service_level_rule
         self.carrying_rate = carrying_rate
         self.key_stock_days = key_stock_days
@@ -348,6 +354,7 @@ class RestockPolicy(Policy):
         self.order_policy = order_policy
         self.review_period_days = review_period_days
         self.service_period = service_period
+        self.lead_time_crossing = lead_time_crossing
         self.max_cycle_days = max_cycle_days
         self.default_mode = default_mode
         self.urgent_mode = urgent_mode
@@ -396,6 +403,8 @@ class RestockPolicy(Policy):
             raise ParameterError(f"`peak_sizing` must be 'events' or 'playbook', got {self.peak_sizing!r}")
         if self.air_bridge_horizon not in ("next_review", "main_arrival"):
             raise ParameterError(f"`air_bridge_horizon` must be 'next_review' or 'main_arrival', got {self.air_bridge_horizon!r}")
+        if self.key_floor_measure not in ("fill_rate", "cycle"):
+            raise ParameterError(f"`key_floor_measure` must be 'fill_rate' or 'cycle', got {self.key_floor_measure!r}")
         if self.service_period not in ("order_cycle", "review"):
             raise ParameterError(f"`service_period` must be 'order_cycle' or 'review', got {self.service_period!r}")
         check_in_range("max_cycle_days", self.max_cycle_days, 0, np.inf)
@@ -501,19 +510,28 @@ class RestockPolicy(Policy):
                         if self.service_period == "order_cycle" else np.full(w.n, w.R))
         w.cycle_days = np.where(np.isfinite(w.cycle_days), w.cycle_days, w.R)
         w.q_cycle = q_cycle
+        # the key-item floor as an expected fill rate (rule key_item_floor): checked on z below; as a cycle service
+        # level (key_floor_measure="cycle", or when the measure is already a fill rate) it floors the level here
+        fill_floor = (self.service_level_rule == "cost_optimal" and self.service_measure == "cycle"
+                      and self.key_floor_measure == "fill_rate")
         if self.service_level_rule == "cost_optimal":
             # newsvendor critical ratio per order cycle (service.py), key items floored at their level
             w.sl = cost_optimal_service_level(w.net_margin, w.unit_cost, self.carrying_rate, w.cycle_days,
-                                              key, key_floor=self.key_item_service_level)
+                                              key & (not fill_floor), key_floor=self.key_item_service_level)
         else:
             w.sl = np.where(key, self.key_item_service_level, self.service_level)
+        w.sl_cost = w.sl
         w.sd_L, w.sd_LR = self._lead_time_demand_sd(w)
+        w.key_floor_z = np.full(w.n, np.nan)
+        w.key_floor_binds = np.zeros(w.n, dtype=bool)
         if self.service_measure == "cycle":
             w.z = service_z(w.sl)
             if w.errors is not None and self.safety_factor_rule == "empirical":
                 # the service-level quantile of the backtest's standardized window errors, where it has enough
                 k = w.errors.safety_factor(w.sl, w.L + w.R)
                 w.z = np.where(np.isfinite(k) & w.err_used, k, w.z)
+            if fill_floor:
+                self._key_fill_floor(w, key)
             zR = w.z
         else:  # fill rate: the order size decides how often a cycle is exposed to a stockout
             q_cycle = w.q_cycle
@@ -527,14 +545,29 @@ class RestockPolicy(Policy):
         w.standard_binds = w.stock_standard > w.order_up_to
         w.order_up_to = np.maximum(w.order_up_to, w.stock_standard)
 
+    def _key_fill_floor(self, w, key) -> None:
+        """Rule ``key_item_floor``: a key item's expected fill rate (share of demand served from stock) is at least
+        ``key_item_service_level``: z ≥ k with G(k) = (1 − floor)·Q/σ_{L+R} (:func:`fill_rate_z`), Q the units one
+        order cycle sells (the MOQ-forced order, at least a review period's demand). A floor on the cycle service
+        level would ask a SKU that orders once in 60 days for 98% of its cycles without a stockout, far more than
+        98% of its demand served; the fill rate is what the playbook's "better stocked" means to a buyer."""
+        kf = fill_rate_z(self.key_item_service_level, w.q_cycle, w.sd_LR)
+        w.key_floor_z = np.where(key, kf, np.nan)
+        w.key_floor_binds = key & (kf > w.z + 1e-9)
+        w.z = np.where(w.key_floor_binds, kf, w.z)
+        w.sl = np.where(w.key_floor_binds, stats.norm.cdf(w.z), w.sl)
+
     def _lead_time_demand_sd(self, w):
         """Std of demand over L and over L + R, units. From the forecast's backtest errors summed over windows
         of that many days (correlation and bias kept; Prak, Teunter & Syntetos 2017) combined with the random
         lead time, σ = sqrt(σ_W² + d²·σ_L²) (:func:`service.lead_time_demand_sigma`), where the errors cover the
         SKU; else the intervals' daily σ over L days, equicorrelated with ``demand_correlation``."""
         rho = float(self.demand_correlation)
-        iid_L = safety_stock(1.0, w.L, w.d, np.sqrt(w.var_d), w.sL, rho)
-        iid_LR = safety_stock(1.0, w.L + w.R, w.d, np.sqrt(w.var_dR), w.sL, rho)
+        # rule lead_time_crossing: with an order every T days in flight, lateness partly cancels across orders
+        w.sL_eff = crossing_lead_time_std(w.sL, w.cycle_days) if self.lead_time_crossing else w.sL
+        sL = w.sL_eff
+        iid_L = safety_stock(1.0, w.L, w.d, np.sqrt(w.var_d), sL, rho)
+        iid_LR = safety_stock(1.0, w.L + w.R, w.d, np.sqrt(w.var_dR), sL, rho)
         w.err_used = np.zeros(w.n, dtype=bool)
         w.err_weight = np.zeros(w.n)
         w.sigma_W = np.full(w.n, np.nan)
@@ -545,8 +578,8 @@ class RestockPolicy(Policy):
         sw_LR, _ = w.errors.sigma(skus, w.L + w.R, w.DLR)
         w.err_used = np.isfinite(sw_L) & np.isfinite(sw_LR) & np.asarray(w.has_fc, dtype=bool)
         w.sigma_W = np.where(w.err_used, sw_LR, np.nan)
-        return (np.where(w.err_used, lead_time_demand_sigma(sw_L, w.d, w.sL), iid_L),
-                np.where(w.err_used, lead_time_demand_sigma(sw_LR, w.d, w.sL), iid_LR))
+        return (np.where(w.err_used, lead_time_demand_sigma(sw_L, w.d, sL), iid_L),
+                np.where(w.err_used, lead_time_demand_sigma(sw_LR, w.d, sL), iid_LR))
 
     # --- stockout probability (the snapshot's one method) and the deterministic run-out day -------
     def _stockout(self, w) -> None:
@@ -758,7 +791,7 @@ class RestockPolicy(Policy):
         status[(cover <= self.consider_air_cover_days) & (d > 0)] = "consider_air"
         status[(sellable < self.alert_cover_days) & (d > 0)] = "alert_under_7d"
         w.status = status
-        flags = {"service_level_rop": w.need, "stock_standard": w.need & w.standard_binds,
+        flags = {"service_level_rop": w.need, "key_item_floor": w.key_floor_binds, "stock_standard": w.need & w.standard_binds,
                  "peak_prebuild": w.prebuild, "test_batch": w.is_new,
                  "turnover_fast": w.fast, "turnover_slow": w.slow, "late_inbound_bridge": w.late_bridge & (w.qty > 0),
                  "air_bridge": w.air_qty > 0,
@@ -796,10 +829,11 @@ class RestockPolicy(Policy):
             "forecast_model": np.where(w.has_fc, w.model_used, "ads_blend (no forecast)"),
             "days_of_cover": s["cover_days"].to_numpy(), "cover_days": s["cover_days"].to_numpy(),
             "sellable_cover_days": s["sellable_cover_days"].to_numpy(),
-            "lead_time_days": np.round(w.L, 1), "lead_time_std": np.round(w.sL, 2),
+            "lead_time_days": np.round(w.L, 1), "lead_time_std": np.round(w.sL, 2), "lead_time_std_effective": np.round(w.sL_eff, 2),
             "lead_time_p90": np.round(w.L90, 1), "lead_time_source": w.lt_main["source"].to_numpy(dtype=object),
             "main_mode": w.main_mode, "urgent_mode": w.urgent, "urgent_lead_time_days": np.round(w.La, 1),
-            "moq": w.moq, "case_pack": w.case, "service_level": w.sl, "order_cycle_days": np.round(w.cycle_days, 1), "safety_factor_z": np.round(w.z, 3),
+            "moq": w.moq, "case_pack": w.case, "service_level": w.sl, "cost_optimal_service_level": w.sl_cost,
+            "key_floor_z": np.round(w.key_floor_z, 3), "order_cycle_days": np.round(w.cycle_days, 1), "order_cycle_units": np.round(w.q_cycle, 1), "safety_factor_z": np.round(w.z, 3),
             "lead_time_demand": np.round(w.DL, 1), "safety_stock": np.round(w.ss, 1),
             "demand_std_lr": np.round(w.sd_LR, 1),
             "demand_spread": np.where(w.err_used, "backtest_errors", "intervals"),
@@ -1059,6 +1093,18 @@ def _status_text(r, p: RestockPolicy) -> str:
     return f"ok: cover {r.cover_days:.1f} d"
 
 
+def _key_floor_text(r, p: RestockPolicy) -> str:
+    """The key-item floor (rule ``key_item_floor``): as an expected fill rate, whether it raised z; as a cycle level."""
+    if not r.key_item:
+        return ""
+    if not np.isfinite(r.key_floor_z):
+        return f", key-item floor {p.key_item_service_level:.0%}"
+    txt = (f", key-item floor: expected fill rate ≥ {p.key_item_service_level:.0%} needs z ≥ {r.key_floor_z:.2f} with "
+           f"{r.order_cycle_units:.0f} units an order cycle and σ {r.demand_std_lr:.0f}")
+    return txt + (f", which raised the cost-optimal {r.cost_optimal_service_level:.1%} (key_item_floor)"
+                  if "key_item_floor" in r.rule else ", met by the cost-optimal level")
+
+
 def restock_reason(r, p: RestockPolicy) -> str:
     """One plain sentence per restock row, built from the row's own columns."""
     parts = []
@@ -1074,8 +1120,7 @@ def restock_reason(r, p: RestockPolicy) -> str:
     parts.insert(0, _status_text(r, p))
     measure = "fill rate" if p.service_measure == "fill_rate" else "service"
     how = (f" (cost-optimal: margin ${r.unit_margin:.2f} at {r.selling_price:.2f} vs {p.carrying_rate:.0%}/yr carrying"
-           f" over a {r.order_cycle_days:.0f}-day order cycle"
-           + (f", key-item floor {p.key_item_service_level:.0%}" if r.key_item else "") + ")"
+           f" over a {r.order_cycle_days:.0f}-day order cycle" + _key_floor_text(r, p) + ")"
            if p.service_level_rule == "cost_optimal" else "")
     window = r.lead_time_days + p.review_period_days
     spread = (f"σ {r.demand_std_lr:.0f} over {window:.0f} d from the forecast's backtest errors summed over "
@@ -1083,6 +1128,9 @@ def restock_reason(r, p: RestockPolicy) -> str:
               f"lead-time std" if r.demand_spread == "backtest_errors" else
               f"σ {r.demand_std_lr:.0f} over {window:.0f} d from the forecast intervals (days "
               + ("independent)" if p.demand_correlation == 0 else f"correlated {p.demand_correlation:g})"))
+    if r.lead_time_std_effective < r.lead_time_std - 0.005:
+        spread += (f" (lead_time_crossing: std {r.lead_time_std:.1f} d counted as {r.lead_time_std_effective:.1f} d, an order "
+                   f"every {r.order_cycle_days:.0f} d in flight, a late one partly made up by the next)")
     parts.append(f"{measure} {r.service_level:.1%}{how}: {spread}; safety stock {r.safety_stock:.0f}, reorder point "
                  f"{r.reorder_point:.0f}, order-up-to {r.order_up_to:.0f} vs position {r.inventory_position}")
     if r.inbound > 0:
