@@ -32,7 +32,7 @@ from types import SimpleNamespace
 
 from workbench.errors import ParameterError
 from workbench.leadtime import lookup_lead_times
-from workbench.policies.base import Policy, check_in_range
+from workbench.policies.base import Policy, check_in_range, check_whole_number
 from workbench.policies.service import (air_bridge_units, air_units_saved, air_vs_sea, cost_optimal_service_level,
                                        crossing_lead_time_std, lead_time_demand_sigma, stock_floor_units)
 from workbench.stock import (MAX_COVER_DAYS, StockSnapshot, blended_ads, daily_sigma_from_intervals,  # noqa: F401
@@ -418,8 +418,7 @@ class RestockPolicy(Policy):
         for name in ("default_mode", "urgent_mode"):
             if getattr(self, name) not in MODES:
                 raise ParameterError(f"`{name}` must be one of {MODES}, got {getattr(self, name)!r}")
-        if not (isinstance(self.n_paths, (int, np.integer)) and self.n_paths >= 1):
-            raise ParameterError(f"`n_paths` must be a whole number >= 1, got {self.n_paths!r}")
+        check_whole_number("n_paths", self.n_paths)
         if self.alert_cover_days > self.consider_air_cover_days or self.consider_air_cover_days > self.order_sea_cover_days:
             raise ParameterError("cover thresholds must satisfy alert_cover_days <= consider_air_cover_days <= "
                              f"order_sea_cover_days, got {self.alert_cover_days}, {self.consider_air_cover_days}, "
