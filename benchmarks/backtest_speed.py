@@ -38,6 +38,7 @@ from _common import CACHE, peak_rss_mb, write_result  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from workbench.backtest import Options, run_backtest  # noqa: E402
+from workbench.cli import GLOBAL_REFIT_EVERY, SELECT_EVERY  # noqa: E402
 from workbench.data.generate import GeneratorConfig, write_sample_dataset  # noqa: E402
 
 TARGET_SECONDS = 300
@@ -67,12 +68,13 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--forecast-every", type=int, default=4)
     ap.add_argument("--fast-forecast", action="store_true")
-    ap.add_argument("--select-every", type=int, default=Options.select_every)
-    ap.add_argument("--global-refit-every", type=int, default=Options.global_refit_every)
+    ap.add_argument("--select-every", type=int, default=SELECT_EVERY, help="default: the CLI's")
+    ap.add_argument("--global-refit-every", type=int, default=GLOBAL_REFIT_EVERY, help="default: the CLI's (1: every forecast)")
     ap.add_argument("--compare", nargs="*", default=None, choices=list(COMPARE),
                     help="the faithfulness comparison: run these COMPARE settings (none: only write the report "
                          "from the settings already run on this data)")
     ap.add_argument("--profile", default=None, help="write a cProfile of the timed run here")
+    ap.add_argument("--name", default="backtest_speed", help="results file name (benchmarks/results/NAME.md/json)")
     ap.add_argument("--no-write", action="store_true", help="do not write benchmarks/results (profiling runs)")
     args = ap.parse_args()
 
@@ -84,7 +86,7 @@ def main() -> None:
     if args.compare is not None:
         return compare(args, data, start)
     opts = Options(forecast_every=args.forecast_every, fast_forecast=args.fast_forecast, progress=False,
-                   select_every=args.select_every, global_refit_every=args.global_refit_every)
+                   select_every=args.select_every, global_refit_every=args.global_refit_every if (args.global_refit_every or 1) > 1 else None)
     load0 = os.getloadavg()
     prof = cProfile.Profile() if args.profile else None
     w0, c0 = time.perf_counter(), cpu()
@@ -104,15 +106,19 @@ def main() -> None:
     if args.no_write:
         return
     decide = res["decide_seconds"]
+    runs = res.get("forecast_runs") or {}
     n_skus = len(res["setup"].skus)
     met = "met" if wall <= TARGET_SECONDS else "NOT met"
     cpu_met = "met" if cpu_s <= TARGET_SECONDS else "not met"
     md = f"""# Backtest speed ({args.skus} SKUs × {args.weeks} weeks)
 
-Run: `nice -n 10 python benchmarks/backtest_speed.py --skus {args.skus} --weeks {args.weeks} --forecast-every {args.forecast_every}{' --fast-forecast' if args.fast_forecast else ''}`.
+Run: `nice -n 10 python benchmarks/backtest_speed.py --skus {args.skus} --weeks {args.weeks} --forecast-every {args.forecast_every} --select-every {args.select_every} --global-refit-every {args.global_refit_every}{' --fast-forecast' if args.fast_forecast else ''}`
+({'the CLI defaults' if (args.forecast_every, args.select_every, args.global_refit_every, args.fast_forecast) == (1, SELECT_EVERY, GLOBAL_REFIT_EVERY, False) else 'not the CLI defaults'}).
 Data: `write_sample_dataset(GeneratorConfig(n_skus={args.skus}, years=2, seed={args.seed}))` (not timed);
 {n_skus} SKUs replayed from {start.date()} for {args.weeks} weeks, policies workbench and rule_of_thumb, the
-workbench's forecast refreshed every {args.forecast_every} week(s){' (fast engine: no global model, one backtest window)' if args.fast_forecast else ' (full engine)'}.
+workbench's forecast refreshed every {args.forecast_every} week(s){' (fast engine: no global model, one backtest window)' if args.fast_forecast else ' (full engine)'},
+its models selected every {args.select_every} week(s) (refit on the newest history in between), the global
+model fitted every {args.global_refit_every} week(s): {runs.get('full', '?')} full engine runs and {runs.get('refit', '?')} refits.
 
 | measure | value |
 | --- | ---: |
@@ -127,8 +133,10 @@ workbench's forecast refreshed every {args.forecast_every} week(s){' (fast engin
 Target (issue 14): ≤ {TARGET_SECONDS} s → wall time {met}; CPU time {cpu_met} (on {os.cpu_count()} shared cores,
 CPU time is what the run would take alone on one core).
 """
-    write_result("backtest_speed", {"skus": args.skus, "weeks": args.weeks, "forecast_every": args.forecast_every,
-                                    "fast_forecast": args.fast_forecast, "wall_s": round(wall, 1),
+    write_result(args.name, {"skus": args.skus, "weeks": args.weeks, "forecast_every": args.forecast_every,
+                                    "fast_forecast": args.fast_forecast,
+                                    "select_every": args.select_every, "global_refit_every": args.global_refit_every,
+                                    "forecast_runs": runs, "wall_s": round(wall, 1),
                                     "cpu_s": round(cpu_s, 1), "decide_s": decide, "load_before": load0,
                                     "load_after": load1, "peak_rss_mb": peak_rss_mb(),
                                     "summary": summary.drop(columns="reason").to_dict("records")}, md)
@@ -181,8 +189,7 @@ def _faith_report(args, start, recs: dict):
         rows.append({k: v for k, v in r.items() if k != "orders"} | {"order_distance_to_weekly": dist})
         d_cost = f"{r['cost_ratio'] - ref['cost_ratio']:+.3f}" if ref else "n/a"
         d_fill = f"{100 * (r['fill'] - ref['fill']):+.2f} pt" if ref else "n/a"
-        default = all(getattr(Options, k) == v for k, v in r["options"].items()) and not (
-            Options.fast_forecast or r["options"].get("fast_forecast"))
+        default = r["options"] == dict(forecast_every=1, select_every=SELECT_EVERY, global_refit_every=GLOBAL_REFIT_EVERY)
         table.append(f"| {r['label']}{' — **the CLI default**' if default else ''} | {runs.get('full', '?')} / {runs.get('refit', '?')} | {r['cost_ratio']:.3f} ({d_cost}) "
                      f"| {r['fill']:.2%} ({d_fill}) | {r['avg_inventory_value']:,.0f} | "
                      f"{'n/a' if dist is None else f'{dist:.1%}'} | {r['wall_s']:.0f} s / {r['cpu_s']:.0f} s | "

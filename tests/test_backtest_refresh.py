@@ -101,8 +101,3 @@ def test_cli_select_every_flags(tmp_path, capsys):
     assert e.value.code == 2
     assert "--select-every" in capsys.readouterr().err
 
-
-def test_cli_defaults_are_the_options_defaults():
-    from workbench import cli
-
-    assert (cli.SELECT_EVERY, cli.GLOBAL_REFIT_EVERY) == (Options.select_every, Options.global_refit_every)

@@ -213,8 +213,10 @@ def _paths(text: str) -> int:
     return n
 
 
-# `workbench backtest`'s forecast schedule (the same defaults as workbench.backtest.Options, which a test checks)
-SELECT_EVERY = 4
+# `workbench backtest`'s default forecast schedule: models selected every quarter, the global model fitted
+# every 4 weeks, refit weekly in between (docs/backtest.md "Forecast schedule"; benchmarks/results/
+# backtest_faithfulness.md). workbench.backtest.Options keeps a full run every week (1, None).
+SELECT_EVERY = 13
 GLOBAL_REFIT_EVERY = 4
 
 

@@ -36,9 +36,10 @@ class Options:
     forecast_every: int = 1  # weeks between forecast refreshes (1 = as the weekly run)
     fast_forecast: bool = False
     # weeks between full model selections (backtest of every candidate); the refreshes in between refit the
-    # chosen models on the newest history (adapters.WeeklyForecaster). 1 = a full run at every refresh
-    select_every: int = 4
-    global_refit_every: int | None = 4  # weeks between global model fits (None: a fit at every refresh)
+    # chosen models on the newest history (adapters.WeeklyForecaster). 1 = a full run at every refresh. The
+    # library default keeps that; the CLI's default is a selection every 13 weeks (workbench.cli.SELECT_EVERY)
+    select_every: int = 1
+    global_refit_every: int | None = None  # weeks between global model fits (None: a fit at every refresh)
     min_history_days: int = MIN_HISTORY_DAYS
     workbench_params: dict = field(default_factory=dict)
     rule_safety_days: float = 14.0
