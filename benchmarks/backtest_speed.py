@@ -66,7 +66,7 @@ def main() -> None:
     ap.add_argument("--skus", type=int, default=200)
     ap.add_argument("--weeks", type=int, default=52)
     ap.add_argument("--seed", type=int, default=3)
-    ap.add_argument("--forecast-every", type=int, default=4)
+    ap.add_argument("--forecast-every", type=int, default=1, help="default: the CLI's (1)")
     ap.add_argument("--fast-forecast", action="store_true")
     ap.add_argument("--select-every", type=int, default=SELECT_EVERY, help="default: the CLI's")
     ap.add_argument("--global-refit-every", type=int, default=GLOBAL_REFIT_EVERY, help="default: the CLI's (1: every forecast)")
