@@ -213,13 +213,31 @@ def _paths(text: str) -> int:
     return n
 
 
+# `workbench backtest`'s default forecast schedule: models selected every quarter, the global model fitted
+# every 4 weeks, refit weekly in between (docs/backtest.md "Forecast schedule"; benchmarks/results/
+# backtest_faithfulness.md). workbench.backtest.Options keeps a full run every week (1, None).
+SELECT_EVERY = 13
+GLOBAL_REFIT_EVERY = 4
+
+
+def _positive_weeks(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of weeks >= 1, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of weeks >= 1, got {n}")
+    return n
+
+
 def _cmd_backtest(args: argparse.Namespace) -> int:
     from workbench.backtest import Options, run_backtest
 
     start = _as_of(argparse.Namespace(as_of=args.start))
     policies = tuple(p.strip() for p in args.policies.split(",") if p.strip())
     opts = Options(policies=policies, seed=args.seed, carrying_rate=args.carrying_rate,
-                   forecast_every=args.forecast_every, fast_forecast=args.fast_forecast)
+                   forecast_every=args.forecast_every, fast_forecast=args.fast_forecast,
+                   select_every=args.select_every, global_refit_every=args.global_refit_every if args.global_refit_every > 1 else None)
     res = run_backtest(Path(args.data), start, args.weeks, Path(args.output), opts, do_sweep=args.sweep)
     for reason in res["summary"]["reason"]:
         print(reason)
@@ -308,7 +326,15 @@ def _add_backtest(sub) -> None:
     s.add_argument("--seed", type=int, default=0, help="seed of the common lead-time draws (default 0)")
     s.add_argument("--sweep", action="store_true", help="also trace fill rate vs inventory for both (frontier.csv/.html)")
     s.add_argument("--carrying-rate", type=float, default=0.25, help="yearly carrying cost, share of inventory value (default 0.25)")
-    s.add_argument("--forecast-every", type=int, default=1, help="weeks between forecast refreshes (default 1, as the weekly run)")
+    s.add_argument("--forecast-every", type=_positive_weeks, default=1,
+                   help="weeks between forecast refreshes (default 1, as the weekly run)")
+    s.add_argument("--select-every", type=_positive_weeks, default=SELECT_EVERY,
+                   help=f"weeks between full model selections (rolling-origin backtest of every candidate); the "
+                        f"forecasts in between refit the chosen models on the newest history (default {SELECT_EVERY}; "
+                        "1: a full engine run every week, exactly as the weekly run)")
+    s.add_argument("--global-refit-every", type=_positive_weeks, default=GLOBAL_REFIT_EVERY,
+                   help=f"weeks between fits of the global model; in between its last fit forecasts from the newest "
+                        f"history (default {GLOBAL_REFIT_EVERY}; 1: a new fit at every forecast)")
     s.add_argument("--fast-forecast", action="store_true", help="forecast engine without its global model, one backtest window")
     s.set_defaults(func=_cmd_backtest)
 

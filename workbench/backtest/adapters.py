@@ -36,16 +36,82 @@ def forecast_and_errors(view, day: pd.Timestamp, fast: bool = False):
     Analyst overrides are not applied (they are today's judgement, not the past's). ``fast`` runs the
     engine without its global model and with one backtest window (for long sweeps).
     """
-    from workbench.forecast.api import forecast_frame
     from workbench.forecast.errors import lead_time_errors
+
+    res = forecast_result(view, day, fast)
+    return res.forecast, lead_time_errors(res)
+
+
+def forecast_result(view, day: pd.Timestamp, fast: bool = False, prev=None, global_model=None):
+    """The engine's :class:`~workbench.forecast.api.ForecastResult` on the view's corrected history before
+    ``day``. ``prev``: a result whose model selection to keep (:func:`workbench.forecast.api.refresh_forecast`:
+    the chosen models refit on the new history); without it, or when the selection does not carry over, a
+    full run that keeps its selection for later refreshes. ``global_model``: the global model object of a
+    full run (e.g. :class:`workbench.forecast.chunks.PeriodicGlobalModel`); default a new fit per call."""
+    from workbench.forecast.api import forecast_frame, refresh_forecast
     from workbench.forecast.history import demand_history
 
-    as_of = day - pd.Timedelta(days=1)
-    history = demand_history(view.tables, as_of)
-    kw = dict(use_global_model=False, n_windows=1) if fast else {}
-    res = forecast_frame(history, horizon=FORECAST_HORIZON_DAYS, freq="D", levels=[80, 95],
-                         events=view.get("events"), overrides={}, n_jobs=1, **kw)
-    return res.forecast, lead_time_errors(res)
+    history = demand_history(view.tables, day - pd.Timedelta(days=1))
+    res = refresh_forecast(prev, history, n_jobs=1) if prev is not None else None
+    if res is None:
+        kw = dict(use_global_model=False, n_windows=1) if fast else {}
+        res = forecast_frame(history, horizon=FORECAST_HORIZON_DAYS, freq="D", levels=[80, 95],
+                             events=view.get("events"), overrides={}, n_jobs=1, keep_selection=True,
+                             global_model=global_model, **kw)
+    return res
+
+
+class WeeklyForecaster:
+    """The workbench's forecast for each decision day of a replay: (forecast frame, lead-time errors).
+
+    ``forecast_every``: weeks between forecasts (the frame is reused in between). ``select_every``: weeks
+    between full runs of the engine (rolling-origin backtest of every candidate, model choice, ensemble
+    weights, interval calibration); the forecasts in between keep that selection and refit the chosen
+    models on the newest history (:func:`workbench.forecast.api.refresh_forecast`). 1 = a full run at every
+    forecast, as the weekly run does. ``global_refit_every``: weeks between fits of the global model at
+    those refits (None: a new fit at every forecast; k: a fit at most every k weeks, applied to the newer
+    history in between, :class:`workbench.forecast.chunks.PeriodicGlobalModel`). ``fast``: the engine
+    without its global model and with one backtest window. ``full_runs``/``refits`` count the two kinds."""
+
+    def __init__(self, forecast_every: int = 1, select_every: int = 1, global_refit_every: int | None = None,
+                 fast: bool = False):
+        for name, v in (("forecast_every", forecast_every), ("select_every", select_every),
+                        ("global_refit_every", global_refit_every or 1)):
+            if int(v) < 1:
+                raise ValueError(f"{name} must be at least 1 week, got {v}")
+        self.forecast_every, self.select_every = int(forecast_every), int(select_every)
+        self.global_refit_every, self.fast = global_refit_every, fast
+        self.res = self.errors = self.day = self.selected = None
+        self.full_runs = self.refits = 0
+
+    def __call__(self, view, day: pd.Timestamp):
+        from workbench.forecast.errors import lead_time_errors
+
+        if self.res is not None and (day - self.day).days < 7 * self.forecast_every:
+            return self.res.forecast, self.errors
+        due = self.selected is None or (day - self.selected).days >= 7 * self.select_every
+        kept = self.res.selection if self.res is not None else None
+        res = forecast_result(view, day, self.fast, prev=None if due else self.res, global_model=self._global(view))
+        if res.selection is None or res.selection is not kept:
+            self.selected, self.full_runs = day, self.full_runs + 1
+        else:
+            self.refits += 1
+        self.res, self.day = res, day
+        self.errors = lead_time_errors(res)
+        return res.forecast, self.errors
+
+    def _global(self, view):
+        """One :class:`~workbench.forecast.chunks.PeriodicGlobalModel` for the whole replay (its last fit
+        carries over from run to run), or None: each run fits its own."""
+        if self.fast or self.global_refit_every is None:
+            return None
+        if getattr(self, "_gm", None) is None:
+            from workbench.forecast.chunks import PeriodicGlobalModel
+            from workbench.forecast.gbm import GlobalGBM
+
+            self._gm = PeriodicGlobalModel(GlobalGBM("D", FORECAST_HORIZON_DAYS, events=view.get("events")),
+                                           refit_every=7 * int(self.global_refit_every))
+        return self._gm
 
 
 def restock_on_view(view, as_of: pd.Timestamp, forecast: pd.DataFrame, policy, errors=None,

@@ -73,8 +73,9 @@ def weekly_table(setup, results) -> pd.DataFrame:
 def sku_table(setup, results) -> pd.DataFrame:
     rows = []
     for r in results:
+        by_sku = dict(tuple(r.orders.groupby("sku", sort=False)))  # one pass, not a filter per SKU
         for i, sku in enumerate(setup.skus):
-            o = r.orders[r.orders["sku"] == sku]
+            o = by_sku.get(sku, r.orders.iloc[:0])
             t = _totals(_OneSku(setup, i), r.sold[i:i + 1], r.lost[i:i + 1], r.stock[i:i + 1], o, r.sold.shape[1],
                         _arriving(o, setup.days[0], setup.days[-1]))
             imputed = int(setup.censored[i].sum())

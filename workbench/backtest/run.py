@@ -35,6 +35,11 @@ class Options:
     carrying_rate: float = CARRYING_RATE
     forecast_every: int = 1  # weeks between forecast refreshes (1 = as the weekly run)
     fast_forecast: bool = False
+    # weeks between full model selections (backtest of every candidate); the refreshes in between refit the
+    # chosen models on the newest history (adapters.WeeklyForecaster). 1 = a full run at every refresh. The
+    # library default keeps that; the CLI's default is a selection every 13 weeks (workbench.cli.SELECT_EVERY)
+    select_every: int = 1
+    global_refit_every: int | None = None  # weeks between global model fits (None: a fit at every refresh)
     min_history_days: int = MIN_HISTORY_DAYS
     workbench_params: dict = field(default_factory=dict)
     rule_safety_days: float = 14.0
@@ -91,16 +96,16 @@ def make_setup(ds, start, weeks: int, opts: Options) -> Setup:
 
 
 def workbench_decider(opts: Options, params: dict | None = None):
-    """The workbench adapter with the forecast refreshed every ``opts.forecast_every`` weeks on the policy's own view."""
-    cache: dict = {}
+    """The workbench adapter with the forecast refreshed every ``opts.forecast_every`` weeks on the policy's own
+    view, its models selected every ``opts.select_every`` weeks (:class:`adapters.WeeklyForecaster`)."""
+    forecaster = adapters.WeeklyForecaster(opts.forecast_every, opts.select_every, opts.global_refit_every,
+                                           fast=opts.fast_forecast)
 
     def decide(view, day):
-        if "fc" not in cache or (day - cache["day"]).days >= 7 * opts.forecast_every:
-            fc, errors = adapters.forecast_and_errors(view, day, fast=opts.fast_forecast)
-            cache.update(fc=fc, errors=errors, day=day)
-        return adapters.workbench_orders(view, day, cache["fc"], {"carrying_rate": opts.carrying_rate,
-                                                                  **opts.workbench_params, **(params or {})},
-                                         cache["errors"])
+        fc, errors = forecaster(view, day)
+        return adapters.workbench_orders(view, day, fc, {"carrying_rate": opts.carrying_rate,
+                                                         **opts.workbench_params, **(params or {})}, errors)
+    decide.forecaster = forecaster
     return decide
 
 
@@ -163,6 +168,9 @@ def run_backtest(data, start, weeks: int, output, opts: Options | None = None, d
         paths["left_out"] = write_frame(setup.left_out, out / "left_out.csv")
     res = dict(summary=summary, paths=paths, setup=setup, results=results,
                decide_seconds={r.policy: r.decide_seconds for r in results})
+    if "workbench" in opts.policies:
+        f = deciders["workbench"].forecaster
+        res["forecast_runs"] = {"full": f.full_runs, "refit": f.refits}
     if do_sweep:
         frontier = sweep(setup, opts)
         ok, sentence = dominates(frontier)

@@ -68,6 +68,7 @@ class ForecastResult:
     weights: pd.DataFrame | None = None
     cv: pd.DataFrame | None = None
     errors: pd.DataFrame | None = None
+    selection: "KeptSelection | None" = None  # with forecast_frame(keep_selection=True): for refresh_forecast
 
 
 def _check_params(horizon, freq, levels, engine, n_windows, selection):
@@ -120,7 +121,7 @@ def forecast_frame(df: pd.DataFrame, horizon: int, freq: str, levels=(80, 95), e
                    seed: int = 0, n_jobs: int = -1, prime_days: dict | None = None,
                    source: str = "frame", validated: bool = False, min_obs: int = 1, margin: float = 0.0,
                    annual_guard: bool = True, future: pd.DataFrame | None = None,
-                   global_model=None) -> ForecastResult:
+                   global_model=None, keep_selection: bool = False) -> ForecastResult:
     """Forecast every series of ``df`` (long: ``unique_id, ds, y``, optional ``in_stock``).
 
     Parameters: ``horizon`` periods ahead; ``freq`` 'D' or 'W'; ``levels`` interval levels in (0, 100);
@@ -139,6 +140,9 @@ def forecast_frame(df: pd.DataFrame, horizon: int, freq: str, levels=(80, 95), e
     ``df`` only when ``future`` gives their values (backtest windows use the recorded ones).
     ``global_model``: an object with the :class:`GlobalGBM` ``forecast`` method to use instead of a new
     one (e.g. :class:`.chunks.SharedGlobalModel`, fitted once and applied to every SKU chunk).
+    ``keep_selection``: keep what the selection decided (plan, choices, weights, backtest) in
+    ``ForecastResult.selection``, so that :func:`refresh_forecast` can refit the chosen models on later
+    history without backtesting again (default False: nothing more is kept).
 
     The steps, each a function below: :func:`prepare_history` -> :func:`plan_backtest` ->
     :func:`backtest_candidates` -> :func:`select_models` -> :func:`apply_overrides` ->
@@ -173,10 +177,15 @@ def forecast_frame(df: pd.DataFrame, horizon: int, freq: str, levels=(80, 95), e
     choices = explain(plan, sel, lost, filled, overrides, freq)
     forecast = forecast.merge(choices[["unique_id", "reason"]], on="unique_id", how="left")
     clock.lap("reasons")
+    kept = None
+    if keep_selection and cv is not None and not overrides:
+        kept = KeptSelection(plan=plan, sel=sel, cand=cand, levels=levels, n_windows=n_windows, engine=engine,
+                             global_model=gbm, as_of=hist["ds"].max(),
+                             selection=selection, margin=margin)
     return ForecastResult(forecast=forecast, backtest=sel.backtest.reset_index(drop=True),
                           classification=plan.classes, lost_units=lost, choices=choices, history=hist,
                           ensembles=sel.ensembles, candidates=sel.fc, timings=clock.timings, weights=sel.weights,
-                          cv=sel.cv)
+                          cv=sel.cv, selection=kept)
 
 
 class _Clock:
@@ -356,22 +365,111 @@ def select_models(cv: pd.DataFrame, fc: pd.DataFrame, cand: dict, hist: pd.DataF
     table = pd.concat([table, backtest_table(cv, extra, plan.scale)], ignore_index=True)
     # only a group's own candidates are eligible for its series; a series whose horizon held a peak
     # last year (annual guard) may only use models that know last year's pattern
-    guard = (_annual_guard(hist, plan.horizon, plan.freq, **GUARD[plan.freq])
-             & plan.group_of.reindex(plan.cls_of.index).eq("continuous"))
-    guarded = set(guard.index[guard]) if annual else set()
+    guarded = _guard_set(hist, plan) if annual else set()
+    backtest, chosen = _choose_pools(table.reset_index(drop=True), plan, cand, annual, guarded, selection, margin)
+    return Selection(backtest=backtest, chosen=chosen, cv=cv, fc=fc, ensembles=ensembles, all_models=all_models,
+                     weights=weights)
+
+
+def _choose_pools(table: pd.DataFrame, plan: BacktestPlan, cand: dict, annual: list, guarded: set, selection: str,
+                  margin: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mark each backtest row eligible or not (a group's own candidates and the ensemble; for a series the
+    annual guard restricts, ``guarded``, only the models that know last year) and choose per series or
+    pool. Returns (backtest with ``eligible``, chosen)."""
     is_guarded = np.isin(table["unique_id"].to_numpy(), list(guarded))
     own = np.array([m_ in cand.get(g, []) for m_, g in zip(table["model"], table["unique_id"].map(plan.group_of))],
                    dtype=bool)
     own |= table["model"].eq("Ensemble").to_numpy()
-    backtest = table.reset_index(drop=True)
+    backtest = table.drop(columns="eligible", errors="ignore")
     backtest["eligible"] = np.where(is_guarded, table["model"].isin(annual + ["AnnualEnsemble"]).to_numpy(), own)
     # guarded series form their own pool so that per-class selection stays within their eligible models
     pool = plan.group_of.where(~plan.group_of.index.isin(list(guarded)), plan.group_of + "/annual")
     chosen = choose(backtest[backtest["eligible"]], pool, selection, margin=margin)
     chosen["source"] = "backtest"
     chosen["annual_guard"] = chosen["unique_id"].isin(guarded)
-    return Selection(backtest=backtest, chosen=chosen, cv=cv, fc=fc, ensembles=ensembles, all_models=all_models,
-                     weights=weights)
+    return backtest, chosen
+
+
+def _guard_set(hist: pd.DataFrame, plan: BacktestPlan) -> set:
+    """The continuous series the annual guard restricts to models that know last year (``_annual_guard``)."""
+    guard = (_annual_guard(hist, plan.horizon, plan.freq, **GUARD[plan.freq])
+             & plan.group_of.reindex(plan.cls_of.index).eq("continuous"))
+    return set(guard.index[guard])
+
+
+@dataclass
+class KeptSelection:
+    """What one full run decided, kept for :func:`refresh_forecast`: the plan (classes, MASE scales,
+    windows), the selection (choices, combination weights, backtest predictions), the candidate names per
+    class group, the interval levels, the global model object, the history's last day and the choice rule."""
+
+    plan: BacktestPlan
+    sel: Selection
+    cand: dict
+    levels: list
+    n_windows: int
+    engine: str
+    global_model: object
+    as_of: pd.Timestamp
+    selection: str = "class"
+    margin: float = 0.0
+
+
+def refresh_forecast(prev: ForecastResult, df: pd.DataFrame, n_jobs: int = -1, future: pd.DataFrame | None = None,
+                     source: str = "frame", validated: bool = False, min_obs: int = 1) -> ForecastResult | None:
+    """Refit the models a full run chose on new history, without backtesting again ("select periodically,
+    refit often", as production forecasting systems commonly run).
+
+    ``prev``: a :func:`forecast_frame` result made with ``keep_selection=True`` (or an earlier refresh);
+    ``df``: the new history of the same series (same long format). Kept from ``prev``'s full run: the
+    demand classes and class groups, the backtest (so the backtest errors, ``cv``, are ``prev``'s), the
+    ensemble weights and the conformal interval widths. Done again on ``df``: the censored-demand
+    correction, the annual guard (it looks at last year's horizon, which moves every day) and so each
+    pool's choice from the kept backtest, then every candidate of each class group (and the global model,
+    through the object the full run used) fitted on ``df`` and forecast. Short and inactive series keep
+    their fallback. Returns None when a full run is needed: ``prev`` kept no selection (no backtestable
+    series, or analyst overrides) or ``df`` holds other series. Each reason names the selection's date.
+    """
+    kept = getattr(prev, "selection", None)
+    if kept is None:
+        return None
+    plan, freq, clock = kept.plan, kept.plan.freq, _Clock()
+    grid, hist, lost, filled = prepare_history(df, freq, source=source, validated=validated, min_obs=min_obs,
+                                               clock=clock)
+    if set(hist["unique_id"].unique()) != set(plan.cls_of.index):
+        return None
+    old = kept.sel
+    annual = old.ensembles.get("annual") or []
+    guarded = _guard_set(hist, plan) if annual else set()
+    backtest, chosen = _choose_pools(old.backtest, plan, kept.cand, annual, guarded, kept.selection, kept.margin)
+    clock.lap("classify")
+    if future is not None:
+        future = future.assign(unique_id=future["unique_id"].astype(str), ds=pd.to_datetime(future["ds"]))
+    exog = exog_names(hist) if future is not None else []
+    ids = plan.group_of.index[plan.group_of.notna()]
+    fc = _forecast_candidates(hist[hist["unique_id"].isin(ids)], plan, kept.cand, kept.engine, n_jobs,
+                              kept.global_model, exog, future)
+    for c in old.all_models:
+        if c not in fc:
+            fc[c] = np.nan
+    add_ensemble(fc.iloc[:0].copy(), fc, old.weights)
+    if annual:
+        fc["AnnualEnsemble"] = fc[annual].mean(axis=1)
+    clock.lap("forecast")
+    sel = Selection(backtest=backtest, chosen=chosen, cv=old.cv, fc=fc, ensembles=old.ensembles,
+                    all_models=old.all_models, weights=old.weights)
+    parts = [chosen_forecast(sel, plan, kept.levels)] + fallback_forecast(hist, plan, kept.levels)
+    forecast = pd.concat(parts, ignore_index=True).sort_values(["unique_id", "ds"]).reset_index(drop=True)
+    clock.lap("select_intervals")
+    choices = explain(plan, sel, lost, filled, {}, freq)
+    refit = choices["source"].eq("backtest")  # the source stays "backtest": the errors are that backtest's
+    choices.loc[refit, "reason"] += (f"; selection of {kept.as_of:%Y-%m-%d} kept, model refit on history to "
+                                     f"{hist['ds'].max():%Y-%m-%d}")
+    forecast = forecast.merge(choices[["unique_id", "reason"]], on="unique_id", how="left")
+    clock.lap("reasons")
+    return ForecastResult(forecast=forecast, backtest=backtest, classification=plan.classes, lost_units=lost,
+                          choices=choices, history=hist, ensembles=sel.ensembles, candidates=fc,
+                          timings=clock.timings, weights=sel.weights, cv=sel.cv, selection=kept)
 
 
 def apply_overrides(sel: Selection, overrides: dict, hist: pd.DataFrame, plan: BacktestPlan,

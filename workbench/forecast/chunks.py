@@ -54,6 +54,38 @@ class SharedGlobalModel:
         return self.model.predict_frame(fcst, frame)
 
 
+class PeriodicGlobalModel:
+    """A :class:`GlobalGBM` refit at most every ``refit_every`` periods of training end date; a panel ending
+    less than that after the last stored fit is forecast with that fit (mlforecast ``predict(new_df=...)``:
+    the same trees, each series' own newest lags and scale). For a replay that forecasts every week:
+    refit monthly, predict weekly. A panel ending before the stored fit (a backtest window) gets its own
+    fit and is not stored, so a fit never sees data after a panel's end. ``fits`` and ``applied`` count."""
+
+    alias = GlobalGBM.alias
+
+    def __init__(self, model: GlobalGBM, refit_every: int):
+        if refit_every < 1:
+            raise ValueError(f"refit_every must be >= 1 period, got {refit_every}")
+        self.model, self.refit_every = model, int(refit_every)
+        self._fit = None  # (training end, exog columns, fitted MLForecast)
+        self.fits = 0
+        self.applied = 0
+
+    def forecast(self, panel: pd.DataFrame, future: pd.DataFrame | None = None, exog=()) -> pd.DataFrame:
+        frame = self.model.training_frame(panel, exog, future)
+        end, cols = pd.Timestamp(frame.data["ds"].max()), tuple(frame.exog)
+        periods = ((end - self._fit[0]) / pd.Timedelta(days=1 if self.model.freq == "D" else 7)
+                   if self._fit is not None else None)
+        if periods is not None and 0 <= periods < self.refit_every and cols == self._fit[1]:
+            self.applied += 1
+            return self.model.predict_frame(self._fit[2], frame, new=True)
+        fcst = self.model.fit_frame(frame.data)
+        self.fits += 1
+        if periods is None or periods >= 0:
+            self._fit = (end, cols, fcst)
+        return self.model.predict_frame(fcst, frame)
+
+
 def sku_chunks(df: pd.DataFrame, chunk_skus: int, seed: int = 0, balanced: bool = False) -> Iterator[pd.DataFrame]:
     """Whole series of ``df`` in chunks of at most ``chunk_skus`` SKUs, SKUs in a seeded random order
     (the first chunk then is a random sample: it trains the shared global model). ``balanced``: as few
