@@ -27,7 +27,7 @@ sea lead time + review period, a series has ≈ 2.5 independent windows: the cla
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -79,6 +79,15 @@ class WindowErrors:
     yhat: np.ndarray  # (m, H) the backtest forecast
     group: pd.Series  # unique_id → pooling group (demand class); missing → "all"
     prior_windows: float = PRIOR_WINDOWS
+    # window length → its window_stats / class_variance (the matrices are never changed after construction;
+    # a restock call asks for the same lengths several times, and the class fit is the costly part)
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def _cached(self, kind: str, w: int, compute):
+        key = (kind, w)
+        if key not in self._memo:
+            self._memo[key] = compute(w)
+        return self._memo[key]
 
     @property
     def horizon(self) -> int:
@@ -95,7 +104,9 @@ class WindowErrors:
 
     def window_stats(self, w: int) -> pd.DataFrame:
         """Per series for window length ``w`` days: ``sumsq, windows, valid_days`` (its own windowed sums)."""
-        w = int(min(max(w, 1), self.horizon))
+        return self._cached("stats", int(min(max(w, 1), self.horizon)), self._window_stats)
+
+    def _window_stats(self, w: int) -> pd.DataFrame:
         e, _ = self._sums(w)
         frame = pd.DataFrame({"uid": self.row_uid, "sumsq": np.nansum(e ** 2, axis=1),
                               "windows": np.isfinite(e).sum(axis=1),
@@ -109,9 +120,11 @@ class WindowErrors:
         that does not average out (a forecast 20% low stays 20% low). Fitted by non-negative least squares
         on every window of the group, each equation divided by F + 1 so that big series do not decide alone.
         """
+        return self._cached("class", int(min(max(w, 1), self.horizon)), self._class_variance)
+
+    def _class_variance(self, w: int) -> pd.DataFrame:
         from scipy.optimize import nnls
 
-        w = int(min(max(w, 1), self.horizon))
         e, f = self._sums(w)
         g = self.group.reindex(pd.Index(self.row_uid)).fillna("all").to_numpy()
         rows = {}
