@@ -2,12 +2,13 @@
 the snapshot's per-channel rows agree."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from pricing_ads_dataset import AS_OF, four_sku_tables, load_four_sku_dataset
 
 from workbench.forecast.history import demand_history
 from workbench.policies.phase import StockoutPhase
-from workbench.stock import build_snapshot, in_stock_flags
+from workbench.stock import build_snapshot, columns_view, in_stock_flags, pair_positions
 
 
 def test_the_rule_flag_then_sales_then_sellable_inventory():
@@ -60,3 +61,25 @@ def test_a_caller_gets_only_the_sales_columns_it_asks_for_with_the_same_flags(tm
     assert (some.index == full.index).all() and (full["date"] <= AS_OF).all()
     some.loc[some.index[0], "sku"] = "changed"  # a copy: the dataset is not touched
     assert ds["sales"]["sku"].iloc[0] != "changed"
+
+
+def test_a_reader_can_have_the_rows_without_a_copy(tmp_path):
+    """sales_in_stock(copy=False) (phase, pricing and ads only read the rows): the same rows and flags, over
+    the dataset's own arrays when every row is on or before as-of (issue 12, item 8: no ~0.4 GB copy)."""
+    ds = load_four_sku_dataset(tmp_path / "d")
+    snap = build_snapshot(ds, ds["sales"]["date"].max())
+    copied, viewed = snap.sales_in_stock(["sku", "date", "units"]), snap.sales_in_stock(["sku", "date", "units"],
+                                                                                      copy=False)
+    pd.testing.assert_frame_equal(viewed, copied)
+    assert np.shares_memory(viewed["units"].to_numpy(), ds["sales"]["units"].to_numpy())
+    assert not np.shares_memory(copied["units"].to_numpy(), ds["sales"]["units"].to_numpy())
+    early = build_snapshot(ds, pd.Timestamp(AS_OF) - pd.Timedelta(days=10))  # rows after as-of are left out: a copy then
+    assert (early.sales_in_stock(["date"], copy=False)["date"] <= early.as_of).all()
+
+
+def test_rows_are_looked_up_by_their_sku_and_channel():
+    rows = pd.DataFrame({"sku": ["A", "B", "A", "C", "B"], "channel": ["x", "x", "y", "x", "y"]})
+    pairs = pd.DataFrame({"sku": ["B", "A", "A"], "channel": ["x", "y", "x"]})
+    assert pair_positions(rows, pairs).tolist() == [2, 0, 1, -1, -1]
+    view = columns_view(rows, ["channel"])
+    assert list(view.columns) == ["channel"] and np.shares_memory(view["channel"].to_numpy(), rows["channel"].to_numpy())

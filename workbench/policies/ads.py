@@ -43,6 +43,7 @@ import pandas as pd
 from workbench.policies.base import Policy, check_in_range
 from workbench.policies.phase import StockoutPhase, as_timestamp
 from workbench.policies.pricing import current_prices, latest_offers
+from workbench.stock import columns_view, pair_positions
 
 ADS_COLUMNS = ["sku", "channel", "campaign", "ad_type", "current_budget", "recommended_budget", "change_pct",
                "bid_change_pct", "phase", "action", "reason"]
@@ -291,7 +292,10 @@ class AdBudgetPolicy(Policy):
         """One row per live campaign: current budget, recent performance, targeting, margin, phase."""
         as_of = as_timestamp(as_of)
         ads = ds.get("ads")
-        ads = ads.loc[ads["date"] <= as_of, [c for c in _CAMPAIGN_COLUMNS if c in ads.columns]]
+        cols, seen = [c for c in _CAMPAIGN_COLUMNS if c in ads.columns], (ads["date"] <= as_of).to_numpy()
+        # the columns read, over the table's own arrays when every row is on or before as-of (~5 M rows at
+        # 10,000 SKUs: no copy of them; issue 12, item 8); only read below
+        ads = columns_view(ads, cols) if seen.all() else ads.loc[seen, cols]
         ordered = ads.sort_values("date")
         last = ordered.groupby("campaign").last()
         # targeting of each campaign's latest row (worked out on those rows only: millions of rows at 10,000 SKUs)
@@ -327,10 +331,7 @@ class AdBudgetPolicy(Policy):
         camp["peak_event"] = camp["peak_event"].fillna("")
         camp["utilization"] = (camp["spend_14d"] / camp["budget_14d"].where(camp["budget_14d"] > 0)).clip(0.05, 1.0)
         # pre-stockout budget per campaign
-        ep = phases[["sku", "channel", "stockout_start"]].dropna()
-        pre = ads[["sku", "channel", "campaign", "date", "daily_budget"]].merge(ep, on=["sku", "channel"])
-        pre = pre.loc[(pre["date"] < pre["stockout_start"])
-                      & (pre["date"] >= pre["stockout_start"] - pd.Timedelta(days=self.pre_window_days))]
+        pre = self._pre_stockout_rows(ads, phases)
         camp = camp.merge(pre.groupby("campaign")["daily_budget"].mean().rename("pre_stockout_budget").reset_index(),
                           on="campaign", how="left")
         prices = current_prices(ds["sales"], ds["products"], as_of)
@@ -537,6 +538,18 @@ class AdBudgetPolicy(Policy):
             for ai, bi, mi, mm, sp, tt, cp in zip(a, b, marg, m, spent, total, capped)]
         return g
 
+    def _pre_stockout_rows(self, ads: pd.DataFrame, phases: pd.DataFrame) -> pd.DataFrame:
+        """The ads rows (campaign, daily_budget) of the ``pre_window_days`` before each pair's stockout: looked
+        up by pair and taken in table order, no merge of the ~5 M rows (10,000 SKUs) with the episodes."""
+        ep = phases[["sku", "channel", "stockout_start"]].dropna()
+        if ep.empty:
+            return ads.iloc[:0][["campaign", "daily_budget"]]
+        at = pair_positions(ads, ep)
+        start = ep["stockout_start"].to_numpy(dtype="datetime64[ns]")[np.maximum(at, 0)]
+        date = ads["date"].to_numpy(dtype="datetime64[ns]")
+        rows = np.flatnonzero((at >= 0) & (date < start) & (date >= start - np.timedelta64(self.pre_window_days, "D")))
+        return ads.take(rows)[["campaign", "daily_budget"]]
+
     def _curves(self, snapshot, camp: pd.DataFrame) -> pd.DataFrame:
         ds, as_of = snapshot.ds, snapshot.as_of
         ads = ds.get("ads")
@@ -546,7 +559,7 @@ class AdBudgetPolicy(Policy):
                       ["date", "sku", "channel", "campaign", "ad_type", "spend", "ad_sales"]]
         if win.empty:
             return pd.DataFrame(columns=["campaign", "a_sales_usd", "b_spend_usd", "fit"])
-        ok = snapshot.sales_in_stock(["date", "sku", "channel"])
+        ok = snapshot.sales_in_stock(["date", "sku", "channel"], copy=False)
         ok = ok.loc[(ok["date"] > start) & ok["sku"].isin(win["sku"].unique()),  # only rows that can match
                     ["date", "sku", "channel", "in_stock"]].rename(columns={"in_stock": "_ok"})
         win = win.merge(ok, on=["date", "sku", "channel"], how="left")

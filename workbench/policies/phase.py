@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.policies.base import Policy, check_in_range
+from workbench.stock import columns_view, pair_positions
 
 PHASES = ("normal", "pre_stockout", "stockout", "recovery")
 STOCK_COLUMNS = ["sku", "on_hand", "available", "supplier_held", "inbound", "ads", "cover_days", "sellable_cover_days",
@@ -164,10 +165,10 @@ class StockoutPhase(Policy):
         ds, as_of = snapshot.ds, snapshot.as_of
         cover = stock_columns(snapshot, restock, self.default_mode)
         # the one in-stock rule, per channel; a fresh frame of the columns read here (renamed in place, no copy)
-        sales = snapshot.sales_in_stock(["sku", "channel", "date", "units", "sessions"])
+        sales = snapshot.sales_in_stock(["sku", "channel", "date", "units", "sessions"], copy=False)
         sales.columns = ["_ok" if c == "in_stock" else c for c in sales.columns]
         sales.index = pd.RangeIndex(len(sales))  # labels = positions (the table's own index may repeat)
-        pairs = sales[["sku", "channel"]].drop_duplicates()
+        pairs = columns_view(sales, ["sku", "channel"]).drop_duplicates()
         out = pairs.merge(cover, on="sku", how="left")
         # each pair's latest sales day (one row per SKU × channel × day): no sort of ~8 M rows
         latest = sales.groupby(["sku", "channel"], sort=False, observed=True)["date"].idxmax().to_numpy()
@@ -189,10 +190,7 @@ class StockoutPhase(Policy):
         cols = ["sku", "channel", "date", "units"] + (["sessions"] if "sessions" in sales.columns else [])
         # only SKU × channels with a stockout episode have either rate (NaT bounds select no day)
         episodes = out.loc[out["stockout_start"].notna(), ["sku", "channel", "stockout_start", "restock_date"]]
-        ok = sales.loc[sales["_ok"], cols].merge(episodes, on=["sku", "channel"])
-        pre = ok.loc[(ok["date"] < ok["stockout_start"])
-                     & (ok["date"] >= ok["stockout_start"] - pd.Timedelta(days=self.pre_window_days))]
-        post = ok.loc[(ok["date"] >= ok["restock_date"]) & (ok["date"] > as_of - pd.Timedelta(days=7))]
+        pre, post = self._episode_rows(sales, episodes, as_of, cols)
         out = out.merge(pre.groupby(["sku", "channel"])["units"].mean().rename("pre_stockout_ads").reset_index(),
                         on=["sku", "channel"], how="left")
         out = out.merge(post.groupby(["sku", "channel"])["units"].mean().rename("recent_ads").reset_index(),
@@ -226,6 +224,21 @@ class StockoutPhase(Policy):
         out["phase_reason"] = [self._explain(r) for r in out.itertuples(index=False)]
         out["reason"] = out["phase_reason"]
         return out.sort_values(["sku", "channel"]).reset_index(drop=True)
+
+    def _episode_rows(self, sales: pd.DataFrame, episodes: pd.DataFrame, as_of, cols: list) -> tuple:
+        """The in-stock sales rows (``cols``) of the ``pre_window_days`` before each pair's stockout and of
+        its recovery's last week: looked up by pair and taken, no merge of the ~8 M rows (10,000 SKUs)."""
+        if episodes.empty:
+            return sales.iloc[:0][cols], sales.iloc[:0][cols]
+        at = pair_positions(sales, episodes)
+        ok, at = (at >= 0) & sales["_ok"].to_numpy(dtype=bool), np.maximum(at, 0)
+        date = sales["date"].to_numpy(dtype="datetime64[ns]")
+        start = episodes["stockout_start"].to_numpy(dtype="datetime64[ns]")[at]
+        pre_rows = np.flatnonzero(ok & (date < start) & (date >= start - np.timedelta64(self.pre_window_days, "D")))
+        del start
+        restock = episodes["restock_date"].to_numpy(dtype="datetime64[ns]")[at]
+        post = ok & (date >= restock) & (date > (as_of - pd.Timedelta(days=7)).to_datetime64())
+        return sales.take(pre_rows)[cols], sales.take(np.flatnonzero(post))[cols]
 
     @staticmethod
     def _conversions(pre: pd.DataFrame, post: pd.DataFrame) -> pd.DataFrame:
