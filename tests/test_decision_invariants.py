@@ -31,7 +31,7 @@ def check_invariants(restock: pd.DataFrame, phases: pd.DataFrame, ads: pd.DataFr
     pre = phases[phases["phase"] == "pre_stockout"]
     assert np.isfinite(pre["gap_days"].astype(float)).all(), pre[["sku", "gap_days"]]
     assert (pre["gap_days"] > 0).all()
-    np.testing.assert_array_equal(pre["gap_class"].to_numpy(), phase.gap_class(pre["gap_days"]))
+    np.testing.assert_array_equal(pre["gap_class"].to_numpy(), phase._gap_class(pre["gap_days"]))
     ordered = restock[restock["recommended_qty"] > 0]
     short = ordered[ordered["inventory_position"] + ordered["recommended_qty"] < ordered["reorder_point"] - 0.1]
     assert short.empty, f"ordered SKUs below their reorder point:\n{short[['sku', 'reason']]}"

@@ -43,9 +43,9 @@ def test_just_restocked_after_15_days_out_is_recovery_step_1(phases):
 
 def test_gap_classes_have_parameter_boundaries():
     rules = StockoutPhase()
-    assert list(rules.gap_class([3, 7, 10, 15, 30, 31, float("nan")])) == [
+    assert list(rules._gap_class([3, 7, 10, 15, 30, 31, float("nan")])) == [
         "short", "short", "medium", "medium", "medium", "long", "long"]
-    assert list(StockoutPhase(short_gap_max_days=10).gap_class([10])) == ["short"]
+    assert list(StockoutPhase(short_gap_max_days=10)._gap_class([10])) == ["short"]
 
 
 def test_a_bad_parameter_is_named_with_its_value(four):
@@ -69,7 +69,7 @@ def test_short_and_long_gaps(tmp_path):
     assert h["gap_days"] == pytest.approx(h["order_lead_time_days"] - 30.0)
     assert h["phase"] == ("pre_stockout" if h["gap_days"] > 0 else "normal")
     if h["phase"] == "pre_stockout":
-        assert h["gap_class"] == StockoutPhase().gap_class(h["gap_days"])
+        assert h["gap_class"] == StockoutPhase()._gap_class(h["gap_days"])
         assert "order today by sea, nothing inbound" in h["phase_reason"]
 
 

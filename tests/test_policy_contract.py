@@ -146,8 +146,6 @@ def _recommend(cls, policy, snapshots):
 OTHER_PUBLIC = {
     HijackScorer: {"score_features"},  # scores offers-history feature rows (no snapshot) for HijackModel's holdout
     HijackModel: {"fit", "predict_proba", "set_fit_request", "set_predict_proba_request"},  # the estimator underneath
-    StockoutPhase: {"gap_class"},
-    AdBudgetPolicy: {"campaign_table"},
 }
 
 

@@ -288,7 +288,7 @@ class AdBudgetPolicy(Policy):
         check_in_range("min_clicks_no_sales", self.min_clicks_no_sales, 1, 1e6, closed="both")
         check_in_range("peak_lookahead_days", self.peak_lookahead_days, 0, 365, closed="both")
 
-    def campaign_table(self, ds, as_of, phases: pd.DataFrame) -> pd.DataFrame:
+    def _campaign_table(self, ds, as_of, phases: pd.DataFrame) -> pd.DataFrame:
         """One row per live campaign: current budget, recent performance, targeting, margin, phase."""
         as_of = as_timestamp(as_of)
         ads = ds.get("ads")
@@ -360,7 +360,7 @@ class AdBudgetPolicy(Policy):
         if ds.get("ads") is None or ds.get("ads").empty:
             return pd.DataFrame(columns=ADS_COLUMNS + EXTRA_COLUMNS)
         ph = phases if phases is not None else self.phase.recommend(snapshot)
-        camp = self.campaign_table(ds, as_of, ph)
+        camp = self._campaign_table(ds, as_of, ph)
         if camp.empty:  # no campaign ran in the 30 days up to as_of
             return pd.DataFrame(columns=ADS_COLUMNS + EXTRA_COLUMNS)
         camp["recommended_budget"] = camp["current_budget"].astype(float)

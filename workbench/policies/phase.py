@@ -150,7 +150,7 @@ class StockoutPhase(Policy):
         check_in_range("step_min_days", self.step_min_days, 0, 60, closed="both")
         check_in_range("rank_tolerance", self.rank_tolerance, 0, 10, closed="left")
 
-    def gap_class(self, gap_days) -> np.ndarray:
+    def _gap_class(self, gap_days) -> np.ndarray:
         """'short' / 'medium' / 'long' for a gap in days."""
         g = np.asarray(gap_days, dtype=float)
         return np.where(g <= self.short_gap_max_days, "short",
@@ -218,7 +218,7 @@ class StockoutPhase(Policy):
         recovery = (~stockout_now) & (~pre) & recent & ~(sales_ok & rank_ok)
         out["phase"] = np.select([stockout_now, pre, recovery], ["stockout", "pre_stockout", "recovery"], "normal")
         out["recovery_over"] = (out["phase"] == "normal") & recent
-        out["gap_class"] = np.where(out["phase"] == "pre_stockout", self.gap_class(out["gap_days"]), "")
+        out["gap_class"] = np.where(out["phase"] == "pre_stockout", self._gap_class(out["gap_days"]), "")
         step1 = young | (measure.fillna(0) < self.second_step_sales_ratio)
         out["recovery_step"] = np.where(out["phase"] == "recovery", np.where(step1, 1, 2), 0)
         out["phase_reason"] = [self._explain(r) for r in out.itertuples(index=False)]
