@@ -337,6 +337,30 @@ def columns_view(frame: pd.DataFrame, columns) -> pd.DataFrame:
     return pd.DataFrame({c: frame[c] for c in columns}, index=frame.index, copy=False)
 
 
+def columns_until(frame: pd.DataFrame, columns, as_of=None) -> pd.DataFrame:
+    """``columns`` of the rows of ``frame`` dated on or before ``as_of`` (every row when None), for reading:
+    a :func:`columns_view` when every row qualifies (the weekly run: no copy of ~8 M rows), else one copy of
+    the rows that do."""
+    view = columns_view(frame, columns)
+    if as_of is None:
+        return view
+    seen = (frame["date"] <= as_of).to_numpy()
+    return view if seen.all() else view.loc[seen]
+
+
+def stockout_window_rows(rows: pd.DataFrame, episodes: pd.DataFrame, days: int, at: np.ndarray | None = None,
+                         mask: np.ndarray | None = None) -> np.ndarray:
+    """Positions of the ``rows`` dated in the ``days`` days before their (sku, channel)'s ``stockout_start``
+    in ``episodes`` (one row per pair), in table order: the pre-stockout window phase, pricing and ads read.
+    ``at``: :func:`pair_positions` of ``rows`` in ``episodes`` when the caller has it; ``mask``: the rows
+    allowed (e.g. in stock)."""
+    at = pair_positions(rows, episodes) if at is None else at
+    start = episodes["stockout_start"].to_numpy(dtype="datetime64[ns]")[np.maximum(at, 0)]
+    date = rows["date"].to_numpy(dtype="datetime64[ns]")
+    keep = (at >= 0) & (date < start) & (date >= start - np.timedelta64(int(days), "D"))
+    return np.flatnonzero(keep if mask is None else keep & mask)
+
+
 def pair_positions(rows: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
     """For each row of ``rows``, the position of its (sku, channel) among the unique pairs of ``pairs``; −1
     when it is not there. The ~8 M sales rows at 10,000 SKUs are looked up by pair, then only the rows

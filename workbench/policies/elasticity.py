@@ -41,7 +41,7 @@ from sklearn.linear_model import PoissonRegressor
 from workbench.policies.base import check_in_range
 from workbench.errors import ParameterError
 from workbench.policies.phase import as_timestamp
-from workbench.stock import columns_view, in_stock_flags
+from workbench.stock import columns_until, in_stock_flags
 
 
 def weekly_price_panel(sales: pd.DataFrame, products: pd.DataFrame, as_of=None,
@@ -56,10 +56,7 @@ def weekly_price_panel(sales: pd.DataFrame, products: pd.DataFrame, as_of=None,
     # the columns used, as a frame over the table's own arrays: the sales table has ~8 M rows at 10,000
     # SKUs, and its rows are copied once, those kept, in (sku, channel, date) order (issue 12, item 8)
     cols = [c for c in ("sku", "channel", "date", "units", "revenue", "price", "in_stock") if c in sales.columns]
-    s = columns_view(sales, cols)
-    if as_of is not None:
-        seen = (s["date"] <= as_timestamp(as_of)).to_numpy()
-        s = s if seen.all() else s.loc[seen]
+    s = columns_until(sales, cols, None if as_of is None else as_timestamp(as_of))
     ok = in_stock_flags(s, inventory).to_numpy(dtype=bool)
     key = s.groupby(["sku", "channel"], sort=True, observed=True).ngroup().to_numpy()  # hashed once
     order = np.lexsort((s["date"].to_numpy(dtype="datetime64[ns]").view("int64"), key))

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.policies.base import Policy, check_in_range
-from workbench.stock import columns_view, pair_positions
+from workbench.stock import columns_view, pair_positions, stockout_window_rows
 
 PHASES = ("normal", "pre_stockout", "stockout", "recovery")
 STOCK_COLUMNS = ["sku", "on_hand", "available", "supplier_held", "inbound", "ads", "cover_days", "sellable_cover_days",
@@ -231,12 +231,11 @@ class StockoutPhase(Policy):
         if episodes.empty:
             return sales.iloc[:0][cols], sales.iloc[:0][cols]
         at = pair_positions(sales, episodes)
-        ok, at = (at >= 0) & sales["_ok"].to_numpy(dtype=bool), np.maximum(at, 0)
+        ok = sales["_ok"].to_numpy(dtype=bool)
+        pre_rows = stockout_window_rows(sales, episodes, self.pre_window_days, at=at, mask=ok)
+        ok &= at >= 0
         date = sales["date"].to_numpy(dtype="datetime64[ns]")
-        start = episodes["stockout_start"].to_numpy(dtype="datetime64[ns]")[at]
-        pre_rows = np.flatnonzero(ok & (date < start) & (date >= start - np.timedelta64(self.pre_window_days, "D")))
-        del start
-        restock = episodes["restock_date"].to_numpy(dtype="datetime64[ns]")[at]
+        restock = episodes["restock_date"].to_numpy(dtype="datetime64[ns]")[np.maximum(at, 0)]
         post = ok & (date >= restock) & (date > (as_of - pd.Timedelta(days=7)).to_datetime64())
         return sales.take(pre_rows)[cols], sales.take(np.flatnonzero(post))[cols]
 

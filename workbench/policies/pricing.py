@@ -55,7 +55,7 @@ from workbench.policies.base import Policy, check_in_range
 from workbench.policies.elasticity import (ElasticityEstimator, price_change_for_units, profit_change,
                                            units_change)
 from workbench.policies.phase import StockoutPhase, as_timestamp
-from workbench.stock import columns_view, pair_positions
+from workbench.stock import columns_view, stockout_window_rows
 
 PRICING_COLUMNS = ["sku", "channel", "current_price", "recommended_price", "change_pct", "phase", "cover_days",
                    "sellable_cover_days", "gap_days", "gap_class", "rule", "reason", "predicted_units_change_pct",
@@ -103,12 +103,7 @@ def reference_prices(sales: pd.DataFrame, phases: pd.DataFrame, window_days: int
     if ep.empty:
         return pd.Series(np.nan, index=phases.index)
     # each row's stockout start looked up by its pair, then only the rows in the window are taken
-    at = pair_positions(sales, ep)
-    start = ep["stockout_start"].to_numpy(dtype="datetime64[ns]")[np.maximum(at, 0)]
-    date = sales["date"].to_numpy(dtype="datetime64[ns]")
-    rows = np.flatnonzero((at >= 0) & (date < start) & (date >= start - np.timedelta64(window_days, "D")))
-    del at, start, date
-    s = sales.take(rows)
+    s = sales.take(stockout_window_rows(sales, ep, window_days))
     unit = s["revenue"] / s["units"].where(s["units"] > 0)
     p = s["price"].fillna(unit) if "price" in s.columns else unit
     ref = s[["sku", "channel"]].assign(_p=p).groupby(["sku", "channel"])["_p"].median()

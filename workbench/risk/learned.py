@@ -35,7 +35,7 @@ from workbench.policies.base import Policy, check_in_range, check_whole_number
 from workbench.risk._common import ParameterError, num, pct, to_date
 from workbench.risk.hijack import HijackScorer, hijack_features
 from workbench.risk.stockout import onhand_cover_history
-from workbench.stock import columns_view
+from workbench.stock import columns_until
 
 TYPES = ("standard", "bundle", "private_label", "custom")
 MODEL_COLUMNS = ["sku", "channel", "hijack_model_prob", "model_horizon_days", "reason"]
@@ -205,9 +205,8 @@ def training_rows(products: pd.DataFrame, offers: pd.DataFrame, as_of, horizon_d
     keep = ev[["sku", "channel", "date", "hijack_event", "label", "labelled"]].rename(columns={"date": "offers_date"})
     rows = feats.merge(keep, on=["sku", "channel", "offers_date"], how="inner")
     if sales is not None and inventory is not None and not rows.empty:
-        seen = sales["date"] <= as_of  # only sku, date, units are read: no copy of all ~8 M rows at 10k SKUs
-        past = columns_view(sales, ["sku", "date", "units"])
-        rows["cover_days"] = onhand_cover_history(rows, past if seen.all() else past[seen],
+        # only sku, date, units are read: no copy of all ~8 M rows at 10k SKUs
+        rows["cover_days"] = onhand_cover_history(rows, columns_until(sales, ["sku", "date", "units"], as_of),
                                                   inventory[inventory["as_of"] <= as_of])
     else:
         rows["cover_days"] = np.nan
