@@ -9,6 +9,7 @@ import pytest
 
 from workbench.backtest import Options, adapters, run_backtest
 from workbench.backtest.replay import Progress, replay
+from workbench.backtest.metrics import sku_table, weekly_table
 from workbench.backtest.run import make_setup, summary_table
 from workbench.backtest.view import assert_no_look_ahead, build_view
 from workbench.cli import main
@@ -215,3 +216,36 @@ def test_dominates_by_hand():
     g.loc[0, "fill_rate"] = 0.91
     assert not dominates(g)[0]
     assert "do not overlap" in dominates(g.assign(avg_inventory_value=[1, 2, 100, 300]))[1]
+
+
+def test_freight_is_charged_on_the_units_sold_first_in_first_out(tmp_path):
+    """Landed-cost accounting: an arrival's freight is a cost when its units sell (first in, first out), so stock
+    left at the end does not carry its freight into the total, as the stock at the start brought none in."""
+    ds = load_dataset(tiny_dataset(tmp_path / "d"))
+    setup = make_setup(ds, START, 2, Options(seed=1))
+    # A: 50 at the start, 10/day for 14 days; 100 arrive on day 4 → sold 140 = the 50 from the start + 90 of them
+    res = replay(setup, "fixed", order_a(qty=100))
+    row = summary_table(setup, [res]).iloc[0]
+    assert row["freight_paid"] == pytest.approx(100 * 2 * 0.10)
+    assert row["freight_cost"] == pytest.approx(90 * 2 * 0.10)
+    assert row["total_cost"] == pytest.approx(row["lost_margin"] + row["freight_cost"] + row["carrying_cost"])
+    # week 1 sells the 50 from the start and 20 of the arrival, week 2 the next 70 of it
+    weeks = weekly_table(setup, [res])
+    assert weeks["freight_cost"].tolist() == pytest.approx([20 * 0.2, 70 * 0.2])
+    assert weeks["freight_cost"].sum() == pytest.approx(row["freight_cost"])
+    skus = sku_table(setup, [res]).set_index("sku")
+    assert skus.loc["A", "freight_cost"] == pytest.approx(18) and skus.loc["B", "freight_cost"] == 0
+
+
+def test_stock_bought_and_left_unsold_pays_no_freight_in_the_window(tmp_path):
+    ds = load_dataset(tiny_dataset(tmp_path / "d"))
+    setup = make_setup(ds, START, 2, Options(seed=1))
+
+    def order_b(view, day):  # B has 100 and sells 70 in two weeks: the 40 ordered stay on the shelf
+        rows = [dict(sku="B", qty=40, mode="truck", reason="test order")] if day == START else []
+        return pd.DataFrame(rows, columns=adapters.ORDER_COLUMNS)
+
+    row = summary_table(setup, [replay(setup, "b", order_b)]).iloc[0]
+    assert row["freight_paid"] == pytest.approx(40 * 1 * 0.10)
+    assert row["freight_cost"] == 0
+    assert "freight paid on arrival" in row["reason"]

@@ -5,19 +5,21 @@ import numpy as np
 import pandas as pd
 
 SUMMARY_COLUMNS = ["policy", "fill_rate", "stockout_sku_days", "lost_units", "lost_margin", "avg_inventory_value",
-                   "freight_cost", "carrying_cost", "total_cost", "orders", "air_units"]
+                   "freight_cost", "carrying_cost", "total_cost", "orders", "air_units", "freight_paid"]
 URGENT = ("air", "express")
 
 
-def _totals(setup, sold, lost, stock, orders: pd.DataFrame, days: int, arrived: pd.DataFrame | None = None) -> dict:
-    """Totals over a slice of the replay; freight is charged on the orders that arrive in it (``arrived``,
-    default ``orders``): goods still on their way at the end serve demand after the replay, as the
-    pipeline at the start served demand in it without a freight charge."""
+def _totals(setup, sold, lost, stock, orders: pd.DataFrame, days: int, arrived: pd.DataFrame | None = None,
+            freight_sold: np.ndarray | None = None) -> dict:
+    """Totals over a slice of the replay. ``freight_sold``: the landed freight of the units sold in the slice
+    (:func:`landed_freight`), the ``freight_cost`` of the total; ``freight_paid`` is the freight of the orders
+    that arrive in the slice (``arrived``, default ``orders``), the cash paid for transport in it."""
     demand = sold.sum() + lost.sum()
     avg_inv = float((stock * setup.unit_cost[:, None]).sum(0).mean()) if stock.size else 0.0
     lost_margin = float((lost.sum(1) * setup.unit_margin).sum())
     arrived = orders if arrived is None else arrived
-    freight = float(arrived["freight_cost"].sum()) if len(arrived) else 0.0
+    paid = float(arrived["freight_cost"].sum()) if len(arrived) else 0.0
+    freight = paid if freight_sold is None else float(np.sum(freight_sold))
     carrying = setup.carrying_rate * avg_inv * days / 365.0
     return dict(
         fill_rate=float(sold.sum() / demand) if demand > 0 else 1.0,
@@ -30,16 +32,62 @@ def _totals(setup, sold, lost, stock, orders: pd.DataFrame, days: int, arrived: 
         total_cost=lost_margin + freight + carrying,
         orders=int(len(orders)),
         air_units=int(orders.loc[orders["mode"].isin(URGENT), "qty"].sum()) if len(orders) else 0,
+        freight_paid=paid,
     )
+
+
+def landed_freight(setup, res) -> np.ndarray:
+    """Freight of the units sold each SKU-day, (n, D): landed-cost accounting, first in, first out.
+
+    Inbound freight is part of what a unit cost to put on the shelf and becomes a cost when the unit sells
+    (as a seller's books expense it, with the goods). Per SKU the units on hand at the start and those of the
+    pipeline already on its way came with their freight paid before the replay (0 here); each order arriving in
+    the replay adds its units at its freight a unit; the first X units sold carry the freight of the first X
+    units in. So stock left at the end keeps its freight, as the stock at the start brought none in, and a
+    policy is not charged for goods it will sell after the window. Example: 50 on hand, 100 arrive at 0.2 a
+    unit, 140 sold → 90 × 0.2 = 18 (the freight paid on arrival was 20)."""
+    n, D = res.sold.shape
+    out = np.zeros((n, D))
+    o = res.orders
+    if not len(o):
+        return out
+    day = (pd.to_datetime(o["arrival_date"]) - setup.days[0]).dt.days.to_numpy()
+    qty = o["qty"].to_numpy(float)
+    keep = (day >= 0) & (day < D) & (qty > 0)
+    pos = pd.Index(setup.skus).get_indexer(o["sku"].astype(str))[keep]
+    day, qty, freight = day[keep], qty[keep], o["freight_cost"].to_numpy(float)[keep]
+    for i in np.unique(pos):
+        mine = pos == i
+        free_day = np.flatnonzero(setup.state.arrivals[i, :D] > 0)
+        # layers in arrival order, what came free first on a tie: the start stock (day −1), the start pipeline, orders
+        d = np.concatenate([[-1], free_day, day[mine]])
+        q = np.concatenate([[setup.state.stock[i]], setup.state.arrivals[i, free_day], qty[mine]])
+        f = np.concatenate([np.zeros(1 + len(free_day)), freight[mine]])
+        paid = np.concatenate([np.zeros(1 + len(free_day)), np.ones(mine.sum())])
+        order = np.lexsort((paid, d))
+        units = np.concatenate([[0.0], np.cumsum(q[order])])
+        cost = np.concatenate([[0.0], np.cumsum(f[order])])
+        cum = np.interp(np.cumsum(res.sold[i]), units, cost)
+        out[i] = np.diff(cum, prepend=0.0)
+    return out
+
+
+def _landed(setup, res) -> np.ndarray:
+    """:func:`landed_freight` of a result, computed once for the three tables."""
+    if getattr(res, "_landed_freight", None) is None:
+        res._landed_freight = landed_freight(setup, res)
+    return res._landed_freight
 
 
 def summary_row(setup, res) -> dict:
     row = {"policy": res.policy, **_totals(setup, res.sold, res.lost, res.stock, res.orders, res.sold.shape[1],
-                                           _arriving(res.orders, setup.days[0], setup.days[-1]))}
+                                           _arriving(res.orders, setup.days[0], setup.days[-1]),
+                                           _landed(setup, res))}
     late = res.orders[res.orders["arrival_date"] > setup.days[-1]]
     row["reason"] = (f"{res.policy}: fill {row['fill_rate']:.1%} of {res.sold.sum() + res.lost.sum():,.0f} units demanded "
                      f"over {setup.weeks} weeks and {len(setup.skus)} SKUs; total cost {row['total_cost']:,.0f} = lost margin "
-                     f"{row['lost_margin']:,.0f} + freight {row['freight_cost']:,.0f} + carrying "
+                     f"{row['lost_margin']:,.0f} + freight of the units sold {row['freight_cost']:,.0f} (first in, first "
+                     f"out; freight paid on arrival {row['freight_paid']:,.0f}) + carrying "
                      f"{row['carrying_cost']:,.0f} ({setup.carrying_rate:.0%}/yr of {row['avg_inventory_value']:,.0f} "
                      f"average inventory); {late['qty'].sum():,.0f} units ordered still on their way at the end "
                      f"(their freight not counted)")
@@ -61,11 +109,11 @@ def weekly_table(setup, results) -> pd.DataFrame:
             wk = slice(7 * w, 7 * w + 7)
             o = r.orders[r.orders["week"] == w + 1]
             t = _totals(setup, r.sold[:, wk], r.lost[:, wk], r.stock[:, wk], o, 7,
-                        _arriving(r.orders, setup.days[7 * w], setup.days[7 * w + 6]))
+                        _arriving(r.orders, setup.days[7 * w], setup.days[7 * w + 6]), _landed(setup, r)[:, wk])
             rows.append({"policy": r.policy, "week": w + 1, "week_start": setup.days[7 * w], **t,
                          "reason": f"week of {setup.days[7 * w].date()}: fill {t['fill_rate']:.1%}, "
                                    f"{t['stockout_sku_days']} stockout SKU-days, {t['orders']} orders placed "
-                                   f"(freight counts the orders arriving this week) "
+                                   f"(freight: the units sold this week, first in, first out) "
                                    f"({t['air_units']} units by air/express), inventory {t['avg_inventory_value']:,.0f}"})
     return pd.DataFrame(rows)
 
@@ -74,10 +122,11 @@ def sku_table(setup, results) -> pd.DataFrame:
     rows = []
     for r in results:
         by_sku = dict(tuple(r.orders.groupby("sku", sort=False)))  # one pass, not a filter per SKU
+        landed = _landed(setup, r)
         for i, sku in enumerate(setup.skus):
             o = by_sku.get(sku, r.orders.iloc[:0])
             t = _totals(_OneSku(setup, i), r.sold[i:i + 1], r.lost[i:i + 1], r.stock[i:i + 1], o, r.sold.shape[1],
-                        _arriving(o, setup.days[0], setup.days[-1]))
+                        _arriving(o, setup.days[0], setup.days[-1]), landed[i])
             imputed = int(setup.censored[i].sum())
             rows.append({"policy": r.policy, "sku": sku, "demand": float(r.sold[i].sum() + r.lost[i].sum()), **t,
                          "reason": f"{sku}: fill {t['fill_rate']:.1%}, lost {t['lost_units']:,.0f} units "

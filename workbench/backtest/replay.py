@@ -15,8 +15,10 @@ Accounting (per SKU, summed over the replay):
 - lost margin = lost units × unit margin, unit margin = max(price × (1 − fee rate) − unit cost, 0);
 - average inventory value = mean over days of Σ_SKU end-of-day stock × unit cost;
 - carrying cost = carrying rate (a year) × average inventory value × days / 365;
-- freight = Σ qty × unit cost × freight share of the mode (:func:`world.freight_shares`) over the orders
-  that arrive within the replay (an order still on its way at the end serves later demand);
+- freight = the landed freight of the units sold, first in, first out (:func:`metrics.landed_freight`): an
+  order's freight is qty × unit cost × freight share of the mode (:func:`world.freight_shares`), a cost as its
+  units sell; the start stock and pipeline came with theirs paid, the end stock keeps its own, an order still
+  on its way at the end serves later demand. ``freight_paid``: the freight of the orders arriving in the replay;
 - total cost = lost margin + freight + carrying cost.
 
 Demand does not react to the policy (lost sales are lost; a stockout does not cost rank here),
