@@ -148,6 +148,9 @@ def main() -> None:
     ap.add_argument("--sweep-fixed", action="store_true", help="add a workbench curve at fixed service targets")
     ap.add_argument("--sweep-safety-days", type=float, nargs="+", default=[0, 7, 14, 30])
     ap.add_argument("--sweep-no-air", action="store_true", help="add a workbench curve without air (urgent_mode='sea')")
+    ap.add_argument("--sweep-no-standards", action="store_true",
+                    help="add a workbench curve without the playbook's stock standards (key_stock_days = "
+                         "regular_stock_days = 0), a diagnosis of what the anti-hijack floors cost on the frontier")
     ap.add_argument("--no-reference", action="store_true", help="skip the speed reference (one full restock run)")
     ap.add_argument("--name", default="backtest")
     ap.add_argument("--charts", default=str(RESULTS / "backtest_charts"), help="folder for the HTML charts")
@@ -158,6 +161,8 @@ def main() -> None:
                    sweep_service=tuple(args.sweep_service), sweep_safety_days=tuple(args.sweep_safety_days),
                    sweep_carrying=tuple(args.sweep_carrying),
                    sweep_families={**({"workbench, no air": {"urgent_mode": "sea"}} if args.sweep_no_air else {}),
+                                   **({"workbench, no stock standards": {"key_stock_days": 0.0, "regular_stock_days": 0.0}}
+                                      if args.sweep_no_standards else {}),
                                    **({"workbench, fixed service": {"service_level_rule": "fixed"}} if args.sweep_fixed else {})})
     seed_skus = args.seed_skus or [args.skus] * len(args.seeds)
     runs, tmp = [], Path(tempfile.mkdtemp(prefix="wb-backtest-"))

@@ -90,7 +90,11 @@ def test_rank_penalty_after_a_stockout_thins_demand():
 def test_profit_accounting_adds_up():
     m = tiny_market(stock=(60.0, 500.0))
     s = M.new_arm_state(m, "t")
-    s.freight[:] = [12.5, 0.0]
+    # an order of 100 A landing on day 2 (freight 100 × 4 × 0.06 = 24, paid on arrival)
+    s.arrivals[0, 2] += 100
+    s.freight[0] += 24.0
+    s.orders.append(dict(arm="t", week=1, order_date=START, sku="A", mode="sea", qty=100, lead_time_days=2,
+                         freight_cost=24.0, reason="test"))
     M.play_week(m, s, 0, np.array([11.0, 19.0]), np.array([5.0, 0.0]))
     r = M.summary(m, s)
     assert r["profit"] == pytest.approx(r["revenue"] - r["cogs"] - r["fees"] - r["ad_spend"] - r["freight"]
@@ -99,7 +103,9 @@ def test_profit_accounting_adds_up():
     assert r["revenue"] == pytest.approx((L["sold"] * np.array([[11.0], [19.0]])).sum())
     assert r["cogs"] == pytest.approx((L["sold"] * np.array([[4.0], [8.0]])).sum())
     assert r["fees"] == pytest.approx(0.15 * r["revenue"])
-    assert r["freight"] == 12.5
+    # freight is a cost as the units sell, first in, first out: the 60 on hand at the start came with theirs
+    sold_a = s.ledger["sold"][0].sum()
+    assert r["freight"] == pytest.approx(min(max(sold_a - 60, 0), 100) * 0.24) and r["freight_paid"] == 24.0
     inv = (L["stock"] * np.array([[4.0], [8.0]])).sum(0).mean()
     assert r["carrying"] == pytest.approx(0.25 * inv * 7 / 365)
     assert r["fill_rate"] == pytest.approx(L["sold"].sum() / L["demand"].sum())

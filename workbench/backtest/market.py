@@ -22,8 +22,9 @@ judged by the profit they make:
   convert. Budgets are spent at the generator's utilisation U(0.55, 1.0) a day.
 
 Accounting per SKU and day (summed over the replay): revenue = units × price; cost of goods =
-units × unit cost; fees = revenue × fee rate; ad spend; freight = qty × unit cost × the mode's
-freight share (:func:`world.freight_shares`) for orders arriving within the replay; carrying =
+units × unit cost; fees = revenue × fee rate; ad spend; freight = the freight of the units sold, first in,
+first out (an order's freight is qty × unit cost × the mode's freight share, :func:`world.freight_shares`;
+a cost when its units sell, as the cost of goods is; ``freight_paid``: the orders arriving in the replay); carrying =
 carrying rate × average inventory value × days / 365. ``profit = revenue − cost of goods − fees −
 ad spend − freight − carrying``. Returns are left out (the same share of units for every arm).
 
@@ -213,7 +214,7 @@ class ArmState:
     records: ReplayRecords
     ads_rows: list = field(default_factory=list)
     ledger: dict = field(default_factory=dict)   # name -> (n, D) array
-    freight: np.ndarray | None = None            # (n,) freight of orders arriving within the replay
+    freight: np.ndarray | None = None            # (n,) freight paid: orders arriving within the replay
     orders: list = field(default_factory=list)
     decisions: list = field(default_factory=list)  # per week: sku, price, budget, rule
 
@@ -357,6 +358,20 @@ def _sales_rows(m: Market, s: ArmState, day, sold, instock, lam, rng) -> pd.Data
     return pd.concat(frames, ignore_index=True)
 
 
+def landed_freight(m: Market, s: ArmState) -> float:
+    """Freight of the units the arm sold, first in, first out (:func:`workbench.backtest.metrics.fifo_freight`):
+    a cost when the goods sell, as the cost of goods is."""
+    from workbench.backtest.metrics import fifo_freight
+
+    if not s.orders:
+        return 0.0
+    o = pd.DataFrame(s.orders)
+    day = 7 * (o["week"].to_numpy(int) - 1) + o["lead_time_days"].to_numpy(int)
+    return float(fifo_freight(s.ledger["sold"], m.state.stock, m.state.arrivals,
+                              pd.Index(m.skus).get_indexer(o["sku"].astype(str)), day, o["qty"].to_numpy(float),
+                              o["freight_cost"].to_numpy(float)).sum())
+
+
 def summary(m: Market, s: ArmState) -> dict:
     """The arm's totals over the replay: profit and its parts, fill rate, stockout days, ACoS."""
     L = s.ledger
@@ -364,12 +379,12 @@ def summary(m: Market, s: ArmState) -> dict:
     inv_value = (L["stock"] * m.sp["unit_cost"].to_numpy()[:, None]).sum(axis=0).mean()
     carrying = m.carrying_rate * inv_value * D / 365
     tot = {k: float(L[k].sum()) for k in ("revenue", "cogs", "fees", "ad_spend", "ad_sales", "demand", "sold", "lost")}
-    freight = float(s.freight.sum())
+    freight = landed_freight(m, s)
     profit = tot["revenue"] - tot["cogs"] - tot["fees"] - tot["ad_spend"] - freight - carrying
     # revenue at the prices charged / revenue of the same units at the start prices
     price_index = tot["revenue"] / max(float((L["sold"] * m.start_price[:, None]).sum()), 1e-9)
     return dict(arm=s.name, profit=profit, revenue=tot["revenue"], cogs=tot["cogs"], fees=tot["fees"],
-                ad_spend=tot["ad_spend"], freight=freight, carrying=carrying,
+                ad_spend=tot["ad_spend"], freight=freight, freight_paid=float(s.freight.sum()), carrying=carrying,
                 fill_rate=tot["sold"] / max(tot["demand"], 1e-9), stockout_days=int((L["lost"] > 0).sum()),
                 out_of_stock_days=int((L["in_stock"] == 0).sum()), units=tot["sold"], lost_units=tot["lost"],
                 acos=tot["ad_spend"] / max(tot["ad_sales"], 1e-9), ad_sales=tot["ad_sales"],

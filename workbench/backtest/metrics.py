@@ -37,37 +37,47 @@ def _totals(setup, sold, lost, stock, orders: pd.DataFrame, days: int, arrived: 
 
 
 def landed_freight(setup, res) -> np.ndarray:
+    """Freight of the units sold each SKU-day, (n, D), of a replay result: :func:`fifo_freight` with the
+    setup's start stock and pipeline and the result's orders."""
+    o = res.orders
+    if not len(o):
+        return np.zeros(res.sold.shape)
+    day = (pd.to_datetime(o["arrival_date"]) - setup.days[0]).dt.days.to_numpy()
+    return fifo_freight(res.sold, setup.state.stock, setup.state.arrivals,
+                        pd.Index(setup.skus).get_indexer(o["sku"].astype(str)), day, o["qty"].to_numpy(float),
+                        o["freight_cost"].to_numpy(float))
+
+
+def fifo_freight(sold, start_stock, start_arrivals, order_sku, order_day, order_qty, order_freight) -> np.ndarray:
     """Freight of the units sold each SKU-day, (n, D): landed-cost accounting, first in, first out.
 
     Inbound freight is part of what a unit cost to put on the shelf and becomes a cost when the unit sells
-    (as a seller's books expense it, with the goods). Per SKU the units on hand at the start and those of the
-    pipeline already on its way came with their freight paid before the replay (0 here); each order arriving in
+    (as a seller's books expense it, with the goods). Per SKU the units on hand at the start
+    (``start_stock``, (n,)) and those of the pipeline already on its way (``start_arrivals``, (n, ≥ D) units by
+    day) came with their freight paid before the replay (0 here); each order (``order_sku`` row index,
+    ``order_day`` arrival day in the replay, ``order_qty``, ``order_freight`` its whole freight) arriving in
     the replay adds its units at its freight a unit; the first X units sold carry the freight of the first X
     units in. So stock left at the end keeps its freight, as the stock at the start brought none in, and a
     policy is not charged for goods it will sell after the window. Example: 50 on hand, 100 arrive at 0.2 a
     unit, 140 sold → 90 × 0.2 = 18 (the freight paid on arrival was 20)."""
-    n, D = res.sold.shape
+    n, D = sold.shape
     out = np.zeros((n, D))
-    o = res.orders
-    if not len(o):
-        return out
-    day = (pd.to_datetime(o["arrival_date"]) - setup.days[0]).dt.days.to_numpy()
-    qty = o["qty"].to_numpy(float)
+    day, qty = np.asarray(order_day), np.asarray(order_qty, dtype=float)
     keep = (day >= 0) & (day < D) & (qty > 0)
-    pos = pd.Index(setup.skus).get_indexer(o["sku"].astype(str))[keep]
-    day, qty, freight = day[keep], qty[keep], o["freight_cost"].to_numpy(float)[keep]
+    pos, day, qty = np.asarray(order_sku)[keep], day[keep], qty[keep]
+    freight = np.asarray(order_freight, dtype=float)[keep]
     for i in np.unique(pos):
         mine = pos == i
-        free_day = np.flatnonzero(setup.state.arrivals[i, :D] > 0)
+        free_day = np.flatnonzero(start_arrivals[i, :D] > 0)
         # layers in arrival order, what came free first on a tie: the start stock (day −1), the start pipeline, orders
         d = np.concatenate([[-1], free_day, day[mine]])
-        q = np.concatenate([[setup.state.stock[i]], setup.state.arrivals[i, free_day], qty[mine]])
+        q = np.concatenate([[start_stock[i]], start_arrivals[i, free_day], qty[mine]])
         f = np.concatenate([np.zeros(1 + len(free_day)), freight[mine]])
         paid = np.concatenate([np.zeros(1 + len(free_day)), np.ones(mine.sum())])
         order = np.lexsort((paid, d))
         units = np.concatenate([[0.0], np.cumsum(q[order])])
         cost = np.concatenate([[0.0], np.cumsum(f[order])])
-        cum = np.interp(np.cumsum(res.sold[i]), units, cost)
+        cum = np.interp(np.cumsum(sold[i]), units, cost)
         out[i] = np.diff(cum, prepend=0.0)
     return out
 
