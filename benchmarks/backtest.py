@@ -30,7 +30,9 @@ points (workbench at carrying 0.25/yr, rule at 14 days), so each family has 4–
   folder, replayed from 2025-09-01 (pre-peak, Black Friday / Christmas, Chinese New Year, Prime Day).
 - both policies through :func:`workbench.backtest.run_backtest` with defaults: the workbench's forecast
   is the engine without its global model and with one backtest window (``fast_forecast``), refreshed
-  every ``--forecast-every`` weeks; lead-time draws common to both policies (seed 0).
+  every ``--forecast-every`` weeks; lead-time draws common to both policies (seed 0). ``--full-forecast``:
+  the engine with its global model, as the weekly run (and ``workbench backtest`` without
+  ``--fast-forecast``); ``--pasta-promotions``: the pasta data with its promotions table.
 - ``--sweep-*``: the frontier (workbench over carrying rates, so over its cost-optimal service levels;
   rule over safety days; optionally a fixed-service workbench family).
 
@@ -152,12 +154,16 @@ def main() -> None:
                     help="add a workbench curve without the playbook's stock standards (key_stock_days = "
                          "regular_stock_days = 0), a diagnosis of what the anti-hijack floors cost on the frontier")
     ap.add_argument("--no-reference", action="store_true", help="skip the speed reference (one full restock run)")
+    ap.add_argument("--full-forecast", action="store_true",
+                    help="the forecast engine with its global model (the weekly run's; default here: fast_forecast)")
+    ap.add_argument("--pasta-promotions", action="store_true",
+                    help="give the pasta data its promotion flag as a promotions table (planned, known ahead)")
     ap.add_argument("--name", default="backtest")
     ap.add_argument("--charts", default=str(RESULTS / "backtest_charts"), help="folder for the HTML charts")
     args = ap.parse_args()
     if args.combine:
         return combine(args)
-    opts = Options(fast_forecast=True, forecast_every=args.forecast_every, progress=True,
+    opts = Options(fast_forecast=not args.full_forecast, forecast_every=args.forecast_every, progress=True,
                    sweep_service=tuple(args.sweep_service), sweep_safety_days=tuple(args.sweep_safety_days),
                    sweep_carrying=tuple(args.sweep_carrying),
                    sweep_families={**({"workbench, no air": {"urgent_mode": "sea"}} if args.sweep_no_air else {}),
@@ -171,7 +177,7 @@ def main() -> None:
     if not args.skip_pasta:
         from workbench.data.pasta import write_pasta_dataset
 
-        data = write_pasta_dataset(tmp / "pasta")
+        data = write_pasta_dataset(tmp / "pasta", promotions=args.pasta_promotions)
         runs.append(one("pasta (real demand)", data, PASTA_START, args.weeks, tmp / "out-pasta", opts, args.sweep_pasta))
     for i, seed in enumerate(args.seeds):
         data = tmp / f"gen-{seed}"

@@ -101,3 +101,40 @@ def test_cli_select_every_flags(tmp_path, capsys):
     assert e.value.code == 2
     assert "--select-every" in capsys.readouterr().err
 
+
+
+def test_backtest_forecast_uses_the_planned_promotions_as_the_weekly_run_does(tmp_path):
+    """The backtest refreshes the forecast as the weekly run would: the dataset's promotions table (past and
+    planned, known ahead) reaches the engine as known future regressors, in full runs and in refits."""
+    from test_forecast_promotions import END, write_promo_dataset
+    from workbench.backtest.adapters import forecast_result
+    from workbench.backtest.view import ReplayRecords, build_view, restrict
+    from workbench.data import load_dataset
+
+    ds = load_dataset(write_promo_dataset(tmp_path))
+    skus = sorted(ds["products"]["sku"])
+    n = len(skus)
+    day = END + pd.Timedelta(days=1)
+    records = ReplayRecords(skus, np.array(["FBA"] * n, dtype=object), np.array(["amazon_us"] * n, dtype=object),
+                            np.full(n, 10.0))
+    view = build_view(restrict(ds, skus), day, day, records)
+    planned = view["promotions"][view["promotions"]["date"] >= day]
+    assert len(planned), "planned promotions (after the decision day) are part of what the policy may see"
+
+    def lift(res):
+        f = res.forecast.merge(planned.rename(columns={"date": "ds", "sku": "unique_id"})[["unique_id", "ds"]]
+                               .assign(promo=True), on=["unique_id", "ds"], how="left")
+        f = f[f["ds"] <= planned["date"].max()]
+        by = f.assign(promo=f["promo"].eq(True)).groupby(["unique_id", "promo"])["yhat"].mean().unstack()
+        return by[True] / by[False]
+
+    full = forecast_result(view, day)
+    assert (lift(full) > 1.5).all(), lift(full)
+    assert {"promo", "promo_discount"} <= set(full.history.columns)
+    refit = forecast_result(view, day, prev=full)
+    assert refit.selection is full.selection  # a refit of the kept selection, not a new full run
+    assert (lift(refit) > 1.5).all(), lift(refit)
+    # without the table the forecast is the one it was: no regressor columns, no lift
+    del view.tables["promotions"]
+    blind = forecast_result(view, day)
+    assert "promo" not in blind.history.columns and not (lift(blind) > 1.5).all()

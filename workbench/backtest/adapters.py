@@ -47,17 +47,20 @@ def forecast_result(view, day: pd.Timestamp, fast: bool = False, prev=None, glob
     ``day``. ``prev``: a result whose model selection to keep (:func:`workbench.forecast.api.refresh_forecast`:
     the chosen models refit on the new history); without it, or when the selection does not carry over, a
     full run that keeps its selection for later refreshes. ``global_model``: the global model object of a
-    full run (e.g. :class:`workbench.forecast.chunks.PeriodicGlobalModel`); default a new fit per call."""
+    full run (e.g. :class:`workbench.forecast.chunks.PeriodicGlobalModel`); default a new fit per call.
+    The view's promotions table (planned promotions, known ahead: the view keeps it whole) reaches the
+    engine as known future regressors, as in the weekly run (:func:`workbench.forecast.history.promotion_regressors`)."""
     from workbench.forecast.api import forecast_frame, refresh_forecast
-    from workbench.forecast.history import demand_history
+    from workbench.forecast.history import demand_history, promotion_regressors
 
     history = demand_history(view.tables, day - pd.Timedelta(days=1))
-    res = refresh_forecast(prev, history, n_jobs=1) if prev is not None else None
+    history, future = promotion_regressors(history, view.get("promotions"), FORECAST_HORIZON_DAYS)
+    res = refresh_forecast(prev, history, n_jobs=1, future=future) if prev is not None else None
     if res is None:
         kw = dict(use_global_model=False, n_windows=1) if fast else {}
         res = forecast_frame(history, horizon=FORECAST_HORIZON_DAYS, freq="D", levels=[80, 95],
                              events=view.get("events"), overrides={}, n_jobs=1, keep_selection=True,
-                             global_model=global_model, **kw)
+                             future=future, global_model=global_model, **kw)
     return res
 
 

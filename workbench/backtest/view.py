@@ -8,8 +8,8 @@ on, the seller's real orders are replaced by the policy's: sales are the replay'
 replayed stock, ``in_stock`` false on a day with unmet demand), the inventory is the replayed stock
 (one snapshot at the end of each replayed week, on the SKU's main location, its other locations at
 0), and shipments are the policy's orders. Exogenous tables (ads, offers, returns, ranks, account
-health, supplier feed) stay the dataset's, cut at ``d``. The events calendar is kept whole: planned
-events are known ahead. :func:`assert_no_look_ahead` checks a view.
+health, supplier feed) stay the dataset's, cut at ``d``. The events calendar and the optional promotions
+table are kept whole: planned events and promotions are known ahead (the weekly run forecasts with them). :func:`assert_no_look_ahead` checks a view.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from workbench.data.schema import TABLES
 
 # Tables the replay rewrites from its start on; every other dated table is cut at the decision day.
 REPLAYED = ("sales", "inventory", "shipments")
-UNCUT = ("products", "events")
+UNCUT = ("products", "events", "promotions")
 
 
 def date_column(name: str) -> str | None:
@@ -132,7 +132,7 @@ def _concat(real: pd.DataFrame, parts: list[pd.DataFrame], day: pd.Timestamp, co
 
 
 def assert_no_look_ahead(view: Dataset, day: pd.Timestamp) -> None:
-    """Raise AssertionError when a dated row of the view (events aside) is on or after ``day``."""
+    """Raise AssertionError when a dated row of the view (events and promotions aside) is on or after ``day``."""
     for name, frame in view.tables.items():
         col = date_column(name)
         if name in UNCUT or col is None or frame.empty:

@@ -21,7 +21,10 @@ assumed, the same way for every SKU, and written here so a reader can weigh the 
 - inventory: one location ``STORE``; a snapshot every Sunday with on hand = 14 days of the trailing
   28-day mean sales (a shelf plus backroom that holds about two weeks), reserved 0. Only the snapshot
   before a backtest's start matters (the replay moves stock itself).
-- no events table: promotions are in the demand as recorded, not given to either policy as a regressor.
+- no events table: promotions are in the demand as recorded, not given to either policy as a regressor,
+  unless ``promotions=True``: then the source's flag is written as the contract's optional promotions
+  table (one row per SKU and day with ``promo`` = 1, no depth), read as a promotion calendar planned in
+  advance (the backtest's view shows it whole, as the weekly run would see a plan).
 
 The seed fixes the lead-time draws. Nothing is written into the repository: ``out_dir`` is the caller's.
 """
@@ -67,7 +70,7 @@ def _flag_stockouts(raw: pd.DataFrame) -> np.ndarray:
     return ~(zero & improbable)
 
 
-def pasta_tables(src: Path | str | None = None, seed: int = 0) -> dict[str, pd.DataFrame]:
+def pasta_tables(src: Path | str | None = None, seed: int = 0, promotions: bool = False) -> dict[str, pd.DataFrame]:
     raw = pd.read_csv(src or default_source(), parse_dates=["date"]).sort_values(["sku", "date"]).reset_index(drop=True)
     raw["qty"] = raw["qty"].round().astype("int64")
     raw["m28"] = _trailing_mean(raw)
@@ -88,7 +91,10 @@ def pasta_tables(src: Path | str | None = None, seed: int = 0) -> dict[str, pd.D
     weekly = raw[raw["date"].dt.dayofweek == 6].dropna(subset=["m28"])
     inventory = pd.DataFrame({"as_of": weekly["date"], "sku": weekly["sku"], "location": "STORE",
                               "on_hand": np.ceil(weekly["m28"] * SHOP_STOCK_DAYS).astype("int64"), "reserved": 0})
-    return dict(products=products, sales=sales, inventory=inventory, shipments=_shipments(raw, brands, price, rng))
+    out = dict(products=products, sales=sales, inventory=inventory, shipments=_shipments(raw, brands, price, rng))
+    if promotions:
+        out["promotions"] = raw.loc[raw["promo"] == 1, ["date", "sku"]].reset_index(drop=True)
+    return out
 
 
 def _shipments(raw: pd.DataFrame, brands: pd.Series, price: pd.Series, rng) -> pd.DataFrame:
@@ -110,9 +116,11 @@ def _shipments(raw: pd.DataFrame, brands: pd.Series, price: pd.Series, rng) -> p
         "freight_cost": np.round(qty * cost * FREIGHT_SHARE, 2)})
 
 
-def write_pasta_dataset(out_dir: Path | str, src: Path | str | None = None, seed: int = 0) -> Path:
-    """Write the wrapped dataset (products, sales, inventory, shipments as CSV) into ``out_dir``."""
+def write_pasta_dataset(out_dir: Path | str, src: Path | str | None = None, seed: int = 0,
+                        promotions: bool = False) -> Path:
+    """Write the wrapped dataset (products, sales, inventory, shipments as CSV; promotions too when
+    ``promotions``) into ``out_dir``."""
     out = Path(out_dir)
-    for name, frame in pasta_tables(src, seed).items():
+    for name, frame in pasta_tables(src, seed, promotions).items():
         write_frame(frame, out / f"{name}.csv")
     return out
