@@ -102,7 +102,6 @@ def test_cli_select_every_flags(tmp_path, capsys):
     assert "--select-every" in capsys.readouterr().err
 
 
-
 def test_backtest_forecast_uses_the_planned_promotions_as_the_weekly_run_does(tmp_path):
     """The backtest refreshes the forecast as the weekly run would: the dataset's promotions table (past and
     planned, known ahead) reaches the engine as known future regressors, in full runs and in refits."""

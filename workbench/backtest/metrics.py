@@ -66,14 +66,15 @@ def fifo_freight(sold, start_stock, start_arrivals, order_sku, order_day, order_
     keep = (day >= 0) & (day < D) & (qty > 0)
     pos, day, qty = np.asarray(order_sku)[keep], day[keep], qty[keep]
     freight = np.asarray(order_freight, dtype=float)[keep]
-    for i in np.unique(pos):
-        mine = pos == i
+    by_sku = np.argsort(pos, kind="stable")  # one sort, not a scan of every order per SKU
+    for mine in (np.split(by_sku, np.flatnonzero(np.diff(pos[by_sku])) + 1) if len(pos) else []):
+        i = pos[mine[0]]
         free_day = np.flatnonzero(start_arrivals[i, :D] > 0)
         # layers in arrival order, what came free first on a tie: the start stock (day −1), the start pipeline, orders
         d = np.concatenate([[-1], free_day, day[mine]])
         q = np.concatenate([[start_stock[i]], start_arrivals[i, free_day], qty[mine]])
         f = np.concatenate([np.zeros(1 + len(free_day)), freight[mine]])
-        paid = np.concatenate([np.zeros(1 + len(free_day)), np.ones(mine.sum())])
+        paid = np.concatenate([np.zeros(1 + len(free_day)), np.ones(len(mine))])
         order = np.lexsort((paid, d))
         units = np.concatenate([[0.0], np.cumsum(q[order])])
         cost = np.concatenate([[0.0], np.cumsum(f[order])])
